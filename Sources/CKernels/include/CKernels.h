@@ -1,0 +1,21 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stdbool.h>
+
+/// Single-precision general matrix product on row-major storage:
+///
+///     C = alpha * op(A) * op(B) + beta * C
+///
+/// op(A) is M x K (A is K x M when transA), op(B) is K x N (B is N x K when
+/// transB). lda, ldb and ldc are the row strides of A, B and C as stored.
+/// When beta == 0, C is not read (it may hold garbage or NaN).
+void ck_sgemm(bool transA, bool transB, long M, long N, long K,
+              float alpha, const float *A, long lda, const float *B, long ldb,
+              float beta, float *C, long ldc);
+
+/// The register tile of the micro-kernel, for the benchmark's report.
+long ck_sgemm_tile_rows(void);
+long ck_sgemm_tile_cols(void);
+
+#endif

@@ -1,0 +1,138 @@
+import CKernels
+import Dispatch
+#if canImport(Accelerate)
+import Accelerate
+#endif
+
+/// The matrix-product kernel behind ``matmul(_:_:)`` and the layers.
+///
+/// Design notes. On macOS the product goes to Accelerate's `cblas_sgemm`.
+/// On Linux it goes to the kit's own packed kernel (`CKernels/sgemm.c`,
+/// compiled with -O3 -march=native even in debug builds) rather than to
+/// OpenBLAS: Debian's OpenBLAS 0.3.21 misdetects recent Intel CPUs and falls
+/// back to SSE3 kernels (18-27 GFLOP/s against 59-85 with the right core
+/// type), and it would add a system dependency to every student's build.
+/// `swift run -c release bench matmul` measures this kernel, and OpenBLAS
+/// beside it where the library is installed.
+///
+/// Large products are split by rows over the available cores.
+public enum MatrixProduct {
+    /// Cores used for one product.
+    /// Set `D3PM_THREADS` to change it.
+    public static let threadCount: Int = {
+        if let text = getenv("D3PM_THREADS"), let n = Int(String(cString: text)), n > 0 { return n }
+        return max(1, min(onlineCores, 8))
+    }()
+
+    /// C = alpha * op(A) op(B) + beta * C on row-major buffers (see `ck_sgemm`).
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let work = Double(m) * Double(n) * Double(k)
+        let threads = work > 4e6 && m >= 2 * 96 ? threadCount : 1
+        if threads == 1 {
+            kernel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        let rowsPerThread = (m + threads - 1) / threads
+        let aAddress = UInt(bitPattern: a), bAddress = UInt(bitPattern: b), cAddress = UInt(bitPattern: c)
+        DispatchQueue.concurrentPerform(iterations: threads) { part in
+            let start = part * rowsPerThread
+            let rows = min(rowsPerThread, m - start)
+            guard rows > 0 else { return }
+            let a = UnsafePointer<Float>(bitPattern: aAddress)!
+            let aSlab = transA ? a + start : a + start * lda
+            let cSlab = UnsafeMutablePointer<Float>(bitPattern: cAddress)! + start * ldc
+            kernel(transA, transB, rows, n, k, alpha, aSlab, lda, UnsafePointer<Float>(bitPattern: bAddress)!, ldb, beta, cSlab, ldc)
+        }
+    }
+
+    @inline(__always)
+    static func kernel(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        #if canImport(Accelerate)
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        #else
+        ck_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+private let onlineCores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+#else
+import Darwin
+private let onlineCores = Int(sysconf(_SC_NPROCESSORS_ONLN))
+#endif
+
+/// Batched product of op(a) [..., M, K] and op(b) [..., K, N] with the batch
+/// axes broadcast (untracked).
+func batchedProduct(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, op: String) -> Tensor {
+    precondition(a.rank >= 2 && b.rank >= 2, "\(op): needs two tensors of rank 2 or more, got shapes \(a.shape) and \(b.shape)")
+    let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+    let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+    let (m, k) = transA ? (ac, ar) : (ar, ac)
+    let (kb, n) = transB ? (bc, br) : (br, bc)
+    precondition(k == kb, "\(op): inner sizes differ, shapes \(a.shape) and \(b.shape)")
+    let aBatch = Array(a.shape.dropLast(2)), bBatch = Array(b.shape.dropLast(2))
+    guard let batch = Shape.broadcast(aBatch, bBatch) else {
+        preconditionFailure("\(op): batch axes of shapes \(a.shape) and \(b.shape) cannot be broadcast together")
+    }
+    let batchCount = batch.reduce(1, *)
+    var out = [Float](repeating: 0, count: batchCount * m * n)
+    a.scalars.withUnsafeBufferPointer { pa in
+        b.scalars.withUnsafeBufferPointer { pb in
+            out.withUnsafeMutableBufferPointer { pc in
+                guard let baseA = pa.baseAddress, let baseB = pb.baseAddress, let baseC = pc.baseAddress, m > 0, n > 0 else { return }
+                // One big product when b is shared and a's batch folds into its rows.
+                if bBatch.reduce(1, *) == 1 && !transA {
+                    MatrixProduct.sgemm(transA: false, transB: transB, m: batchCount * m, n: n, k: k,
+                                        a: baseA, lda: ac, b: baseB, ldb: bc, c: baseC, ldc: n)
+                    return
+                }
+                let sa = Shape.broadcastStrides(aBatch, to: batch), sb = Shape.broadcastStrides(bBatch, to: batch)
+                forEachOffset(shape: batch, stridesA: sa, stridesB: sb) { o, ia, ib in
+                    MatrixProduct.sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                                        a: baseA + ia * ar * ac, lda: ac, b: baseB + ib * br * bc, ldb: bc,
+                                        c: baseC + o * m * n, ldc: n)
+                }
+            }
+        }
+    }
+    return Tensor(shape: batch + [m, n], scalars: out)
+}
+
+/// The matrix product of the last two axes, batched over the others with
+/// broadcasting (PyTorch's `a @ b`): [..., M, K] x [..., K, N] -> [..., M, N].
+public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
+    var result = batchedProduct(a, transA: false, b, transB: false, op: "matmul")
+    result.recordGradient("matmul", inputs: [a, b]) { g in
+        [batchedProduct(g, transA: false, b, transB: true, op: "matmul backward").reduced(toShape: a.shape),
+         batchedProduct(a, transA: true, g, transB: false, op: "matmul backward").reduced(toShape: b.shape)]
+    }
+    return result
+}
+
+/// Each vector along the last axis of `vectors[b]` times the matrix
+/// `matrices[b]`: einsum `"b...k,bkd->b...d"`.
+///
+/// With `p` of shape [B, H, W, K] (a distribution per pixel) and `q` of
+/// shape [B, K, K] (one transition matrix per batch element), `vecmat(p, q)`
+/// is the distribution one step later, of shape [B, H, W, K].
+public func vecmat(_ vectors: Tensor, _ matrices: Tensor) -> Tensor {
+    precondition(
+        vectors.rank >= 2 && matrices.rank == 3 && vectors.shape[0] == matrices.shape[0]
+            && vectors.shape[vectors.rank - 1] == matrices.shape[1],
+        "vecmat: expected shapes [B, ..., K] and [B, K, D], got \(vectors.shape) and \(matrices.shape)")
+    let b = vectors.shape[0], k = matrices.shape[1], d = matrices.shape[2]
+    let rows = vectors.reshaped([b, -1, k])
+    return matmul(rows, matrices).reshaped(Array(vectors.shape.dropLast()) + [d])
+}

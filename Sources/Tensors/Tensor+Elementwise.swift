@@ -1,0 +1,67 @@
+// The loops behind every elementwise operation: same-shape, scalar and
+// general broadcasting paths over contiguous buffers.
+
+extension Tensor {
+    /// Applies `f` to every element (untracked).
+    @inline(__always)
+    func mapValues(_ f: (Float) -> Float) -> Tensor {
+        let n = scalars.count
+        let out = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+            scalars.withUnsafeBufferPointer { src in
+                for i in 0..<n { buffer[i] = f(src[i]) }
+            }
+            count = n
+        }
+        return Tensor(shape: shape, scalars: out)
+    }
+
+    /// Combines two tensors element by element under broadcasting (untracked).
+    @inline(__always)
+    static func zipValues(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) -> Tensor {
+        if a.shape == b.shape {
+            let n = a.count
+            let out = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+                a.scalars.withUnsafeBufferPointer { pa in
+                    b.scalars.withUnsafeBufferPointer { pb in
+                        for i in 0..<n { buffer[i] = f(pa[i], pb[i]) }
+                    }
+                }
+                count = n
+            }
+            return Tensor(shape: a.shape, scalars: out)
+        }
+        let shape = Shape.broadcast(a.shape, b.shape, op: op)
+        if b.count == 1 && shape == a.shape {
+            let s = b.scalars[0]
+            return a.mapValues { f($0, s) }
+        }
+        if a.count == 1 && shape == b.shape {
+            let s = a.scalars[0]
+            return b.mapValues { f(s, $0) }
+        }
+        let n = shape.reduce(1, *)
+        let sa = Shape.broadcastStrides(a.shape, to: shape)
+        let sb = Shape.broadcastStrides(b.shape, to: shape)
+        let out = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
+                    forEachOffset(shape: shape, stridesA: sa, stridesB: sb) { o, ia, ib in
+                        buffer[o] = f(pa[ia], pb[ib])
+                    }
+                }
+            }
+            count = n
+        }
+        return Tensor(shape: shape, scalars: out)
+    }
+
+    /// Sums a gradient over the axes that broadcasting added or stretched,
+    /// so that it has `target` shape again.
+    func reduced(toShape target: [Int]) -> Tensor {
+        if shape == target { return self }
+        let extra = rank - target.count
+        var axes = Array(0..<extra)
+        for i in 0..<target.count where target[i] == 1 && shape[i + extra] != 1 { axes.append(i + extra) }
+        return sum(axes: axes, keepDims: true).reshaped(target)
+    }
+}

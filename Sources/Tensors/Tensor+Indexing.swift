@@ -1,0 +1,106 @@
+// Advanced indexing and gathering with integer index tensors.
+
+extension Tensor {
+    /// Advanced indexing on the leading axes, as NumPy and PyTorch do it.
+    ///
+    /// The index tensors are broadcast together to a shape S; the result has
+    /// shape S followed by the axes that were not indexed. With `a` of shape
+    /// [T, K, K], `t` of shape [B, 1, 1] and `x` of shape [B, H, W],
+    /// `a[t, x]` has shape [B, H, W, K] and holds row `x[b, i, j]` of matrix
+    /// `a[t[b]]`: PyTorch's `a[t, x, :]`.
+    ///
+    /// Gradients flow back to `self` (scattered and summed).
+    public subscript(indices: IntTensor...) -> Tensor { gathering(indices) }
+
+    /// Advanced indexing with an array of index tensors; see ``subscript(_:)``.
+    public func gathering(_ indices: [IntTensor]) -> Tensor {
+        precondition(!indices.isEmpty, "Tensor[...]: no index tensors given")
+        precondition(indices.count <= rank, "Tensor[...]: \(indices.count) index tensors for a tensor of shape \(shape)")
+        var indexShape: [Int] = indices[0].shape
+        for index in indices.dropFirst() {
+            guard let s = Shape.broadcast(indexShape, index.shape) else {
+                preconditionFailure("Tensor[...]: index shapes \(indices.map(\.shape)) cannot be broadcast together")
+            }
+            indexShape = s
+        }
+        let expanded = indices.map { $0.broadcast(to: indexShape) }
+        for (axis, index) in expanded.enumerated() {
+            if let bad = index.scalars.first(where: { $0 < 0 || $0 >= shape[axis] }) {
+                preconditionFailure("Tensor[...]: index \(bad) is out of range for axis \(axis) of size \(shape[axis]) (shape \(shape))")
+            }
+        }
+        let trailing = Array(shape[indices.count...])
+        let inner = trailing.reduce(1, *)
+        let strides = Shape.strides(shape)
+        let n = indexShape.reduce(1, *)
+        var offsets = [Int](repeating: 0, count: n)
+        for (axis, index) in expanded.enumerated() {
+            for i in 0..<n { offsets[i] += index.scalars[i] * strides[axis] }
+        }
+        var out = [Float](repeating: 0, count: n * inner)
+        scalars.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<n {
+                    let s = offsets[i], d = i * inner
+                    for j in 0..<inner { dst[d + j] = src[s + j] }
+                }
+            }
+        }
+        var result = Tensor(shape: indexShape + trailing, scalars: out)
+        let source = shape
+        result.recordGradient("gathering", inputs: [self]) { g in
+            var grad = [Float](repeating: 0, count: source.reduce(1, *))
+            g.scalars.withUnsafeBufferPointer { gs in
+                for i in 0..<n {
+                    let s = offsets[i], d = i * inner
+                    for j in 0..<inner { grad[s + j] += gs[d + j] }
+                }
+            }
+            return [Tensor(shape: source, scalars: grad)]
+        }
+        return result
+    }
+
+    /// The elements picked along `axis` by `index`, which has the shape of
+    /// `self` except along `axis` (PyTorch's `torch.gather`).
+    public func gather(axis: Int, index: IntTensor) -> Tensor {
+        let axis = Shape.axis(axis, rank: rank, op: "gather")
+        precondition(index.rank == rank, "gather: index of shape \(index.shape) for a tensor of shape \(shape)")
+        for a in 0..<rank where a != axis {
+            precondition(index.shape[a] == shape[a], "gather: index of shape \(index.shape) does not match shape \(shape) off axis \(axis)")
+        }
+        let outer = shape[..<axis].reduce(1, *)
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        let size = shape[axis], picked = index.shape[axis]
+        var offsets = [Int](repeating: 0, count: index.count)
+        for o in 0..<outer {
+            for k in 0..<picked {
+                for i in 0..<inner {
+                    let position = (o * picked + k) * inner + i
+                    let chosen = index.scalars[position]
+                    precondition(chosen >= 0 && chosen < size, "gather: index \(chosen) is out of range for axis \(axis) of size \(size)")
+                    offsets[position] = (o * size + chosen) * inner + i
+                }
+            }
+        }
+        var result = Tensor(shape: index.shape, scalars: offsets.map { scalars[$0] })
+        let source = shape
+        result.recordGradient("gather", inputs: [self]) { g in
+            var grad = [Float](repeating: 0, count: source.reduce(1, *))
+            for (p, o) in offsets.enumerated() { grad[o] += g.scalars[p] }
+            return [Tensor(shape: source, scalars: grad)]
+        }
+        return result
+    }
+}
+
+/// One-hot vectors: shape `[..., numClasses]` with a 1 at each label
+/// (PyTorch's `F.one_hot(x, K).float()`).
+public func oneHot(_ labels: IntTensor, numClasses: Int) -> Tensor {
+    var out = [Float](repeating: 0, count: labels.count * numClasses)
+    for (i, label) in labels.scalars.enumerated() {
+        precondition(label >= 0 && label < numClasses, "oneHot: label \(label) is out of range for \(numClasses) classes")
+        out[i * numClasses + label] = 1
+    }
+    return Tensor(shape: labels.shape + [numClasses], scalars: out)
+}

@@ -1,0 +1,42 @@
+// Softmax, log-softmax and cross-entropy over the class axis.
+
+/// exp(x) / sum(exp(x)) along `axis`, computed stably.
+public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+    exp(logSoftmax(x, axis: axis))
+}
+
+/// x - logsumexp(x) along `axis`: log-probabilities from logits.
+public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+    let axis = Shape.axis(axis, rank: x.rank, op: "logSoftmax")
+    let shift = x.detached().max(axes: [axis], keepDims: true).mapValues { $0.isFinite ? $0 : 0 }
+    let shifted = Tensor.zipValues(x.detached(), shift, op: "logSoftmax") { $0 - $1 }
+    let logNorm = shifted.mapValues { expf($0) }.sum(axes: [axis], keepDims: true).mapValues { logf($0) }
+    var result = Tensor.zipValues(shifted, logNorm, op: "logSoftmax") { $0 - $1 }
+    let y = result
+    result.recordGradient("logSoftmax", inputs: [x]) { g in
+        [g - exp(y) * g.sum(axes: [axis], keepDims: true)]
+    }
+    return result
+}
+
+/// The mean negative log-likelihood of `targets` under `logits`
+/// (PyTorch's `F.cross_entropy` with the classes on the last axis).
+///
+/// - Parameters:
+///   - logits: shape `[..., K]`.
+///   - targets: class indices of shape `[...]`.
+public func crossEntropy(_ logits: Tensor, targets: IntTensor) -> Tensor {
+    precondition(
+        Array(logits.shape.dropLast()) == targets.shape,
+        "crossEntropy: logits of shape \(logits.shape) need targets of shape \(Array(logits.shape.dropLast())), got \(targets.shape)")
+    let k = logits.shape.last ?? 0
+    let logProbabilities = logSoftmax(logits, axis: -1).reshaped([-1, k])
+    let picked = logProbabilities.gather(axis: 1, index: targets.reshaped([-1, 1]))
+    return -picked.mean()
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

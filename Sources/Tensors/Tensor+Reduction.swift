@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Reductions over axes: sum, mean, max, logsumexp, argmax.
+
+extension Tensor {
+    /// Normalised, sorted, unique axes; all axes when `axes` is nil.
+    func reductionAxes(_ axes: [Int]?, op: String) -> [Int] {
+        guard let axes else { return Array(0..<rank) }
+        let normalised = axes.map { Shape.axis($0, rank: rank, op: op) }
+        precondition(Set(normalised).count == normalised.count, "\(op): axis repeated in \(axes)")
+        return normalised.sorted()
+    }
+
+    /// Folds the elements over `axes` with `combine`, starting from `initial`
+    /// (untracked). Returns the kept-dims shape result.
+    @inline(__always)
+    func foldValues(axes: [Int], initial: Float, _ combine: (Float, Float) -> Float) -> Tensor {
+        var outShape = shape
+        for axis in axes { outShape[axis] = 1 }
+        let outCount = outShape.reduce(1, *)
+        var out = [Float](repeating: initial, count: outCount)
+        // Fast path: reducing the trailing axes of contiguous rows.
+        let reducedTail = axes == Array((rank - axes.count)..<rank)
+        if reducedTail {
+            let inner = count / Swift.max(outCount, 1)
+            scalars.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for row in 0..<outCount {
+                        var acc = initial
+                        let base = row * inner
+                        for j in 0..<inner { acc = combine(acc, src[base + j]) }
+                        dst[row] = acc
+                    }
+                }
+            }
+            return Tensor(shape: outShape, scalars: out)
+        }
+        let outStrides = Shape.broadcastStrides(outShape, to: shape)
+        let ownStrides = Shape.strides(shape)
+        scalars.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                forEachOffset(shape: shape, stridesA: ownStrides, stridesB: outStrides) { _, i, o in
+                    dst[o] = combine(dst[o], src[i])
+                }
+            }
+        }
+        return Tensor(shape: outShape, scalars: out)
+    }
+
+    func droppingAxes(_ axes: [Int], keepDims: Bool) -> [Int] {
+        if keepDims { var s = shape; for a in axes { s[a] = 1 }; return s }
+        return shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+    }
+
+    /// The sum over `axes` (all axes when nil).
+    public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        let axes = reductionAxes(axes, op: "sum")
+        let kept = foldValues(axes: axes, initial: 0, +)
+        var result = kept.reshaped(droppingAxes(axes, keepDims: keepDims))
+        let inputShape = shape
+        result.recordGradient("sum", inputs: [self]) { g in
+            [g.reshaped(kept.shape).broadcast(to: inputShape)]
+        }
+        return result
+    }
+
+    /// The sum over one axis.
+    public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
+
+    /// The mean over `axes` (all axes when nil).
+    public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        let normalised = reductionAxes(axes, op: "mean")
+        let n = normalised.reduce(1) { $0 * shape[$1] }
+        return sum(axes: normalised, keepDims: keepDims) / Float(Swift.max(n, 1))
+    }
+
+    /// The mean over one axis.
+    public func mean(axis: Int, keepDims: Bool = false) -> Tensor { mean(axes: [axis], keepDims: keepDims) }
+
+    /// The maximum over `axes` (all axes when nil). The gradient goes to the
+    /// maximal elements, shared equally among ties.
+    public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        let axes = reductionAxes(axes, op: "max")
+        precondition(axes.allSatisfy { shape[$0] > 0 }, "max: cannot reduce an empty axis of shape \(shape)")
+        let kept = foldValues(axes: axes, initial: -.infinity) { Swift.max($0, $1) }
+        var result = kept.reshaped(droppingAxes(axes, keepDims: keepDims))
+        let x = self
+        result.recordGradient("max", inputs: [self]) { g in
+            let isMax = (x .== kept).asFloat
+            let share = isMax / isMax.sum(axes: axes, keepDims: true)
+            return [share * g.reshaped(kept.shape)]
+        }
+        return result
+    }
+
+    /// The maximum over one axis.
+    public func max(axis: Int, keepDims: Bool = false) -> Tensor { max(axes: [axis], keepDims: keepDims) }
+
+    /// log(sum(exp(x))) over `axes`, computed stably by shifting by the maximum.
+    public func logSumExp(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        let axes = reductionAxes(axes, op: "logSumExp")
+        let shift = detached().max(axes: axes, keepDims: true).mapValues { $0.isFinite ? $0 : 0 }
+        let kept = log(exp(self - shift).sum(axes: axes, keepDims: true)) + shift
+        return kept.reshaped(droppingAxes(axes, keepDims: keepDims))
+    }
+
+    /// log(sum(exp(x))) over one axis.
+    public func logSumExp(axis: Int, keepDims: Bool = false) -> Tensor { logSumExp(axes: [axis], keepDims: keepDims) }
+
+    /// The index of the largest element along `axis` (the first on ties).
+    public func argmax(axis: Int = -1) -> IntTensor {
+        let axis = Shape.axis(axis, rank: rank, op: "argmax")
+        let size = shape[axis]
+        precondition(size > 0, "argmax: axis \(axis) of shape \(shape) is empty")
+        let outer = shape[..<axis].reduce(1, *)
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        var out = [Int](repeating: 0, count: outer * inner)
+        scalars.withUnsafeBufferPointer { src in
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var best = src[o * size * inner + i], bestIndex = 0
+                    for k in 1..<Swift.max(size, 1) {
+                        let v = src[(o * size + k) * inner + i]
+                        if v > best || (best.isNaN && !v.isNaN) { best = v; bestIndex = k }
+                    }
+                    out[o * inner + i] = bestIndex
+                }
+            }
+        }
+        var outShape = shape
+        outShape.remove(at: axis)
+        return IntTensor(shape: outShape, scalars: out)
+    }
+
+    /// The tensor repeated along its size-1 (and missing leading) axes to `target`.
+    public func broadcast(to target: [Int]) -> Tensor {
+        if shape == target { return self }
+        let resultShape = Shape.broadcast(shape, target, op: "broadcast(to:)")
+        precondition(resultShape == target, "broadcast(to:): shape \(shape) cannot be broadcast to \(target)")
+        var result = Tensor.zipValues(self, Tensor.zeros(target), op: "broadcast(to:)") { x, _ in x }
+        let source = shape
+        result.recordGradient("broadcast(to:)", inputs: [self]) { g in [g.reduced(toShape: source)] }
+        return result
+    }
+}
