@@ -85,7 +85,7 @@ func backpropagate(from root: Tensor) -> [ObjectIdentifier: Tensor] {
             let inputGrads = backward(grad)
             for (parent, inputGrad) in zip(node.parents, inputGrads) {
                 guard let parent, let inputGrad else { continue }
-                precondition(
+                ensure(
                     inputGrad.shape == parent.shape,
                     "backward of \(node.op): gradient of shape \(inputGrad.shape) for an operand of shape \(parent.shape)")
                 let id = ObjectIdentifier(parent)
@@ -111,7 +111,7 @@ public func valueWithGradient(
 ) rethrows -> (value: Tensor, gradients: [Tensor]) {
     let leaves = inputs.map { $0.trackedLeaf() }
     let value = try function(leaves)
-    precondition(value.count == 1, "valueWithGradient: the function must return one value, but returned shape \(value.shape)")
+    ensure(value.count == 1, "valueWithGradient: the function must return one value, but returned shape \(value.shape)")
     let grads = backpropagate(from: value)
     let gradients = leaves.map { leaf in grads[ObjectIdentifier(leaf.node!)] ?? Tensor.zeros(leaf.shape) }
     return (value.detached(), gradients)
@@ -165,7 +165,7 @@ public func valueWithGradient<Model: ParameterContainer>(
         leaves.append(parameter.node!)
     }
     let value = try function(tracked)
-    precondition(value.count == 1, "valueWithGradient: the function must return one value, but returned shape \(value.shape)")
+    ensure(value.count == 1, "valueWithGradient: the function must return one value, but returned shape \(value.shape)")
     let grads = backpropagate(from: value)
     var gradient = model
     var index = 0

@@ -9,8 +9,8 @@ public struct IntTensor: Sendable, Equatable, Hashable, Codable {
 
     /// Creates an integer tensor from its shape and row-major elements.
     public init(shape: [Int], scalars: [Int]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "IntTensor(shape:scalars:): negative size in shape \(shape)")
-        precondition(
+        ensure(shape.allSatisfy { $0 >= 0 }, "IntTensor(shape:scalars:): negative size in shape \(shape)")
+        ensure(
             shape.reduce(1, *) == scalars.count,
             "IntTensor(shape:scalars:): shape \(shape) holds \(shape.reduce(1, *)) elements, but \(scalars.count) were given")
         self.shape = shape
@@ -23,7 +23,7 @@ public struct IntTensor: Sendable, Equatable, Hashable, Codable {
     /// A matrix from its rows.
     public init(_ rows: [[Int]]) {
         let width = rows.first?.count ?? 0
-        precondition(rows.allSatisfy { $0.count == width }, "IntTensor([[Int]]): rows have different lengths")
+        ensure(rows.allSatisfy { $0.count == width }, "IntTensor([[Int]]): rows have different lengths")
         self.init(shape: [rows.count, width], scalars: rows.flatMap { $0 })
     }
 
@@ -45,11 +45,11 @@ public struct IntTensor: Sendable, Equatable, Hashable, Codable {
 
     /// The element at a full multi-index.
     public subscript(at index: Int...) -> Int {
-        precondition(index.count == rank, "IntTensor[at:]: \(index.count) indices for a tensor of rank \(rank)")
+        ensure(index.count == rank, "IntTensor[at:]: \(index.count) indices for a tensor of rank \(rank)")
         var offset = 0
         for axis in 0..<rank {
             let i = index[axis]
-            precondition(i >= 0 && i < shape[axis], "IntTensor[at:]: index \(i) is out of range for axis \(axis) of size \(shape[axis])")
+            ensure(i >= 0 && i < shape[axis], "IntTensor[at:]: index \(i) is out of range for axis \(axis) of size \(shape[axis])")
             offset = offset * shape[axis] + i
         }
         return scalars[offset]
@@ -70,14 +70,14 @@ public struct IntTensor: Sendable, Equatable, Hashable, Codable {
     /// The elements repeated along size-1 (and missing leading) axes to `target`.
     public func broadcast(to target: [Int]) -> IntTensor {
         if shape == target { return self }
-        precondition(Shape.broadcast(shape, target) == target, "broadcast(to:): shape \(shape) cannot be broadcast to \(target)")
+        ensure(Shape.broadcast(shape, target) == target, "broadcast(to:): shape \(shape) cannot be broadcast to \(target)")
         return IntTensor.zip(self, .zeros(target), op: "broadcast(to:)") { a, _ in a }
     }
 
     /// The sub-tensor at `index` along the first axis.
     public subscript(index: Int) -> IntTensor {
-        precondition(rank >= 1, "IntTensor[\(index)]: cannot index a scalar")
-        precondition(index >= 0 && index < shape[0], "IntTensor[\(index)]: index \(index) is out of range for axis 0 of size \(shape[0])")
+        ensure(rank >= 1, "IntTensor[\(index)]: cannot index a scalar")
+        ensure(index >= 0 && index < shape[0], "IntTensor[\(index)]: index \(index) is out of range for axis 0 of size \(shape[0])")
         let inner = count / shape[0]
         return IntTensor(shape: Array(shape.dropFirst()), scalars: Array(scalars[(index * inner)..<((index + 1) * inner)]))
     }

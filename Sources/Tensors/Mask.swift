@@ -8,7 +8,7 @@ public struct Mask: Sendable, Equatable {
 
     /// Creates a mask from its shape and row-major elements.
     public init(shape: [Int], values: [Bool]) {
-        precondition(shape.reduce(1, *) == values.count, "Mask: shape \(shape) holds \(shape.reduce(1, *)) elements, but \(values.count) were given")
+        ensure(shape.reduce(1, *) == values.count, "Mask: shape \(shape) holds \(shape.reduce(1, *)) elements, but \(values.count) were given")
         self.shape = shape
         self.values = values
     }
@@ -26,12 +26,12 @@ public struct Mask: Sendable, Equatable {
     public static prefix func ! (m: Mask) -> Mask { Mask(shape: m.shape, values: m.values.map { !$0 }) }
 
     public static func && (a: Mask, b: Mask) -> Mask {
-        precondition(a.shape == b.shape, "&&: masks of shapes \(a.shape) and \(b.shape)")
+        ensure(a.shape == b.shape, "&&: masks of shapes \(a.shape) and \(b.shape)")
         return Mask(shape: a.shape, values: zip(a.values, b.values).map { $0 && $1 })
     }
 
     public static func || (a: Mask, b: Mask) -> Mask {
-        precondition(a.shape == b.shape, "||: masks of shapes \(a.shape) and \(b.shape)")
+        ensure(a.shape == b.shape, "||: masks of shapes \(a.shape) and \(b.shape)")
         return Mask(shape: a.shape, values: zip(a.values, b.values).map { $0 || $1 })
     }
 }

@@ -76,15 +76,15 @@ private let onlineCores = Int(sysconf(_SC_NPROCESSORS_ONLN))
 /// Batched product of op(a) [..., M, K] and op(b) [..., K, N] with the batch
 /// axes broadcast (untracked).
 func batchedProduct(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, op: String) -> Tensor {
-    precondition(a.rank >= 2 && b.rank >= 2, "\(op): needs two tensors of rank 2 or more, got shapes \(a.shape) and \(b.shape)")
+    ensure(a.rank >= 2 && b.rank >= 2, "\(op): needs two tensors of rank 2 or more, got shapes \(a.shape) and \(b.shape)")
     let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
     let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
     let (m, k) = transA ? (ac, ar) : (ar, ac)
     let (kb, n) = transB ? (bc, br) : (br, bc)
-    precondition(k == kb, "\(op): inner sizes differ, shapes \(a.shape) and \(b.shape)")
+    ensure(k == kb, "\(op): inner sizes differ, shapes \(a.shape) and \(b.shape)")
     let aBatch = Array(a.shape.dropLast(2)), bBatch = Array(b.shape.dropLast(2))
     guard let batch = Shape.broadcast(aBatch, bBatch) else {
-        preconditionFailure("\(op): batch axes of shapes \(a.shape) and \(b.shape) cannot be broadcast together")
+        fatalError("\(op): batch axes of shapes \(a.shape) and \(b.shape) cannot be broadcast together")
     }
     let batchCount = batch.reduce(1, *)
     var out = [Float](repeating: 0, count: batchCount * m * n)
@@ -128,7 +128,7 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
 /// shape [B, K, K] (one transition matrix per batch element), `vecmat(p, q)`
 /// is the distribution one step later, of shape [B, H, W, K].
 public func vecmat(_ vectors: Tensor, _ matrices: Tensor) -> Tensor {
-    precondition(
+    ensure(
         vectors.rank >= 2 && matrices.rank == 3 && vectors.shape[0] == matrices.shape[0]
             && vectors.shape[vectors.rank - 1] == matrices.shape[1],
         "vecmat: expected shapes [B, ..., K] and [B, K, D], got \(vectors.shape) and \(matrices.shape)")

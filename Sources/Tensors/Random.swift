@@ -53,7 +53,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 
     /// An integer uniform in `range` (unbiased, by rejection).
     public mutating func nextInt(in range: Range<Int>) -> Int {
-        precondition(!range.isEmpty, "RandomGenerator.nextInt(in:): empty range \(range)")
+        ensure(!range.isEmpty, "RandomGenerator.nextInt(in:): empty range \(range)")
         let span = UInt64(range.count)
         let limit = UInt64.max - UInt64.max % span
         var x = next()

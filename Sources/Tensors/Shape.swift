@@ -26,7 +26,7 @@ enum Shape {
     /// The broadcast shape, or a stop naming the operation and both shapes.
     static func broadcast(_ a: [Int], _ b: [Int], op: String) -> [Int] {
         guard let shape = broadcast(a, b) else {
-            preconditionFailure("\(op): shapes \(a) and \(b) cannot be broadcast together")
+            fatalError("\(op): shapes \(a) and \(b) cannot be broadcast together")
         }
         return shape
     }
@@ -44,7 +44,7 @@ enum Shape {
     /// A normalised axis (negative counts from the end), or a stop naming the op.
     static func axis(_ axis: Int, rank: Int, op: String) -> Int {
         let normalised = axis < 0 ? axis + rank : axis
-        precondition(normalised >= 0 && normalised < rank, "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
+        ensure(normalised >= 0 && normalised < rank, "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
         return normalised
     }
 }

@@ -13,7 +13,7 @@ public func allClose(_ a: Tensor, _ b: Tensor, rtol: Float = 1e-5, atol: Float =
 extension Tensor {
     /// The largest absolute difference from `other`, which must have the same shape.
     public func maxAbsDifference(_ other: Tensor) -> Float {
-        precondition(shape == other.shape, "maxAbsDifference: shapes \(shape) and \(other.shape)")
+        ensure(shape == other.shape, "maxAbsDifference: shapes \(shape) and \(other.shape)")
         var worst: Float = 0
         for (x, y) in zip(scalars, other.scalars) {
             let d = Swift.abs(x - y)

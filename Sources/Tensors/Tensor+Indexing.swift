@@ -14,19 +14,19 @@ extension Tensor {
 
     /// Advanced indexing with an array of index tensors; see ``subscript(_:)``.
     public func gathering(_ indices: [IntTensor]) -> Tensor {
-        precondition(!indices.isEmpty, "Tensor[...]: no index tensors given")
-        precondition(indices.count <= rank, "Tensor[...]: \(indices.count) index tensors for a tensor of shape \(shape)")
+        ensure(!indices.isEmpty, "Tensor[...]: no index tensors given")
+        ensure(indices.count <= rank, "Tensor[...]: \(indices.count) index tensors for a tensor of shape \(shape)")
         var indexShape: [Int] = indices[0].shape
         for index in indices.dropFirst() {
             guard let s = Shape.broadcast(indexShape, index.shape) else {
-                preconditionFailure("Tensor[...]: index shapes \(indices.map(\.shape)) cannot be broadcast together")
+                fatalError("Tensor[...]: index shapes \(indices.map(\.shape)) cannot be broadcast together")
             }
             indexShape = s
         }
         let expanded = indices.map { $0.broadcast(to: indexShape) }
         for (axis, index) in expanded.enumerated() {
             if let bad = index.scalars.first(where: { $0 < 0 || $0 >= shape[axis] }) {
-                preconditionFailure("Tensor[...]: index \(bad) is out of range for axis \(axis) of size \(shape[axis]) (shape \(shape))")
+                fatalError("Tensor[...]: index \(bad) is out of range for axis \(axis) of size \(shape[axis]) (shape \(shape))")
             }
         }
         let trailing = Array(shape[indices.count...])
@@ -65,9 +65,9 @@ extension Tensor {
     /// `self` except along `axis` (PyTorch's `torch.gather`).
     public func gather(axis: Int, index: IntTensor) -> Tensor {
         let axis = Shape.axis(axis, rank: rank, op: "gather")
-        precondition(index.rank == rank, "gather: index of shape \(index.shape) for a tensor of shape \(shape)")
+        ensure(index.rank == rank, "gather: index of shape \(index.shape) for a tensor of shape \(shape)")
         for a in 0..<rank where a != axis {
-            precondition(index.shape[a] == shape[a], "gather: index of shape \(index.shape) does not match shape \(shape) off axis \(axis)")
+            ensure(index.shape[a] == shape[a], "gather: index of shape \(index.shape) does not match shape \(shape) off axis \(axis)")
         }
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
@@ -78,7 +78,7 @@ extension Tensor {
                 for i in 0..<inner {
                     let position = (o * picked + k) * inner + i
                     let chosen = index.scalars[position]
-                    precondition(chosen >= 0 && chosen < size, "gather: index \(chosen) is out of range for axis \(axis) of size \(size)")
+                    ensure(chosen >= 0 && chosen < size, "gather: index \(chosen) is out of range for axis \(axis) of size \(size)")
                     offsets[position] = (o * size + chosen) * inner + i
                 }
             }
@@ -99,7 +99,7 @@ extension Tensor {
 public func oneHot(_ labels: IntTensor, numClasses: Int) -> Tensor {
     var out = [Float](repeating: 0, count: labels.count * numClasses)
     for (i, label) in labels.scalars.enumerated() {
-        precondition(label >= 0 && label < numClasses, "oneHot: label \(label) is out of range for \(numClasses) classes")
+        ensure(label >= 0 && label < numClasses, "oneHot: label \(label) is out of range for \(numClasses) classes")
         out[i * numClasses + label] = 1
     }
     return Tensor(shape: labels.shape + [numClasses], scalars: out)

@@ -75,7 +75,7 @@ extension Tensor {
     /// The elements limited to `[min, max]` (PyTorch's `clamp`). The gradient
     /// passes where the element lies inside the range, bounds included.
     public func clamped(min lower: Float = -.infinity, max upper: Float = .infinity) -> Tensor {
-        precondition(lower <= upper, "clamped: min \(lower) is greater than max \(upper)")
+        ensure(lower <= upper, "clamped: min \(lower) is greater than max \(upper)")
         var result = mapValues { Swift.min(Swift.max($0, lower), upper) }
         let x = self
         result.recordGradient("clamped", inputs: [self]) { g in

@@ -26,7 +26,7 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
 ///   - logits: shape `[..., K]`.
 ///   - targets: class indices of shape `[...]`.
 public func crossEntropy(_ logits: Tensor, targets: IntTensor) -> Tensor {
-    precondition(
+    ensure(
         Array(logits.shape.dropLast()) == targets.shape,
         "crossEntropy: logits of shape \(logits.shape) need targets of shape \(Array(logits.shape.dropLast())), got \(targets.shape)")
     let k = logits.shape.last ?? 0

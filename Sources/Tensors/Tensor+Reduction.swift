@@ -11,7 +11,7 @@ extension Tensor {
     func reductionAxes(_ axes: [Int]?, op: String) -> [Int] {
         guard let axes else { return Array(0..<rank) }
         let normalised = axes.map { Shape.axis($0, rank: rank, op: op) }
-        precondition(Set(normalised).count == normalised.count, "\(op): axis repeated in \(axes)")
+        ensure(Set(normalised).count == normalised.count, "\(op): axis repeated in \(axes)")
         return normalised.sorted()
     }
 
@@ -85,7 +85,7 @@ extension Tensor {
     /// maximal elements, shared equally among ties.
     public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let axes = reductionAxes(axes, op: "max")
-        precondition(axes.allSatisfy { shape[$0] > 0 }, "max: cannot reduce an empty axis of shape \(shape)")
+        ensure(axes.allSatisfy { shape[$0] > 0 }, "max: cannot reduce an empty axis of shape \(shape)")
         let kept = foldValues(axes: axes, initial: -.infinity) { Swift.max($0, $1) }
         var result = kept.reshaped(droppingAxes(axes, keepDims: keepDims))
         let x = self
@@ -115,7 +115,7 @@ extension Tensor {
     public func argmax(axis: Int = -1) -> IntTensor {
         let axis = Shape.axis(axis, rank: rank, op: "argmax")
         let size = shape[axis]
-        precondition(size > 0, "argmax: axis \(axis) of shape \(shape) is empty")
+        ensure(size > 0, "argmax: axis \(axis) of shape \(shape) is empty")
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
         var out = [Int](repeating: 0, count: outer * inner)
@@ -140,7 +140,7 @@ extension Tensor {
     public func broadcast(to target: [Int]) -> Tensor {
         if shape == target { return self }
         let resultShape = Shape.broadcast(shape, target, op: "broadcast(to:)")
-        precondition(resultShape == target, "broadcast(to:): shape \(shape) cannot be broadcast to \(target)")
+        ensure(resultShape == target, "broadcast(to:): shape \(shape) cannot be broadcast to \(target)")
         var result = Tensor.zipValues(self, Tensor.zeros(target), op: "broadcast(to:)") { x, _ in x }
         let source = shape
         result.recordGradient("broadcast(to:)", inputs: [self]) { g in [g.reduced(toShape: source)] }

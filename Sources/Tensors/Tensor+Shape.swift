@@ -7,10 +7,10 @@ extension Tensor {
         var target = newShape
         if let hole = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != hole }.reduce(1) { $0 * $1.element }
-            precondition(known > 0 && count % known == 0, "reshaped: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+            ensure(known > 0 && count % known == 0, "reshaped: cannot reshape \(shape) (\(count) elements) to \(newShape)")
             target[hole] = count / known
         }
-        precondition(
+        ensure(
             target.allSatisfy { $0 >= 0 } && target.reduce(1, *) == count,
             "reshaped: cannot reshape \(shape) (\(count) elements) to \(newShape)")
         if target == shape { return self }
@@ -26,7 +26,7 @@ extension Tensor {
     /// The tensor with a new axis of size 1 inserted at `axis`.
     public func expandingShape(at axis: Int) -> Tensor {
         let axis = axis < 0 ? axis + rank + 1 : axis
-        precondition(axis >= 0 && axis <= rank, "expandingShape(at:): axis \(axis) is out of range for rank \(rank)")
+        ensure(axis >= 0 && axis <= rank, "expandingShape(at:): axis \(axis) is out of range for rank \(rank)")
         var s = shape
         s.insert(1, at: axis)
         return reshaped(s)
@@ -35,7 +35,7 @@ extension Tensor {
     /// The tensor without its size-1 axis `axis`.
     public func squeezingShape(at axis: Int) -> Tensor {
         let axis = Shape.axis(axis, rank: rank, op: "squeezingShape(at:)")
-        precondition(shape[axis] == 1, "squeezingShape(at:): axis \(axis) of shape \(shape) has size \(shape[axis]), not 1")
+        ensure(shape[axis] == 1, "squeezingShape(at:): axis \(axis) of shape \(shape) has size \(shape[axis]), not 1")
         var s = shape
         s.remove(at: axis)
         return reshaped(s)
@@ -44,9 +44,9 @@ extension Tensor {
     /// The axes reordered: axis i of the result is axis `axes[i]` of `self`
     /// (PyTorch's `permute`).
     public func permuted(_ axes: [Int]) -> Tensor {
-        precondition(axes.count == rank, "permuted: \(axes) does not list the \(rank) axes of shape \(shape)")
+        ensure(axes.count == rank, "permuted: \(axes) does not list the \(rank) axes of shape \(shape)")
         let normalised = axes.map { Shape.axis($0, rank: rank, op: "permuted") }
-        precondition(Set(normalised).count == rank, "permuted: \(axes) is not a permutation of the axes of shape \(shape)")
+        ensure(Set(normalised).count == rank, "permuted: \(axes) is not a permutation of the axes of shape \(shape)")
         if normalised == Array(0..<rank) { return self }
         let outShape = normalised.map { shape[$0] }
         let own = Shape.strides(shape)
@@ -79,33 +79,33 @@ extension Tensor {
 
     /// The last two axes swapped: the matrix transpose, batched.
     public func transposed() -> Tensor {
-        precondition(rank >= 2, "transposed(): needs rank 2 or more, got shape \(shape)")
+        ensure(rank >= 2, "transposed(): needs rank 2 or more, got shape \(shape)")
         return transposed(-2, -1)
     }
 }
 
 /// Joins tensors of equal shape along a new axis (PyTorch's `torch.stack`).
 public func stack(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-    precondition(!tensors.isEmpty, "stack: no tensors given")
+    ensure(!tensors.isEmpty, "stack: no tensors given")
     let shape = tensors[0].shape
     for (i, t) in tensors.enumerated() {
-        precondition(t.shape == shape, "stack: tensor \(i) has shape \(t.shape), tensor 0 has shape \(shape)")
+        ensure(t.shape == shape, "stack: tensor \(i) has shape \(t.shape), tensor 0 has shape \(shape)")
     }
     let axis = axis < 0 ? axis + shape.count + 1 : axis
-    precondition(axis >= 0 && axis <= shape.count, "stack: axis \(axis) is out of range for rank \(shape.count + 1)")
+    ensure(axis >= 0 && axis <= shape.count, "stack: axis \(axis) is out of range for rank \(shape.count + 1)")
     return concat(tensors.map { $0.expandingShape(at: axis) }, axis: axis)
 }
 
 /// Joins tensors along an existing axis (PyTorch's `torch.cat`).
 public func concat(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-    precondition(!tensors.isEmpty, "concat: no tensors given")
+    ensure(!tensors.isEmpty, "concat: no tensors given")
     let first = tensors[0].shape
     let axis = Shape.axis(axis, rank: first.count, op: "concat")
     for (i, t) in tensors.enumerated() {
         var a = t.shape, b = first
-        precondition(a.count == b.count, "concat: tensor \(i) has shape \(t.shape), tensor 0 has shape \(first)")
+        ensure(a.count == b.count, "concat: tensor \(i) has shape \(t.shape), tensor 0 has shape \(first)")
         a[axis] = 0; b[axis] = 0
-        precondition(a == b, "concat: tensor \(i) has shape \(t.shape), tensor 0 has shape \(first) (they may differ only on axis \(axis))")
+        ensure(a == b, "concat: tensor \(i) has shape \(t.shape), tensor 0 has shape \(first) (they may differ only on axis \(axis))")
     }
     let outer = first[..<axis].reduce(1, *)
     let inner = first[(axis + 1)...].reduce(1, *)
@@ -142,7 +142,7 @@ extension Tensor {
     /// The elements whose index along `axis` lies in `range`.
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let axis = Shape.axis(axis, rank: rank, op: "slice")
-        precondition(
+        ensure(
             range.lowerBound >= 0 && range.upperBound <= shape[axis],
             "slice: range \(range) is out of bounds for axis \(axis) of size \(shape[axis])")
         let outer = shape[..<axis].reduce(1, *)
@@ -173,8 +173,8 @@ extension Tensor {
 
     /// The sub-tensor at `index` along the first axis (PyTorch's `a[i]`).
     public subscript(index: Int) -> Tensor {
-        precondition(rank >= 1, "Tensor[\(index)]: cannot index a scalar")
-        precondition(index >= 0 && index < shape[0], "Tensor[\(index)]: index \(index) is out of range for axis 0 of size \(shape[0])")
+        ensure(rank >= 1, "Tensor[\(index)]: cannot index a scalar")
+        ensure(index >= 0 && index < shape[0], "Tensor[\(index)]: index \(index) is out of range for axis 0 of size \(shape[0])")
         return slice(axis: 0, index..<(index + 1)).squeezingShape(at: 0)
     }
 }

@@ -25,8 +25,8 @@ public struct Tensor: Sendable {
     /// Creates a tensor from its shape and row-major elements.
     /// - Precondition: `scalars.count` equals the product of `shape`.
     public init(shape: [Int], scalars: [Float]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:scalars:): negative size in shape \(shape)")
-        precondition(
+        ensure(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:scalars:): negative size in shape \(shape)")
+        ensure(
             shape.reduce(1, *) == scalars.count,
             "Tensor(shape:scalars:): shape \(shape) holds \(shape.reduce(1, *)) elements, but \(scalars.count) were given")
         self.shape = shape
@@ -54,7 +54,7 @@ public struct Tensor: Sendable {
     /// - Precondition: every row has the same length.
     public init(_ rows: [[Float]]) {
         let width = rows.first?.count ?? 0
-        precondition(rows.allSatisfy { $0.count == width }, "Tensor([[Float]]): rows have different lengths")
+        ensure(rows.allSatisfy { $0.count == width }, "Tensor([[Float]]): rows have different lengths")
         self.init(shape: [rows.count, width], scalars: rows.flatMap { $0 })
     }
 
@@ -63,7 +63,7 @@ public struct Tensor: Sendable {
     public init(_ planes: [[[Float]]]) {
         let rows = planes.first?.count ?? 0
         let width = planes.first?.first?.count ?? 0
-        precondition(
+        ensure(
             planes.allSatisfy { $0.count == rows && $0.allSatisfy { $0.count == width } },
             "Tensor([[[Float]]]): nested arrays are not rectangular")
         self.init(shape: [planes.count, rows, width], scalars: planes.flatMap { $0.flatMap { $0 } })
@@ -77,17 +77,17 @@ public struct Tensor: Sendable {
     /// The value of a one-element tensor.
     /// - Precondition: the tensor has exactly one element.
     public var item: Float {
-        precondition(scalars.count == 1, "Tensor.item: the tensor has shape \(shape), not one element")
+        ensure(scalars.count == 1, "Tensor.item: the tensor has shape \(shape), not one element")
         return scalars[0]
     }
 
     /// The element at a full multi-index.
     public subscript(at index: Int...) -> Float {
-        precondition(index.count == rank, "Tensor[at:]: \(index.count) indices for a tensor of rank \(rank)")
+        ensure(index.count == rank, "Tensor[at:]: \(index.count) indices for a tensor of rank \(rank)")
         var offset = 0
         for axis in 0..<rank {
             let i = index[axis]
-            precondition(i >= 0 && i < shape[axis], "Tensor[at:]: index \(i) is out of range for axis \(axis) of size \(shape[axis])")
+            ensure(i >= 0 && i < shape[axis], "Tensor[at:]: index \(i) is out of range for axis \(axis) of size \(shape[axis])")
             offset = offset * shape[axis] + i
         }
         return scalars[offset]
@@ -130,7 +130,7 @@ extension Tensor {
 
     /// `count` evenly spaced values from `start` to `end`, both included (as `torch.linspace`).
     public static func linspace(_ start: Float, _ end: Float, count: Int) -> Tensor {
-        precondition(count >= 1, "Tensor.linspace: count must be at least 1, got \(count)")
+        ensure(count >= 1, "Tensor.linspace: count must be at least 1, got \(count)")
         if count == 1 { return Tensor([start]) }
         let step = (Double(end) - Double(start)) / Double(count - 1)
         return Tensor(shape: [count], scalars: (0..<count).map { Float(Double(start) + Double($0) * step) })
