@@ -1,0 +1,52 @@
+import Tensors
+
+/// The matrices of a forward process, computed once: one-step Q_t, their
+/// transposes and the cumulative products Q_{1:t}, all [T, K, K].
+public struct TransitionMatrices: Sendable {
+    /// Q_t at index t - 1.
+    public let qOnestep: Tensor
+    /// Q_t^T at index t - 1: row x_t of Q_t^T is column x_t of Q_t.
+    public let qOnestepTransposed: Tensor
+    /// Q_{1:t} at index t - 1.
+    public let qCumulative: Tensor
+
+    /// Matrices from one-step matrices, with the cumulative products computed
+    /// by `implementation`.
+    public init(qOnestep: Tensor, using implementation: D3PMExercises.Type) {
+        self.init(qOnestep: qOnestep, qCumulative: implementation.cumulativeQ(qOnestep))
+    }
+
+    /// Matrices from one-step matrices and their cumulative products.
+    public init(qOnestep: Tensor, qCumulative: Tensor) {
+        precondition(
+            qOnestep.rank == 3 && qOnestep.shape[1] == qOnestep.shape[2] && qCumulative.shape == qOnestep.shape,
+            "TransitionMatrices: expected two [T, K, K] tensors, got \(qOnestep.shape) and \(qCumulative.shape)")
+        self.qOnestep = qOnestep
+        self.qOnestepTransposed = qOnestep.transposed()
+        self.qCumulative = qCumulative
+    }
+
+    /// Uniform-noise matrices for `betas`, built by `implementation`
+    /// (its makeUniformQOnestep and cumulativeQ).
+    public static func uniform(numClasses: Int, betas: Tensor, using implementation: D3PMExercises.Type) -> TransitionMatrices {
+        TransitionMatrices(qOnestep: implementation.makeUniformQOnestep(numClasses: numClasses, betas: betas), using: implementation)
+    }
+
+    /// The number of steps T.
+    public var numSteps: Int { qOnestep.shape[0] }
+    /// The number of classes K.
+    public var numClasses: Int { qOnestep.shape[1] }
+}
+
+/// Noise schedules beta_1...beta_T.
+public enum NoiseSchedule {
+    /// `linspace(start, end, T)`: the practical's schedule (1e-3 to 0.1 over 200 steps for training).
+    public static func linear(steps: Int, start: Float = 1e-3, end: Float = 0.1) -> Tensor {
+        Tensor.linspace(start, end, count: steps)
+    }
+}
+
+/// The entropy of each row (a distribution along `axis`), in nats: -sum p log p.
+public func rowEntropy(_ probabilities: Tensor, axis: Int = -1) -> Tensor {
+    -(probabilities * log(probabilities + 1e-12)).sum(axis: axis)
+}
