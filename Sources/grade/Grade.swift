@@ -1,0 +1,182 @@
+import ArgumentParser
+import Checks
+import Foundation
+
+/// The grader: runs the checks of the practical against the student's
+/// functions (or the reference solutions) and says what passed.
+@main
+struct Grade: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grade",
+        abstract: "Check your D3PM exercises.",
+        discussion: """
+            Examples:
+              swift run grade exercise1          check exercise 1 (Exercises/Exercise1+TransitionMatrices.swift)
+              swift run grade all                check every exercise and show the score
+              swift run grade all --solutions    check the reference solutions instead
+              swift run grade hint exercise2     a hint for exercise 2
+            """,
+        subcommands: [Run.self, List.self, Hint.self, RunChecks.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+/// What to grade: one exercise or all of them.
+enum GradeTarget: ExpressibleByArgument, Equatable {
+    case all
+    case exercise(Exercise)
+
+    init?(argument: String) {
+        if argument.lowercased() == "all" { self = .all; return }
+        guard let exercise = Exercise(name: argument) else { return nil }
+        self = .exercise(exercise)
+    }
+
+    static var allValueStrings: [String] { ["all"] + Exercise.allCases.map(\.id) }
+
+    var exercises: [Exercise] {
+        switch self {
+        case .all: Exercise.allCases
+        case .exercise(let exercise): [exercise]
+        }
+    }
+}
+
+/// The output formats of a grading run.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    /// For people: each check, and for a failure what was expected, what came out and a hint.
+    case text
+    /// For programs: a ``GradeReport`` (schema `d3pm-kit/grade-report@1`).
+    case json
+}
+
+/// The options every grading command shares.
+struct GradingOptions: ParsableArguments {
+    @Flag(help: "Grade the reference solutions (Solutions/) instead of your exercises.")
+    var solutions = false
+
+    @Option(help: "The seed of the random test data. Every seed must pass.")
+    var seed: UInt64 = CheckCatalog.defaultSeed
+
+    @Option(help: "The most seconds one check may take before it counts as an endless loop.")
+    var timeout: Double = 20
+
+    var implementation: Implementation { solutions ? .solutions : .student }
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
+    }
+
+    /// Runs the checks of `exercises` in child processes.
+    func grade(_ exercises: [Exercise], progress: (CheckOutcome) -> Void = { _ in }) throws -> GradeReport {
+        guard let executable = Bundle.main.executableURL else { throw ValidationError("cannot find the grade executable") }
+        let runner = IsolatedRunner(executable: executable, implementation: implementation, seed: seed, timeout: timeout)
+        let checks = exercises.flatMap(CheckCatalog.checks(for:))
+        let outcomes = try runner.run(checks, progress: progress)
+        return GradeReport(implementation: implementation, seed: seed, outcomes: outcomes)
+    }
+}
+
+extension Grade {
+    /// Grades one exercise or all of them.
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check",
+            abstract: "Check one exercise (exercise1 ... exercise5) or all of them (the default command)."
+        )
+
+        @Argument(help: "exercise1 ... exercise5, or all.")
+        var target: GradeTarget = .all
+
+        @OptionGroup var options: GradingOptions
+
+        @Option(help: "text or json.")
+        var format: OutputFormat = .text
+
+        @Option(help: "The folder for the figures (exercise 1's heatmaps and entropy curve).")
+        var figures: String = "output/figures"
+
+        @Flag(help: "Do not draw figures.")
+        var noFigures = false
+
+        func run() throws {
+            let printer = TextReport(color: format == .text && isatty(1) != 0)
+            if format == .text {
+                print("Grading \(options.implementation == .student ? "your exercises (Exercises/)" : "the reference solutions (Solutions/)"), seed \(options.seed)")
+            }
+            var current: Int?
+            let report = try options.grade(target.exercises) { outcome in
+                guard format == .text else { return }
+                if current != outcome.exercise {
+                    current = outcome.exercise
+                    printer.printHeader(Exercise(rawValue: outcome.exercise)!)
+                }
+                printer.printOutcome(outcome)
+            }
+            switch format {
+            case .text:
+                printer.printSummary(report, single: target != .all)
+                if !noFigures, target.exercises.contains(.exercise1),
+                   report.exercises.first(where: { $0.exercise == 1 })?.status == .passed {
+                    Exercise1Figures.draw(implementation: options.implementation, folder: figures)
+                }
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            }
+            if !report.allPassed { throw ExitCode.failure }
+        }
+    }
+
+    /// Lists the exercises with their status.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the exercises and how far you are.")
+
+        @OptionGroup var options: GradingOptions
+
+        func run() throws {
+            let report = try options.grade(Exercise.allCases)
+            TextReport(color: isatty(1) != 0).printList(report)
+        }
+    }
+
+    /// A hint for one exercise.
+    struct Hint: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A hint for one exercise, without the answer.")
+
+        @Argument(help: "exercise1 ... exercise5.")
+        var exercise: String
+
+        func run() throws {
+            guard let exercise = Exercise(name: exercise) else {
+                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise5")
+            }
+            print("\(exercise.id): \(exercise.title) (\(exercise.file))")
+            print("Functions: \(exercise.functions.joined(separator: ", "))")
+            print("Hint: \(exercise.hint)")
+        }
+    }
+
+    /// Runs checks in this process and prints their outcomes; the grader's
+    /// child processes run this.
+    struct RunChecks: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "_run-checks", shouldDisplay: false)
+
+        @Option var implementation: Implementation
+        @Option var seed: UInt64
+        @Option var ids: String
+
+        func run() throws {
+            for id in ids.split(separator: ",") {
+                guard let check = CheckCatalog.check(id: String(id)) else {
+                    throw ValidationError("unknown check '\(id)'")
+                }
+                let outcome = check.run(implementation, seed: seed)
+                FileHandle.standardOutput.write(Data(OutcomeLine.encode(outcome).utf8))
+            }
+        }
+    }
+}
+
+extension Implementation: ExpressibleByArgument {}

@@ -1,0 +1,74 @@
+import Checks
+import Foundation
+
+/// Renders grading results for a terminal.
+struct TextReport {
+    var color: Bool
+
+    private func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+
+    func symbol(_ status: CheckOutcome.Status) -> String {
+        switch status {
+        case .passed: paint("PASS", "32")
+        case .failed: paint("FAIL", "31")
+        case .notImplemented: paint("TODO", "33")
+        case .crashed: paint("CRASH", "35")
+        case .timedOut: paint("TIMEOUT", "35")
+        }
+    }
+
+    func printHeader(_ exercise: Exercise) {
+        print("\n" + paint("Exercise \(exercise.rawValue): \(exercise.title)", "1") + "  (\(exercise.file))")
+    }
+
+    func printOutcome(_ outcome: CheckOutcome) {
+        let name = outcome.id.split(separator: ".").last.map(String.init) ?? outcome.id
+        print("  \(symbol(outcome.status).padding(toLength: color ? 16 : 7, withPad: " ", startingAt: 0)) \(name): \(outcome.title)")
+        switch outcome.status {
+        case .passed: break
+        case .notImplemented:
+            print("          not implemented yet: \(outcome.message ?? "a stub")")
+        case .failed:
+            if let expected = outcome.expected { print("          expected: \(expected)") }
+            if let actual = outcome.actual { print("          actual:   \(actual)") }
+            if let message = outcome.message { print("          error:    \(message)") }
+            if let hint = outcome.hint { print("          " + paint("hint:", "36") + "     \(hint)") }
+        case .crashed, .timedOut:
+            print("          \(outcome.status == .crashed ? "crashed" : "timed out"): \(outcome.message ?? "")")
+            if let hint = outcome.hint { print("          " + paint("hint:", "36") + "     \(hint)") }
+        }
+    }
+
+    func printSummary(_ report: GradeReport, single: Bool) {
+        print("")
+        for exercise in report.exercises {
+            let status: String = switch exercise.status {
+            case .passed: paint("passed", "32")
+            case .failed: paint("failed", "31")
+            case .notImplemented: paint("not implemented", "33")
+            case .crashed: paint("crashed", "35")
+            }
+            print("  \(exercise.id)  \(String(format: "%3d", exercise.score)) / \(String(format: "%-3d", exercise.maxScore))  \(status)")
+        }
+        print("  " + paint("score \(report.score) / \(report.maxScore)", "1"))
+        if report.allPassed {
+            print(single ? "All checks pass. On to the next exercise!" : "Every exercise passes. Train your model: see the README.")
+        } else if let next = report.exercises.first(where: { $0.status != .passed }) {
+            print("Next: \(next.file)  (swift run grade \(next.id); swift run grade hint \(next.id))")
+        }
+    }
+
+    func printList(_ report: GradeReport) {
+        for exercise in report.exercises {
+            let e = Exercise(rawValue: exercise.exercise)!
+            let passed = exercise.checks.filter { $0.status == .passed }.count
+            let status: String = switch exercise.status {
+            case .passed: paint("done", "32")
+            case .failed: paint("\(passed)/\(exercise.checks.count) checks pass", "31")
+            case .notImplemented: paint("to do", "33")
+            case .crashed: paint("crashes", "35")
+            }
+            print("\(e.id)  \(e.title.padding(toLength: 26, withPad: " ", startingAt: 0)) \(e.functions.joined(separator: ", ").padding(toLength: 44, withPad: " ", startingAt: 0)) \(status)")
+        }
+    }
+}
