@@ -27,18 +27,20 @@ enum Exercise4Checks {
             try Expect.shape(xt.shape, [4, 1, 2, 3], of: "qSample(x0 [4, 1, 2, 3], t [4], noise [4, 1, 2, 3, 3])",
                              hint: "x_t has the shape of x0: one class per pixel.")
             let eps = Double(D3PMConstants.logEpsilon)
-            var exact: [(index: Int, margin: Double)] = [], doubleNoise: [Int] = []
+            var exact: [(index: Int, margin: Double)] = [], doubleNoise: [Int] = [], noNoise: [Int] = []
             for position in 0..<x0.count {
                 let row = process.cumulative[t.scalars[position / 6] - 1][x0.scalars[position]].map { log($0 + eps) }
                 let u = Array(noise.scalars[(position * 3)..<(position * 3 + 3)])
                 exact.append(BruteForce.gumbelArgmax(logits: row, noise: u))
                 let noisier = zip(row, u).map { $0 + log(Double(max($1, 1e-6))) }
                 doubleNoise.append(BruteForce.gumbelArgmax(logits: noisier, noise: u).index)
+                noNoise.append(row.indices.max { row[$0] < row[$1] }!)
             }
             try Expect.equal(xt.scalars, exact.map(\.index), of: "argmax(log(row x0 of Q_{1:t} + eps) + Gumbel(noise))",
                              skip: Set(exact.indices.filter { exact[$0].margin < 1e-4 }),
                              hint: "Use row x0 of Q_{1:t} (gatherAt(qCumulative, t, x0)) and one Gumbel-max draw with the given noise.",
-                             knownBugs: [(doubleNoise, "You add noise twice (log(noise), then Gumbel noise in the sampler), as the original practical did: the samples are more corrupted than Q_{1:t} says. Draw once.")])
+                             knownBugs: [(noNoise, "The noise is not used: x_t is the most likely class of row x0 of Q_{1:t}, so it never changes. Sample with gumbelMaxSample."),
+                                         (doubleNoise, "You add noise twice (log(noise), then Gumbel noise in the sampler), as the original practical did: the samples are more corrupted than Q_{1:t} says. Draw once.")])
         },
         Check(.exercise4, "qsample-rare-change-at-t1", "at t = 1 a pixel changes with probability (K - 1) beta_1 / K = 0.075% (binomial test, 20,000 draws)",
               points: 2, hint: "At t = 1, x_1 differs from x0 with probability (K - 1) beta_1 / K: one Gumbel-max draw from row x0 of Q_{1:1}.") { ex, seed in

@@ -1,0 +1,225 @@
+import D3PM
+import Solutions
+import Tensors
+
+/// A wrong implementation: the reference solutions with one function
+/// replaced by a known mistake. Each mutant overrides only what it breaks.
+protocol Mutant: D3PMExercises {}
+
+extension Mutant {
+    static var name: String { "\(Self.self)" }
+    static func makeUniformQOnestep(numClasses: Int, betas: Tensor) -> Tensor { ReferenceSolutions.makeUniformQOnestep(numClasses: numClasses, betas: betas) }
+    static func cumulativeQ(_ qOnestep: Tensor) -> Tensor { ReferenceSolutions.cumulativeQ(qOnestep) }
+    static func gatherAt(_ a: Tensor, t: IntTensor, x: IntTensor) -> Tensor { ReferenceSolutions.gatherAt(a, t: t, x: x) }
+    static func qPosteriorLogits(x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+        ReferenceSolutions.qPosteriorLogits(x0: x0, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+    }
+    static func qPosteriorLogits(x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+        ReferenceSolutions.qPosteriorLogits(x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+    }
+    static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor { ReferenceSolutions.gumbelMaxSample(logits, noise: noise) }
+    static func vb(_ logits1: Tensor, _ logits2: Tensor) -> Tensor { ReferenceSolutions.vb(logits1, logits2) }
+    static func hybridLoss(modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float, weighting: LossWeighting) -> HybridLossTerms {
+        ReferenceSolutions.hybridLoss(modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda, weighting: weighting)
+    }
+    static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
+        ReferenceSolutions.qSample(x0: x0, t: t, noise: noise, qCumulative: qCumulative)
+    }
+    static func pSample(model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor) -> IntTensor {
+        ReferenceSolutions.pSample(model: model, xt: xt, t: t, y: y, matrices: matrices, noise: noise)
+    }
+}
+
+/// The posterior written out, with switches for the classic mistakes.
+func mutatedPosterior(
+    p0: Tensor, x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor,
+    cumulativeShift: Int = 0, transpose: Bool = true, handleFirstStep: Bool = true
+) -> Tensor {
+    let eps = D3PMConstants.logEpsilon
+    let onestep = transpose ? qOnestepTransposed : qOnestepTransposed.transposed()
+    let likelihood = ReferenceSolutions.gatherAt(onestep, t: t, x: xt)
+    let steps = qCumulative.shape[0]
+    let previous = IntTensor(shape: t.shape, scalars: t.scalars.map { min(max($0 - 2 + cumulativeShift, 0), steps - 1) })
+    let logits = log(likelihood + eps) + log(vecmat(p0, qCumulative[previous]) + eps)
+    guard handleFirstStep else { return logits }
+    return `where`(t.perBatch(rank: xt.rank + 1) .== 1, x0Logits, logits)
+}
+
+// MARK: - Exercise 1
+
+enum DiagonalOneMinusBeta: Mutant {
+    static func makeUniformQOnestep(numClasses: Int, betas: Tensor) -> Tensor {
+        let b = betas.reshaped(-1, 1, 1)
+        let eye = Tensor.eye(numClasses)
+        return (1 - b) * eye + b / Float(numClasses) * (1 - eye)
+    }
+}
+
+enum CumulativeReversed: Mutant {
+    static func cumulativeQ(_ qOnestep: Tensor) -> Tensor {
+        var products = [qOnestep[0]]
+        for t in 1..<qOnestep.shape[0] { products.append(matmul(qOnestep[t], products[t - 1])) }
+        return stack(products)
+    }
+}
+
+enum CumulativeStartsAtIdentity: Mutant {
+    static func cumulativeQ(_ qOnestep: Tensor) -> Tensor {
+        var products = [Tensor.eye(qOnestep.shape[1])]
+        for t in 1..<qOnestep.shape[0] { products.append(matmul(products[t - 1], qOnestep[t - 1])) }
+        return stack(products)
+    }
+}
+
+// MARK: - Exercise 2
+
+enum GatherAtOffByOne: Mutant {
+    static func gatherAt(_ a: Tensor, t: IntTensor, x: IntTensor) -> Tensor { a[t.perBatch(rank: x.rank), x] }
+}
+
+enum GatherAtColumn: Mutant {
+    static func gatherAt(_ a: Tensor, t: IntTensor, x: IntTensor) -> Tensor { ReferenceSolutions.gatherAt(a.transposed(), t: t, x: x) }
+}
+
+enum PosteriorUsesCumulativeT: Mutant {
+    static func qPosteriorLogits(x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+        let p0 = oneHot(x0, numClasses: qCumulative.shape[1])
+        return mutatedPosterior(p0: p0, x0Logits: log(p0 + 1e-9), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative, cumulativeShift: 1)
+    }
+}
+
+enum PosteriorWithoutTranspose: Mutant {
+    static func qPosteriorLogits(x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+        let p0 = oneHot(x0, numClasses: qCumulative.shape[1])
+        return mutatedPosterior(p0: p0, x0Logits: log(p0 + 1e-9), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative, transpose: false)
+    }
+}
+
+enum PosteriorMissingFirstStep: Mutant {
+    static func qPosteriorLogits(x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+        let p0 = oneHot(x0, numClasses: qCumulative.shape[1])
+        return mutatedPosterior(p0: p0, x0Logits: log(p0 + 1e-9), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative, handleFirstStep: false)
+    }
+    static func qPosteriorLogits(x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+        mutatedPosterior(p0: softmax(x0Logits), x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative, handleFirstStep: false)
+    }
+}
+
+enum PosteriorWithoutSoftmax: Mutant {
+    static func qPosteriorLogits(x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+        mutatedPosterior(p0: x0Logits.clamped(min: 0), x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+    }
+}
+
+enum PosteriorDetached: Mutant {
+    static func qPosteriorLogits(x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+        ReferenceSolutions.qPosteriorLogits(x0Logits: x0Logits.detached(), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+    }
+}
+
+enum GumbelFromLogU: Mutant {
+    static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor {
+        (logits + log(noise.clamped(min: 1e-6, max: 1 - 1e-6))).argmax(axis: -1)
+    }
+}
+
+enum GumbelWithoutClamp: Mutant {
+    static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor { (logits - log(-log(noise))).argmax(axis: -1) }
+}
+
+// MARK: - Exercise 3
+
+enum KLSwapped: Mutant {
+    static func vb(_ logits1: Tensor, _ logits2: Tensor) -> Tensor { ReferenceSolutions.vb(logits2, logits1) }
+}
+
+enum KLSignFlipped: Mutant {
+    static func vb(_ logits1: Tensor, _ logits2: Tensor) -> Tensor { -ReferenceSolutions.vb(logits1, logits2) }
+}
+
+enum KLSummedOverPositions: Mutant {
+    static func vb(_ logits1: Tensor, _ logits2: Tensor) -> Tensor {
+        let logP = logSoftmax(logits1), logQ = logSoftmax(logits2)
+        return (exp(logP) * (logP - logQ)).sum()
+    }
+}
+
+enum VBCutOffFromGradient: Mutant {
+    static func hybridLoss(modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float, weighting: LossWeighting) -> HybridLossTerms {
+        var terms = ReferenceSolutions.hybridLoss(modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda, weighting: weighting)
+        let vb = terms.vb.detached()
+        terms.loss = weighting == .practical ? lambda * vb + terms.ce : vb + lambda * terms.ce
+        return terms
+    }
+}
+
+enum WeightingReversed: Mutant {
+    static func hybridLoss(modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float, weighting: LossWeighting) -> HybridLossTerms {
+        ReferenceSolutions.hybridLoss(modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda,
+                                      weighting: weighting == .paper ? .practical : .paper)
+    }
+}
+
+// MARK: - Exercise 4
+
+/// The original practical's qSample: log(noise) added, then a second, independent Gumbel draw.
+enum QSampleDoubleNoise: Mutant {
+    static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
+        let logits = log(gatherAt(qCumulative, t: t, x: x0) + 1e-9) + log(noise.clamped(min: 1e-6))
+        var rng = RandomGenerator(seed: UInt64(noise.scalars.prefix(4).reduce(0) { $0 + $1 } * 1e6))
+        return gumbelMaxSample(logits, noise: Tensor.uniform(noise.shape, using: &rng))
+    }
+}
+
+enum QSampleWithoutNoise: Mutant {
+    static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
+        gatherAt(qCumulative, t: t, x: x0).argmax(axis: -1)
+    }
+}
+
+// MARK: - Exercise 5
+
+enum PSampleNoiseAtFirstStep: Mutant {
+    static func pSample(model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor) -> IntTensor {
+        let logits = qPosteriorLogits(x0Logits: model(xt, t, y), xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed, qCumulative: matrices.qCumulative)
+        return gumbelMaxSample(logits, noise: noise)
+    }
+}
+
+enum PSampleReturnsX0Argmax: Mutant {
+    static func pSample(model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor) -> IntTensor {
+        model(xt, t, y).argmax(axis: -1)
+    }
+}
+
+enum PSampleModelSeesPreviousStep: Mutant {
+    static func pSample(model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor) -> IntTensor {
+        ReferenceSolutions.pSample(model: { x, s, label in model(x, s - 1, label) }, xt: xt, t: t, y: y, matrices: matrices, noise: noise)
+    }
+}
+
+/// Every mutant, the exercise it breaks, and a phrase the report must contain.
+let allMutants: [(type: D3PMExercises.Type, breaks: Int, phrase: String)] = [
+    (DiagonalOneMinusBeta.self, 1, "1 - (K - 1) beta_t / K"),
+    (CumulativeReversed.self, 1, "wrong order"),
+    (CumulativeStartsAtIdentity.self, 1, "index 0 must hold Q_1"),
+    (GatherAtOffByOne.self, 2, "instead of a[t - 1]"),
+    (GatherAtColumn.self, 2, "column x instead of row x"),
+    (PosteriorUsesCumulativeT.self, 2, "Q_{1:t} where Q_{1:t-1} belongs"),
+    (PosteriorWithoutTranspose.self, 2, "row x_t of Q_t^T"),
+    (PosteriorMissingFirstStep.self, 2, "t = 1"),
+    (PosteriorWithoutSoftmax.self, 2, "softmax"),
+    (PosteriorDetached.self, 2, "No gradient reaches x0Logits"),
+    (GumbelFromLogU.self, 2, "-log(-log u)"),
+    (GumbelWithoutClamp.self, 2, "Clamp u"),
+    (KLSwapped.self, 3, "swapped"),
+    (KLSignFlipped.self, 3, "sign"),
+    (KLSummedOverPositions.self, 3, "do not sum them"),
+    (VBCutOffFromGradient.self, 3, "cut off"),
+    (WeightingReversed.self, 3, "lambda multiplies"),
+    (QSampleDoubleNoise.self, 4, "twice"),
+    (QSampleWithoutNoise.self, 4, "noise is not used"),
+    (PSampleNoiseAtFirstStep.self, 5, "noise at t = 1"),
+    (PSampleReturnsX0Argmax.self, 5, "argmax of the x0 prediction"),
+    (PSampleModelSeesPreviousStep.self, 5, "not t - 1"),
+]

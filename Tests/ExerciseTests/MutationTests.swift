@@ -1,0 +1,46 @@
+import Checks
+import Foundation
+import Testing
+
+/// Known wrong implementations each fail the exercise they break, with a
+/// report that names the mistake, and pass the other exercises' checks that
+/// do not depend on the broken function.
+///
+/// Each mutant runs in a child process, as a student's code would: a mutant
+/// that traps fails its check as a crash without ending the test run.
+@Suite("Known mistakes fail their exercise")
+struct MutationTests {
+    @Test(arguments: allMutants.map { "\($0.type)" })
+    func mutantFailsItsExercise(_ name: String) async throws {
+        let mutant = try #require(allMutants.first { "\($0.type)" == name })
+        let exercise = try #require(Exercise(rawValue: mutant.breaks))
+        var outcomes: [CheckOutcome] = []
+        for check in CheckCatalog.checks(for: exercise) {
+            // A mutant may trap: that ends the child, not this test.
+            var result: ExitTest.Result?
+            await withKnownIssue("a mutant may crash", isIntermittent: true) {
+                result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent, \.standardErrorContent]) {
+                    [name = name as String, id = check.id as String] in
+                    let mutant = allMutants.first { "\($0.type)" == name }!
+                    let outcome = CheckCatalog.check(id: id)!.run(mutant.type, seed: CheckCatalog.defaultSeed)
+                    print(OutcomeLine.encode(outcome), terminator: "")
+                    exit(0)
+                }
+            }
+            let stdout = String(decoding: result?.standardOutputContent ?? [], as: UTF8.self)
+            if let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix("D3PM-OUTCOME") }), let outcome = OutcomeLine.decode(line) {
+                outcomes.append(outcome)
+            } else {
+                var crashed = CheckOutcome(check: check, status: .crashed)
+                crashed.message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+                crashed.hint = check.hint
+                outcomes.append(crashed)
+            }
+        }
+        let failures = outcomes.filter { $0.status != .passed }
+        #expect(!failures.isEmpty, "\(name) passed every check of \(exercise.id)")
+        let reports = failures.map { [$0.hint, $0.message, $0.expected].compactMap { $0 }.joined(separator: " ") }
+        #expect(reports.contains { $0.contains(mutant.phrase) },
+                "\(name): no failing check of \(exercise.id) says \"\(mutant.phrase)\"; reports: \(reports)")
+    }
+}
