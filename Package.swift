@@ -39,6 +39,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
             name: "Tensors",
             dependencies: ["CKernels"],
@@ -66,6 +67,6 @@ let package = Package(
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ExerciseTests", dependencies: ["Checks", "D3PM", "Tensors"]),
-        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Tensors"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Tensors", "CZlib"]),
     ]
 )

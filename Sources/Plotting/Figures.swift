@@ -1,0 +1,217 @@
+import Foundation
+import Tensors
+
+/// A matrix drawn as colored cells, on a fixed 0...1 color scale by default.
+public struct Heatmap: Sendable {
+    public var matrix: Tensor
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    /// Print each cell's value on it.
+    public var showValues: Bool
+    public var range: ClosedRange<Double>
+    /// Draw the color scale beside the matrix.
+    public var showColorbox = true
+
+    public init(_ matrix: Tensor, title: String, xLabel: String = "", yLabel: String = "", showValues: Bool = false, range: ClosedRange<Double> = 0...1) {
+        self.matrix = matrix
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.showValues = showValues
+        self.range = range
+    }
+}
+
+/// One named curve of a line plot.
+public struct LineSeries: Sendable {
+    public var name: String
+    public var x: [Double]
+    public var y: [Double]
+
+    /// Draw the curve dashed (for references such as a bound).
+    public var dashed = false
+
+    public init(_ name: String, x: [Double], y: [Double], dashed: Bool = false) {
+        self.name = name
+        self.x = x
+        self.y = y
+        self.dashed = dashed
+    }
+
+    /// A curve over x = 1, 2, 3, ...
+    public init(_ name: String, y: [Double], dashed: Bool = false) {
+        self.init(name, x: (0..<y.count).map { Double($0 + 1) }, y: y, dashed: dashed)
+    }
+}
+
+/// One grayscale image of a grid, with its title.
+public struct ImagePanel: Sendable {
+    /// Pixel values, shape [H, W].
+    public var pixels: Tensor
+    public var title: String
+
+    public init(_ pixels: Tensor, title: String = "") {
+        self.pixels = pixels
+        self.title = title
+    }
+
+    /// An image of class indices (gray levels 0..<K), shape [H, W].
+    public init(levels: IntTensor, title: String = "") {
+        self.init(levels.asFloat, title: title)
+    }
+}
+
+/// The kit's figures, each drawn by one gnuplot process into a file that
+/// appears complete or not at all (written beside, then renamed).
+public struct FigureRenderer: Sendable {
+    public let gnuplot: Gnuplot
+    /// The PNG terminal: pngcairo where gnuplot has it (anti-aliased), png otherwise.
+    let pngTerminal: String
+
+    /// - Throws: ``PlotError/gnuplotMissing`` when gnuplot is not installed.
+    public init() throws {
+        gnuplot = try Gnuplot()
+        pngTerminal = gnuplot.terminals().contains("pngcairo") ? "pngcairo" : "png"
+    }
+
+    // MARK: Figures
+
+    /// Heatmaps side by side, sharing one color scale.
+    @discardableResult
+    public func heatmaps(_ maps: [Heatmap], title: String = "", to url: URL, panelSize: Int = 360) throws -> URL {
+        guard !maps.isEmpty else { throw PlotError.badInput("no heatmaps given") }
+        for map in maps where map.matrix.rank != 2 {
+            throw PlotError.badInput("a heatmap needs a matrix, got shape \(map.matrix.shape) for '\(map.title)'")
+        }
+        var script = header(terminal: "\(pngTerminal) size \(panelSize * maps.count),\(panelSize + 40) font 'sans,10'")
+        script += "set palette defined (0 '#0d0887', 0.25 '#7e03a8', 0.5 '#cc4778', 0.75 '#f89540', 1 '#f0f921')\n"
+        script += "set multiplot layout 1,\(maps.count) title \(quoted(title))\n"
+        for (index, map) in maps.enumerated() {
+            let (rows, columns) = (map.matrix.shape[0], map.matrix.shape[1])
+            script += dataBlock("M\(index)", matrix: map.matrix)
+            script += """
+                set title \(quoted(map.title))
+                set xlabel \(quoted(map.xLabel)); set ylabel \(quoted(map.yLabel))
+                set xrange [-0.5:\(Double(columns) - 0.5)]; set yrange [\(Double(rows) - 0.5):-0.5]
+                set xtics 1; set ytics 1; set size ratio -1
+                set cbrange [\(map.range.lowerBound):\(map.range.upperBound)]
+                \(map.showColorbox ? "set colorbox" : "unset colorbox")
+
+                """
+            if map.showValues {
+                // Dark text on light cells, light text on dark cells.
+                let mid = (map.range.lowerBound + map.range.upperBound) / 2
+                script += "plot $M\(index) matrix with image notitle, "
+                    + "$M\(index) matrix using 1:2:($3 > \(mid) ? sprintf('%.2f', $3) : '') with labels textcolor rgb 'black' notitle, "
+                    + "$M\(index) matrix using 1:2:($3 <= \(mid) ? sprintf('%.2f', $3) : '') with labels textcolor rgb 'white' notitle\n"
+            } else {
+                script += "plot $M\(index) matrix with image notitle\n"
+            }
+        }
+        script += "unset multiplot\n"
+        return try render(script, to: url)
+    }
+
+    /// Curves with a legend, optionally on a logarithmic y axis.
+    @discardableResult
+    public func lines(_ series: [LineSeries], title: String, xLabel: String, yLabel: String, logY: Bool = false,
+                      to url: URL, width: Int = 720, height: Int = 440) throws -> URL {
+        guard !series.isEmpty, series.allSatisfy({ !$0.x.isEmpty && $0.x.count == $0.y.count }) else {
+            throw PlotError.badInput("line plot '\(title)' needs series with as many x as y values")
+        }
+        var script = header(terminal: "\(pngTerminal) size \(width),\(height) font 'sans,10'")
+        script += "set title \(quoted(title))\nset xlabel \(quoted(xLabel))\nset ylabel \(quoted(yLabel))\nset grid\nset key bottom right\n"
+        if logY { script += "set logscale y\n" }
+        for (index, s) in series.enumerated() {
+            script += "$S\(index) << EOD\n" + zip(s.x, s.y).map { "\($0) \($1)" }.joined(separator: "\n") + "\nEOD\n"
+        }
+        script += "plot " + series.indices.map { "$S\($0) using 1:2 with lines linewidth 2 \(series[$0].dashed ? "dashtype 2 " : "")title \(quoted(series[$0].name))" }.joined(separator: ", ") + "\n"
+        return try render(script, to: url)
+    }
+
+    /// Grayscale images in a grid, each with its title; `levels` is the
+    /// number of gray levels (values run 0...levels - 1, black to white).
+    @discardableResult
+    public func imageGrid(_ panels: [ImagePanel], columns: Int, levels: Int, title: String = "", to url: URL, panelSize: Int = 140) throws -> URL {
+        var script = header(terminal: "\(pngTerminal) size \(gridSize(panels.count, columns, panelSize, title)) font 'sans,9'")
+        script += try gridFrame(panels, columns: columns, levels: levels, title: title)
+        return try render(script, to: url)
+    }
+
+    /// An animated GIF: one grid of images per frame.
+    @discardableResult
+    public func animation(_ frames: [[ImagePanel]], columns: Int, levels: Int, titles: [String], delay: Int = 25,
+                          to url: URL, panelSize: Int = 140) throws -> URL {
+        guard let first = frames.first, frames.count == titles.count else {
+            throw PlotError.badInput("an animation needs frames and one title per frame")
+        }
+        var script = header(terminal: "gif animate delay \(delay) loop 0 optimize size \(gridSize(first.count, columns, panelSize, "t")) font 'sans,9'")
+        for (frame, title) in zip(frames, titles) {
+            script += try gridFrame(frame, columns: columns, levels: levels, title: title)
+        }
+        return try render(script, to: url)
+    }
+
+    // MARK: Script pieces
+
+    private func gridSize(_ count: Int, _ columns: Int, _ panel: Int, _ title: String) -> String {
+        let rows = (count + columns - 1) / max(columns, 1)
+        return "\(panel * min(columns, count)),\(panel * rows + (title.isEmpty ? 0 : 30))"
+    }
+
+    private func gridFrame(_ panels: [ImagePanel], columns: Int, levels: Int, title: String) throws -> String {
+        guard !panels.isEmpty, columns > 0 else { throw PlotError.badInput("an image grid needs images and at least one column") }
+        let rows = (panels.count + columns - 1) / columns
+        var script = "set multiplot layout \(rows),\(min(columns, panels.count)) title \(quoted(title))\n"
+        script += "unset xtics; unset ytics; unset colorbox; unset xlabel; unset ylabel; set border 0\n"
+        script += "set palette gray; set cbrange [0:\(max(levels - 1, 1))]\nset size ratio -1\n"
+        script += "set lmargin 0.5; set rmargin 0.5; set tmargin 1.5; set bmargin 0.5\n"
+        for (index, panel) in panels.enumerated() {
+            guard panel.pixels.rank == 2 else { throw PlotError.badInput("an image needs shape [H, W], got \(panel.pixels.shape)") }
+            let (h, w) = (panel.pixels.shape[0], panel.pixels.shape[1])
+            script += dataBlock("I\(index)", matrix: panel.pixels)
+            script += "set title \(quoted(panel.title))\nset xrange [-0.5:\(Double(w) - 0.5)]; set yrange [\(Double(h) - 0.5):-0.5]\n"
+            script += "plot $I\(index) matrix with image notitle\n"
+        }
+        return script + "unset multiplot\n"
+    }
+
+    private func header(terminal: String) -> String {
+        "set terminal \(terminal)\nset output '__OUTPUT__'\n"
+    }
+
+    private func dataBlock(_ name: String, matrix: Tensor) -> String {
+        let columns = matrix.shape[1]
+        var text = "$\(name) << EOD\n"
+        text.reserveCapacity(matrix.count * 8)
+        for row in 0..<matrix.shape[0] {
+            text += (0..<columns).map { String(format: "%.5g", matrix.scalars[row * columns + $0]) }.joined(separator: " ")
+            text += "\n"
+        }
+        return text + "EOD\n"
+    }
+
+    private func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// Runs the script with its output sent to a file beside `url`, then
+    /// renames it into place: the figure is complete or absent, never half-written.
+    private func render(_ script: String, to url: URL) throws -> URL {
+        let directory = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let partial = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial")
+        let escaped = partial.path.replacingOccurrences(of: "'", with: "''")
+        do {
+            try gnuplot.run(script: script.replacingOccurrences(of: "__OUTPUT__", with: escaped) + "unset output\n")
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
+            throw error
+        }
+        guard rename(partial.path, url.path) == 0 else {
+            throw PlotError.badInput("could not move the figure into \(url.path): \(String(cString: strerror(errno)))")
+        }
+        return url
+    }
+}

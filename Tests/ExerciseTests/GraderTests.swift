@@ -1,0 +1,69 @@
+import Checks
+import Foundation
+import Testing
+
+/// The `grade` executable, run end to end as a student or CI runs it.
+@Suite("The grade command")
+struct GraderTests {
+    /// The folder of the build products: `grade` sits beside the test bundle.
+    static var productsFolder: URL {
+        if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }
+
+    struct Run {
+        let status: Int32
+        let output: Data
+    }
+
+    func grade(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.productsFolder.appendingPathComponent("grade")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: data)
+    }
+
+    @Test func solutionsScoreFullMarksInJSON() throws {
+        let run = try grade(["all", "--solutions", "--format", "json"])
+        #expect(run.status == 0)
+        let report = try JSONDecoder().decode(GradeReport.self, from: run.output)
+        #expect(report.schema == "d3pm-kit/grade-report@1")
+        #expect(report.implementation == .solutions)
+        #expect(report.exercises.count == 5)
+        #expect(report.score == report.maxScore && report.maxScore == CheckCatalog.all.reduce(0) { $0 + $1.points })
+    }
+
+    @Test func sameSeedGivesTheSameReport() throws {
+        func checks(_ seed: String) throws -> [CheckOutcome] {
+            let run = try grade(["exercise4", "--solutions", "--format", "json", "--seed", seed])
+            return try JSONDecoder().decode(GradeReport.self, from: run.output).exercises.flatMap(\.checks).map { var c = $0; c.seconds = nil; return c }
+        }
+        #expect(try checks("7") == checks("7"))
+    }
+
+    @Test func badArgumentsAreRejectedWithAMessage() throws {
+        #expect(try grade(["exercise9"]).status != 0)
+        #expect(try grade(["all", "--timeout", "-1"]).status != 0)
+        #expect(try grade(["all", "--format", "yaml"]).status != 0)
+    }
+
+    /// The maintainer's check that the shipped stubs are stubs: every
+    /// exercise reports "not implemented" and the grader exits non-zero.
+    @Test(.enabled(if: TestConfiguration.checksStubs, "set D3PM_CHECK_STUBS=1 to check the shipped stubs"))
+    func shippedStubsAreReportedAsNotImplemented() throws {
+        let run = try grade(["all", "--format", "json"])
+        #expect(run.status != 0)
+        let report = try JSONDecoder().decode(GradeReport.self, from: run.output)
+        #expect(report.exercises.map(\.status) == Array(repeating: .notImplemented, count: 5))
+        #expect(report.exercises.flatMap(\.checks).allSatisfy { $0.status == .notImplemented })
+        #expect(report.score == 0)
+    }
+}
