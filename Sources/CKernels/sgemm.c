@@ -23,7 +23,7 @@
 
 #define MR 6
 #define NR (2 * VW)
-#define KC 256
+#define KC 512
 #define MC 96   /* a multiple of MR */
 #define NC 2048 /* a multiple of NR */
 

@@ -60,8 +60,7 @@ public struct IntTensor: Sendable, Equatable, Hashable, Codable {
 
     /// The same elements with a new shape; one size may be -1.
     public func reshaped(_ newShape: [Int]) -> IntTensor {
-        let reshapedFloat = Tensor(shape: shape, scalars: [Float](repeating: 0, count: count)).reshaped(newShape)
-        return IntTensor(shape: reshapedFloat.shape, scalars: scalars)
+        IntTensor(shape: Shape.resolve(newShape, count: count, from: shape, op: "reshaped"), scalars: scalars)
     }
 
     /// The same elements with a new shape.

@@ -28,10 +28,10 @@ public enum MatrixProduct {
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = threadCount
     ) {
         let work = Double(m) * Double(n) * Double(k)
-        let threads = work > 4e6 && m >= 2 * 96 ? threadCount : 1
+        let threads = work > 4e6 && m >= 2 * 96 ? threads : 1
         if threads == 1 {
             kernel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             return

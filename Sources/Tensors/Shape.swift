@@ -11,6 +11,21 @@ enum Shape {
         return strides
     }
 
+    /// `newShape` with its one -1 (if any) inferred so that it holds `count`
+    /// elements, or a stop naming the operation.
+    static func resolve(_ newShape: [Int], count: Int, from shape: [Int], op: String) -> [Int] {
+        var target = newShape
+        if let hole = newShape.firstIndex(of: -1) {
+            let known = newShape.enumerated().filter { $0.offset != hole }.reduce(1) { $0 * $1.element }
+            ensure(known > 0 && count % known == 0, "\(op): cannot reshape \(shape) (\(count) elements) to \(newShape)")
+            target[hole] = count / known
+        }
+        ensure(
+            target.allSatisfy { $0 >= 0 } && target.reduce(1, *) == count,
+            "\(op): cannot reshape \(shape) (\(count) elements) to \(newShape)")
+        return target
+    }
+
     /// The broadcast shape of two shapes under NumPy's rules, or nil.
     static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
         let rank = max(a.count, b.count)

@@ -4,15 +4,7 @@ extension Tensor {
     /// The same elements with a new shape; one size may be -1 and is inferred.
     /// Shares storage (no copy).
     public func reshaped(_ newShape: [Int]) -> Tensor {
-        var target = newShape
-        if let hole = newShape.firstIndex(of: -1) {
-            let known = newShape.enumerated().filter { $0.offset != hole }.reduce(1) { $0 * $1.element }
-            ensure(known > 0 && count % known == 0, "reshaped: cannot reshape \(shape) (\(count) elements) to \(newShape)")
-            target[hole] = count / known
-        }
-        ensure(
-            target.allSatisfy { $0 >= 0 } && target.reduce(1, *) == count,
-            "reshaped: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+        let target = Shape.resolve(newShape, count: count, from: shape, op: "reshaped")
         if target == shape { return self }
         var result = Tensor(shape: target, scalars: scalars)
         let source = shape
