@@ -31,6 +31,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "grade", targets: ["grade"]),
+        .executable(name: "d3pm", targets: ["d3pm"]),
         .executable(name: "bench", targets: ["bench"]),
         .library(name: "Tensors", targets: ["Tensors"]),
     ],
@@ -50,6 +51,9 @@ let package = Package(
         .target(name: "Student", dependencies: ["D3PM", "Tensors"], path: "Exercises"),
         .target(name: "Solutions", dependencies: ["D3PM", "Tensors"], path: "Solutions"),
         .target(name: "Plotting", dependencies: ["Tensors"]),
+        .target(name: "NN", dependencies: ["Tensors"], swiftSettings: optimised),
+        .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: optimised),
+        .target(name: "Diffusion", dependencies: ["D3PM", "NN", "Tensors"], swiftSettings: optimised),
         .target(name: "Checks", dependencies: ["D3PM", "Tensors", "Student", "Solutions"]),
         .executableTarget(
             name: "grade",
@@ -59,14 +63,23 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "d3pm",
+            dependencies: [
+                "Checks", "D3PM", "Datasets", "Diffusion", "NN", "Plotting", "Tensors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
             name: "bench",
             dependencies: [
-                "Tensors",
+                "Tensors", "Diffusion", "NN", "D3PM", "Solutions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "ExerciseTests", dependencies: ["Checks", "D3PM", "Tensors"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Datasets", "D3PM", "NN", "Solutions", "Tensors"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Tensors", "CZlib"]),
     ]
 )

@@ -131,6 +131,7 @@ static void scale_c(long M, long N, float beta, float *C, long ldc) {
 void ck_sgemm(bool transA, bool transB, long M, long N, long K,
               float alpha, const float *A, long lda, const float *B, long ldb,
               float beta, float *C, long ldc) {
+    ck_keep_freed_memory();
     if (M <= 0 || N <= 0) return;
     if (K <= 0 || alpha == 0) { scale_c(M, N, beta, C, ldc); return; }
 

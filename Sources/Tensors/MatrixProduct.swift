@@ -87,10 +87,12 @@ func batchedProduct(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, op: St
         fatalError("\(op): batch axes of shapes \(a.shape) and \(b.shape) cannot be broadcast together")
     }
     let batchCount = batch.reduce(1, *)
-    var out = [Float](repeating: 0, count: batchCount * m * n)
-    a.scalars.withUnsafeBufferPointer { pa in
-        b.scalars.withUnsafeBufferPointer { pb in
-            out.withUnsafeMutableBufferPointer { pc in
+    // The kernel writes every element when beta == 0 (k == 0 included), so no zero-fill.
+    let out = [Float](unsafeUninitializedCapacity: batchCount * m * n) { buffer, initialized in
+        initialized = buffer.count
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                let pc = buffer
                 guard let baseA = pa.baseAddress, let baseB = pb.baseAddress, let baseC = pc.baseAddress, m > 0, n > 0 else { return }
                 // One big product when b is shared and a's batch folds into its rows.
                 if bBatch.reduce(1, *) == 1 && !transA {

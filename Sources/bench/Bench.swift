@@ -12,7 +12,7 @@ import Glibc
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the tensor library (build with -c release).",
-        subcommands: [MatrixProducts.self, Elementwise.self, All.self],
+        subcommands: [MatrixProducts.self, Elementwise.self, TrainingSpeed.self, All.self],
         defaultSubcommand: All.self
     )
 }

@@ -18,4 +18,9 @@ void ck_sgemm(bool transA, bool transB, long M, long N, long K,
 long ck_sgemm_tile_rows(void);
 long ck_sgemm_tile_cols(void);
 
+/// Makes glibc keep freed memory for reuse (see heap.c); called by ck_sgemm,
+/// safe to call from any thread, acts once.
+void ck_keep_freed_memory(void);
+
+
 #endif

@@ -1,0 +1,116 @@
+import D3PM
+import NN
+import Tensors
+
+/// The settings of the practical's diffusion (PRACTICAL.md's hyper-parameters).
+public struct DiffusionConfiguration: Sendable, Equatable {
+    /// K, the gray levels.
+    public var numClasses = 4
+    /// T, the steps.
+    public var numSteps = 200
+    /// The linear schedule's first and last beta.
+    public var betaStart: Float = 1e-3
+    public var betaEnd: Float = 0.1
+    /// The weight of the hybrid loss and where it goes.
+    public var lambda: Float = D3PMConstants.hybridLambda
+    public var weighting: LossWeighting = .practical
+
+    public init() {}
+
+    /// beta_1 ... beta_T.
+    public var betas: Tensor { NoiseSchedule.linear(steps: numSteps, start: betaStart, end: betaEnd) }
+}
+
+/// A D3PM with uniform noise, built on an implementation of the exercises:
+/// the training loss and the reverse chain call the exercise functions, so
+/// they run on the student's code or on the reference solutions.
+public struct DiscreteDiffusion {
+    public let exercises: D3PMExercises.Type
+    public let configuration: DiffusionConfiguration
+    public let matrices: TransitionMatrices
+
+    public init(exercises: D3PMExercises.Type, configuration: DiffusionConfiguration = DiffusionConfiguration()) {
+        self.exercises = exercises
+        self.configuration = configuration
+        matrices = TransitionMatrices.uniform(numClasses: configuration.numClasses, betas: configuration.betas, using: exercises)
+    }
+
+    /// The hybrid loss of `model` on clean images x0 [B, 1, H, W] with labels y [B]:
+    /// t uniform in 1...T per image, x_t = qSample(x0, t), logits = model(x_t, t, y).
+    public func loss(model: TinyX0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator) -> HybridLossTerms {
+        let b = x0.shape[0]
+        let t = IntTensor.random([b], in: 1..<(configuration.numSteps + 1), using: &rng)
+        let noise = Tensor.uniform(x0.shape + [configuration.numClasses], using: &rng)
+        let xt = exercises.qSample(x0: x0, t: t, noise: noise, qCumulative: matrices.qCumulative)
+        let logits = model(xt, t, y)
+        return exercises.hybridLoss(
+            modelLogits: logits, x0: x0, xt: xt, t: t, matrices: matrices,
+            lambda: configuration.lambda, weighting: configuration.weighting)
+    }
+
+    /// Runs the reverse chain from uniform noise at t = T down to t = 1.
+    ///
+    /// - Parameters:
+    ///   - labels: the digit of each sample, shape [B].
+    ///   - frameStride: keep the images every `frameStride` steps (and x_T and the result).
+    ///   - progress: called after each step with the step just taken.
+    /// - Returns: the samples [B, 1, H, W] and the kept frames, x_T first, labelled by t (0 for the result).
+    public func sample(
+        model: TinyX0Model, labels: IntTensor, height: Int = 28, width: Int = 28, frameStride: Int = 40,
+        using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
+    ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
+        let b = labels.count
+        let k = configuration.numClasses
+        var x = IntTensor.random([b, 1, height, width], in: 0..<k, using: &rng)
+        var frames: [(Int, IntTensor)] = [(configuration.numSteps, x)]
+        withoutGradient {
+            for step in stride(from: configuration.numSteps, through: 1, by: -1) {
+                let t = IntTensor.full([b], step)
+                let noise = Tensor.uniform(x.shape + [k], using: &rng)
+                x = exercises.pSample(model: { model($0, $1, $2) }, xt: x, t: t, y: labels, matrices: matrices, noise: noise)
+                if (step - 1) % frameStride == 0 || step == 1 { frames.append((step - 1, x)) }
+                progress(step)
+            }
+        }
+        return (x, frames)
+    }
+}
+
+/// The model, its optimiser and the step that trains them.
+public struct Trainer {
+    public var model: TinyX0Model
+    public var optimizer: AdamW
+    public let diffusion: DiscreteDiffusion
+    public var clipNorm: Float = 1
+
+    public init(model: TinyX0Model, optimizer: AdamW, diffusion: DiscreteDiffusion) {
+        self.model = model
+        self.optimizer = optimizer
+        self.diffusion = diffusion
+    }
+
+    /// What one step measured.
+    public struct StepReport: Sendable {
+        public var loss: Float
+        public var vb: Float
+        public var ce: Float
+        public var gradientNorm: Float
+    }
+
+    /// One optimisation step on a batch; `seed` fixes its t and noise.
+    public mutating func step(x0: IntTensor, y: IntTensor, seed: UInt64) -> StepReport {
+        var rng = RandomGenerator(seed: seed)
+        var vb: Float = 0, ce: Float = 0
+        let diffusion = self.diffusion
+        let (value, gradient0) = valueWithGradient(at: model) { model -> Tensor in
+            let terms = diffusion.loss(model: model, x0: x0, y: y, using: &rng)
+            vb = terms.vb.item
+            ce = terms.ce.item
+            return terms.loss
+        }
+        var gradient = gradient0
+        let norm = clipGradientNorm(&gradient, maxNorm: clipNorm)
+        optimizer.update(&model, along: gradient)
+        return StepReport(loss: value.item, vb: vb, ce: ce, gradientNorm: norm)
+    }
+}

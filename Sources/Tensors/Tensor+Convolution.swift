@@ -1,0 +1,80 @@
+// The building blocks of convolutions on channels-last images [B, H, W, C]:
+// patch extraction (im2col) and its adjoint, with gradients. A convolution is
+// then one matrix product, which runs on the fast kernel.
+
+extension Tensor {
+    /// The k x k patches around every pixel, zero-padded by `padding`, as rows:
+    /// shape [B * H' * W', k * k * C] with columns ordered (dy, dx, c), where
+    /// H' = H + 2 padding - k + 1 (stride 1).
+    ///
+    /// `self` is a channels-last batch of images [B, H, W, C].
+    public func patches(kernelSize k: Int, padding p: Int) -> Tensor {
+        ensure(rank == 4, "patches: expected images [B, H, W, C], got shape \(shape)")
+        let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
+        let oh = h + 2 * p - k + 1, ow = w + 2 * p - k + 1
+        ensure(oh > 0 && ow > 0, "patches: kernel \(k) with padding \(p) does not fit images of shape \(shape)")
+        let rowWidth = k * k * c
+        let rows = b * oh * ow
+        let out = [Float](unsafeUninitializedCapacity: rows * rowWidth) { dst, initialized in
+            initialized = dst.count
+            scalars.withUnsafeBufferPointer { src in
+                for image in 0..<b {
+                    for y in 0..<oh {
+                        for x in 0..<ow {
+                            let row = ((image * oh + y) * ow + x) * rowWidth
+                            for dy in 0..<k {
+                                let sy = y + dy - p
+                                for dx in 0..<k {
+                                    let sx = x + dx - p
+                                    let d = row + (dy * k + dx) * c
+                                    if sy < 0 || sy >= h || sx < 0 || sx >= w {
+                                        for ch in 0..<c { dst[d + ch] = 0 }
+                                    } else {
+                                        let s = ((image * h + sy) * w + sx) * c
+                                        for ch in 0..<c { dst[d + ch] = src[s + ch] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var result = Tensor(shape: [rows, rowWidth], scalars: out)
+        let source = shape
+        result.recordGradient("patches", inputs: [self]) { g in [g.foldingPatches(into: source, kernelSize: k, padding: p)] }
+        return result
+    }
+
+    /// The adjoint of ``patches(kernelSize:padding:)``: sums each patch row
+    /// back onto the pixels it came from, giving images of shape `imageShape`.
+    func foldingPatches(into imageShape: [Int], kernelSize k: Int, padding p: Int) -> Tensor {
+        let (b, h, w, c) = (imageShape[0], imageShape[1], imageShape[2], imageShape[3])
+        let oh = h + 2 * p - k + 1, ow = w + 2 * p - k + 1
+        let rowWidth = k * k * c
+        var out = [Float](repeating: 0, count: b * h * w * c)
+        scalars.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for image in 0..<b {
+                    for y in 0..<oh {
+                        for x in 0..<ow {
+                            let row = ((image * oh + y) * ow + x) * rowWidth
+                            for dy in 0..<k {
+                                let sy = y + dy - p
+                                if sy < 0 || sy >= h { continue }
+                                for dx in 0..<k {
+                                    let sx = x + dx - p
+                                    if sx < 0 || sx >= w { continue }
+                                    let d = ((image * h + sy) * w + sx) * c
+                                    let s = row + (dy * k + dx) * c
+                                    for ch in 0..<c { dst[d + ch] += src[s + ch] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: imageShape, scalars: out)
+    }
+}
