@@ -135,7 +135,7 @@ public struct FigureRenderer: Sendable {
     @discardableResult
     public func imageGrid(_ panels: [ImagePanel], columns: Int, levels: Int, title: String = "", to url: URL, panelSize: Int = 140) throws -> URL {
         var script = header(terminal: "\(pngTerminal) size \(gridSize(panels.count, columns, panelSize, title)) font 'sans,9'")
-        script += try gridFrame(panels, columns: columns, levels: levels, title: title)
+        script += try gridFrame(panels, columns: columns, levels: levels, title: title, panelSize: panelSize)
         return try render(script, to: url)
     }
 
@@ -148,30 +148,39 @@ public struct FigureRenderer: Sendable {
         }
         var script = header(terminal: "gif animate delay \(delay) loop 0 optimize size \(gridSize(first.count, columns, panelSize, "t")) font 'sans,9'")
         for (frame, title) in zip(frames, titles) {
-            script += try gridFrame(frame, columns: columns, levels: levels, title: title)
+            script += try gridFrame(frame, columns: columns, levels: levels, title: title, panelSize: panelSize)
         }
         return try render(script, to: url)
     }
 
     // MARK: Script pieces
 
+    /// Pixels above the grid for its title, and above each image for its own.
+    private static let gridTitleHeight = 28, panelTitleHeight = 18
+
     private func gridSize(_ count: Int, _ columns: Int, _ panel: Int, _ title: String) -> String {
         let rows = (count + columns - 1) / max(columns, 1)
-        return "\(panel * min(columns, count)),\(panel * rows + (title.isEmpty ? 0 : 30))"
+        let height = (panel + Self.panelTitleHeight) * rows + (title.isEmpty ? 4 : Self.gridTitleHeight)
+        return "\(panel * min(columns, count)),\(height)"
     }
 
-    private func gridFrame(_ panels: [ImagePanel], columns: Int, levels: Int, title: String) throws -> String {
+    private func gridFrame(_ panels: [ImagePanel], columns: Int, levels: Int, title: String, panelSize: Int) throws -> String {
         guard !panels.isEmpty, columns > 0 else { throw PlotError.badInput("an image grid needs images and at least one column") }
         let rows = (panels.count + columns - 1) / columns
-        var script = "set multiplot layout \(rows),\(min(columns, panels.count)) title \(quoted(title))\n"
+        let used = min(columns, panels.count)
+        let width = Double(panelSize * used)
+        let height = Double((panelSize + Self.panelTitleHeight) * rows + (title.isEmpty ? 4 : Self.gridTitleHeight))
+        // Margins and spacing in screen units, leaving room for every title.
+        let top = 1 - (Double(title.isEmpty ? 4 : Self.gridTitleHeight) + Double(Self.panelTitleHeight)) / height
+        let spacingY = Double(Self.panelTitleHeight) / height, spacingX = 6 / width
+        var script = "set multiplot layout \(rows),\(used) title \(quoted(title)) margins 0.01,0.99,0.005,\(top) spacing \(spacingX),\(spacingY)\n"
         script += "unset xtics; unset ytics; unset colorbox; unset xlabel; unset ylabel; set border 0\n"
         script += "set palette gray; set cbrange [0:\(max(levels - 1, 1))]\nset size ratio -1\n"
-        script += "set lmargin 0.5; set rmargin 0.5; set tmargin 1.5; set bmargin 0.5\n"
         for (index, panel) in panels.enumerated() {
             guard panel.pixels.rank == 2 else { throw PlotError.badInput("an image needs shape [H, W], got \(panel.pixels.shape)") }
             let (h, w) = (panel.pixels.shape[0], panel.pixels.shape[1])
             script += dataBlock("I\(index)", matrix: panel.pixels)
-            script += "set title \(quoted(panel.title))\nset xrange [-0.5:\(Double(w) - 0.5)]; set yrange [\(Double(h) - 0.5):-0.5]\n"
+            script += "set title \(quoted(panel.title)) offset 0,-0.6\nset xrange [-0.5:\(Double(w) - 0.5)]; set yrange [\(Double(h) - 0.5):-0.5]\n"
             script += "plot $I\(index) matrix with image notitle\n"
         }
         return script + "unset multiplot\n"

@@ -168,13 +168,7 @@ extension Grade {
         @Option var ids: String
 
         func run() throws {
-            for id in ids.split(separator: ",") {
-                guard let check = CheckCatalog.check(id: String(id)) else {
-                    throw ValidationError("unknown check '\(id)'")
-                }
-                let outcome = check.run(implementation, seed: seed)
-                FileHandle.standardOutput.write(Data(OutcomeLine.encode(outcome).utf8))
-            }
+            try CheckChild.run(implementation: implementation, seed: seed, ids: ids)
         }
     }
 }

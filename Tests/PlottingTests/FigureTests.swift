@@ -49,7 +49,7 @@ struct FigureTests {
         let grid = try renderer.imageGrid([ImagePanel(image, title: "a"), ImagePanel(image, title: "b")], columns: 2, levels: 4,
                                           to: folder.appendingPathComponent("grid.png"), panelSize: 100)
         let gridPNG = try DecodedPNG(contentsOf: grid)
-        #expect(gridPNG.width == 200 && gridPNG.height == 100)
+        #expect(gridPNG.width == 200 && gridPNG.height == 100 + 18 + 4)
         try? FileManager.default.removeItem(at: folder)
     }
 

@@ -1,0 +1,108 @@
+import D3PM
+import Datasets
+import Diffusion
+import Foundation
+import NN
+import Solutions
+import Tensors
+import Testing
+
+@Suite("TinyX0Model and training")
+struct TrainingTests {
+    /// `values` reversed along axis `axis` of `shape`.
+    func reversed<T>(_ values: [T], shape: [Int], axis: Int) -> [T] {
+        let inner = shape[(axis + 1)...].reduce(1, *), size = shape[axis]
+        return values.indices.map { i in
+            let position = (i / inner) % size
+            return values[i + (size - 1 - 2 * position) * inner]
+        }
+    }
+
+    @Test func outputIsLaidOutBatchChannelHeightWidthClasses() {
+        let model = TinyX0Model(seed: 1)
+        var rng = RandomGenerator(seed: 2)
+        let xt = IntTensor.random([2, 1, 4, 6], in: 0..<4, using: &rng)
+        let (t, y) = (IntTensor([5, 100]), IntTensor([3, 8]))
+        let logits = model(xt, t, y)
+        // A non-square image shows a swap of H and W in the shape.
+        #expect(logits.shape == [2, 1, 4, 6, 4])
+        // Mirroring the image's width and every kernel's width mirrors the
+        // output's width; with H and W swapped in the output, it would mirror
+        // the output's height instead.
+        var mirroredModel = model
+        mirroredModel.visitParameters { _, p in
+            if p.rank == 4 { p = Tensor(shape: p.shape, scalars: reversed(p.scalars, shape: p.shape, axis: 3)) }
+        }
+        let mirroredInput = IntTensor(shape: xt.shape, scalars: reversed(xt.scalars, shape: xt.shape, axis: 3))
+        let mirroredOutput = mirroredModel(mirroredInput, t, y)
+        let expected = Tensor(shape: logits.shape, scalars: reversed(logits.scalars, shape: logits.shape, axis: 3))
+        #expect(allClose(mirroredOutput, expected, rtol: 1e-4, atol: 1e-4))
+    }
+
+    @Test func parameterNamesFollowThePyTorchModule() {
+        let names = TinyX0Model().namedParameters.map(\.name)
+        #expect(names.contains("down1.0.weight") && names.contains("down2.4.bias") && names.contains("up1.0.weight"))
+        #expect(names.contains("condEmbedding.weight") && names.contains("final.weight") && names.contains("tProj2.bias"))
+        #expect(TinyX0Model().parameterCount == 98_020)
+    }
+
+    /// A few steps on a small subset: the loss falls.
+    @Test func smokeTrainingLowersTheLoss() throws {
+        let data = try MNIST(split: .test, directory: MNISTTests.shipped)
+        var trainer = Trainer(model: TinyX0Model(seed: 0), optimizer: AdamW(learningRate: 3e-3), diffusion: DiscreteDiffusion(exercises: ReferenceSolutions.self))
+        let batches = MiniBatches(count: 256, batchSize: 32, seed: 1)
+        var losses: [Float] = []
+        for step in 0..<24 {
+            let (x0, y) = data.batch(batches.batch(step % 8, epoch: step / 8), levels: 4)
+            losses.append(trainer.step(x0: x0, y: y, seed: UInt64(step)).loss)
+        }
+        let first = losses.prefix(4).reduce(0, +) / 4, last = losses.suffix(4).reduce(0, +) / 4
+        #expect(last < 0.7 * first, "loss \(first) -> \(last)")
+        #expect(losses.allSatisfy { $0.isFinite })
+    }
+
+    @Test func checkpointRoundTripsBitForBitAndResumesExactly() throws {
+        let data = try MNIST(split: .test, directory: MNISTTests.shipped)
+        let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self)
+        func train(_ trainer: inout Trainer, steps: Range<Int>) {
+            for step in steps {
+                let (x0, y) = data.batch(Array((step * 8)..<(step * 8 + 8)), levels: 4)
+                _ = trainer.step(x0: x0, y: y, seed: UInt64(step))
+            }
+        }
+        var straight = Trainer(model: TinyX0Model(seed: 4), optimizer: AdamW(), diffusion: diffusion)
+        train(&straight, steps: 0..<4)
+
+        var first = Trainer(model: TinyX0Model(seed: 4), optimizer: AdamW(), diffusion: diffusion)
+        train(&first, steps: 0..<2)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-checkpoint-\(UUID().uuidString).safetensors")
+        let progress = TrainingProgress(step: 2, seed: 0, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
+        try TrainingCheckpoint.save(model: first.model, optimizer: first.optimizer, progress: progress, to: url)
+        let loaded = try TrainingCheckpoint.load(from: url)
+        try? FileManager.default.removeItem(at: url)
+
+        #expect(loaded.progress == progress)
+        let bits: (ParameterContainer) -> [String: [UInt32]] = { container in
+            Dictionary(uniqueKeysWithValues: container.namedParameters.map { ($0.name, $0.value.scalars.map(\.bitPattern)) })
+        }
+        #expect(bits(loaded.model) == bits(first.model))
+        #expect(bits(loaded.optimizer) == bits(first.optimizer) && loaded.optimizer.step == 2)
+
+        var resumed = Trainer(model: loaded.model, optimizer: loaded.optimizer, diffusion: diffusion)
+        train(&resumed, steps: 2..<4)
+        #expect(bits(resumed.model) == bits(straight.model), "a resumed run must match an unbroken one")
+    }
+
+    @Test func samplingRunsTheWholeChain() {
+        var rng = RandomGenerator(seed: 3)
+        var configuration = DiffusionConfiguration()
+        configuration.numSteps = 20
+        let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self, configuration: configuration)
+        var steps: [Int] = []
+        let (samples, frames) = diffusion.sample(model: TinyX0Model(), labels: IntTensor([1, 7]), height: 8, width: 6, frameStride: 5, using: &rng) { steps.append($0) }
+        #expect(samples.shape == [2, 1, 8, 6] && Set(samples.scalars).isSubset(of: [0, 1, 2, 3]))
+        #expect(steps == Array((1...20).reversed()))
+        #expect(frames.map(\.t) == [20, 15, 10, 5, 0])
+        #expect(frames.last!.images == samples)
+    }
+}
