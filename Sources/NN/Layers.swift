@@ -101,14 +101,8 @@ public struct GroupNorm: Layer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let channels = weight.count
-        precondition(x.rank == 4 && x.shape[3] == channels, "GroupNorm: input of shape \(x.shape) for \(channels) channels")
-        let grouped = x.reshaped(x.shape[0], -1, groups, channels / groups)
-        let mean = grouped.mean(axes: [1, 3], keepDims: true)
-        let centred = grouped - mean
-        let variance = centred.squared().mean(axes: [1, 3], keepDims: true)
-        let normalised = (centred / sqrt(variance + epsilon)).reshaped(x.shape)
-        return normalised * weight + bias
+        precondition(x.rank == 4 && x.shape[3] == weight.count, "GroupNorm: input of shape \(x.shape) for \(weight.count) channels")
+        return groupNorm(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon)
     }
 
     public mutating func visitParameters(_ body: (String, inout Tensor) -> Void) {

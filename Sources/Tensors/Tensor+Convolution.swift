@@ -15,10 +15,12 @@ extension Tensor {
         ensure(oh > 0 && ow > 0, "patches: kernel \(k) with padding \(p) does not fit images of shape \(shape)")
         let rowWidth = k * k * c
         let rows = b * oh * ow
-        let out = [Float](unsafeUninitializedCapacity: rows * rowWidth) { dst, initialized in
-            initialized = dst.count
+        let out = [Float](unsafeUninitializedCapacity: rows * rowWidth) { buffer, initialized in
+            initialized = buffer.count
+            let dstAddress = UInt(bitPattern: buffer.baseAddress)
             scalars.withUnsafeBufferPointer { src in
-                for image in 0..<b {
+                Parallel.forEach(b) { image in
+                    let dst = UnsafeMutablePointer<Float>(bitPattern: dstAddress)!
                     for y in 0..<oh {
                         for x in 0..<ow {
                             let row = ((image * oh + y) * ow + x) * rowWidth
@@ -54,8 +56,10 @@ extension Tensor {
         let rowWidth = k * k * c
         var out = [Float](repeating: 0, count: b * h * w * c)
         scalars.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for image in 0..<b {
+            out.withUnsafeMutableBufferPointer { buffer in
+                let dstAddress = UInt(bitPattern: buffer.baseAddress)
+                Parallel.forEach(b) { image in
+                    let dst = UnsafeMutablePointer<Float>(bitPattern: dstAddress)!
                     for y in 0..<oh {
                         for x in 0..<ow {
                             let row = ((image * oh + y) * ow + x) * rowWidth

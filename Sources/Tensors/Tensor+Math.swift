@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -61,12 +62,31 @@ public func sigmoid(_ x: Tensor) -> Tensor {
 
 /// The SiLU (swish) activation x * sigmoid(x), elementwise.
 public func silu(_ x: Tensor) -> Tensor {
-    var result = x.mapValues { $0 / (1 + expf(-$0)) }
+    let n = x.count
+    let values = [Float](unsafeUninitializedCapacity: n) { y, initialized in
+        initialized = n
+        x.scalars.withUnsafeBufferPointer { src in
+            let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: y.baseAddress))
+            Parallel.ranges(n) { range in
+                ck_silu(UnsafePointer(bitPattern: s)! + range.lowerBound, UnsafeMutablePointer(bitPattern: d)! + range.lowerBound, range.count)
+            }
+        }
+    }
+    var result = Tensor(shape: x.shape, scalars: values)
     result.recordGradient("silu", inputs: [x]) { g in
-        [g * x.mapValues { v in
-            let s = 1 / (1 + expf(-v))
-            return s * (1 + v * (1 - s))
-        }]
+        let gradient = [Float](unsafeUninitializedCapacity: n) { dx, initialized in
+            initialized = n
+            x.scalars.withUnsafeBufferPointer { src in
+                g.scalars.withUnsafeBufferPointer { dy in
+                    let (s, gy, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dy.baseAddress), UInt(bitPattern: dx.baseAddress))
+                    Parallel.ranges(n) { range in
+                        ck_silu_backward(UnsafePointer(bitPattern: s)! + range.lowerBound, UnsafePointer(bitPattern: gy)! + range.lowerBound,
+                                         UnsafeMutablePointer(bitPattern: d)! + range.lowerBound, range.count)
+                    }
+                }
+            }
+        }
+        return [Tensor(shape: x.shape, scalars: gradient)]
     }
     return result
 }

@@ -18,6 +18,15 @@ void ck_sgemm(bool transA, bool transB, long M, long N, long K,
 long ck_sgemm_tile_rows(void);
 long ck_sgemm_tile_cols(void);
 
+/// y = e^x elementwise (about 1 ulp; saturates beyond the float range).
+void ck_exp(const float *x, float *y, long n);
+
+/// y = x * sigmoid(x) elementwise.
+void ck_silu(const float *x, float *y, long n);
+
+/// dx = g * d silu(x) / dx elementwise.
+void ck_silu_backward(const float *x, const float *g, float *dx, long n);
+
 /// Makes glibc keep freed memory for reuse (see heap.c); called by ck_sgemm,
 /// safe to call from any thread, acts once.
 void ck_keep_freed_memory(void);

@@ -1,0 +1,185 @@
+import Dispatch
+
+/// Group normalisation of channels-last data as one fused operation
+/// (PyTorch's `F.group_norm`, with the channels on the last axis).
+///
+/// For each batch element and each of `groups` groups of channels, the
+/// values are normalised over every position and channel of the group, then
+/// scaled by `weight[c]` and shifted by `bias[c]`:
+///
+///     y = (x - mean) / sqrt(var + epsilon) * weight + bias
+///
+/// The forward pass reads the input twice and the backward pass twice,
+/// where composing the formula from elementwise operations would take a
+/// dozen passes and as many temporary tensors.
+///
+/// - Parameters:
+///   - x: shape [B, ..., C], with C divisible by `groups`.
+///   - weight, bias: shape [C].
+public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, epsilon: Float = 1e-5) -> Tensor {
+    ensure(x.rank >= 2, "groupNorm: expected [B, ..., C], got shape \(x.shape)")
+    let channels = x.shape[x.rank - 1]
+    ensure(groups > 0 && channels % groups == 0, "groupNorm: \(channels) channels do not split into \(groups) groups")
+    ensure(weight.shape == [channels] && bias.shape == [channels],
+           "groupNorm: weight \(weight.shape) and bias \(bias.shape) for \(channels) channels")
+    let batch = x.shape[0]
+    let positions = x.count / max(batch * channels, 1)
+    let perGroup = channels / groups
+    let groupSize = Float(positions * perGroup)
+    var mean = [Float](repeating: 0, count: batch * groups)
+    var inverseStd = [Float](repeating: 0, count: batch * groups)
+    let out = [Float](unsafeUninitializedCapacity: x.count) { dst, initialized in
+        initialized = x.count
+        let dstAddress = UInt(bitPattern: dst.baseAddress)
+        x.scalars.withUnsafeBufferPointer { src in
+            weight.scalars.withUnsafeBufferPointer { w in
+                bias.scalars.withUnsafeBufferPointer { b in
+                    mean.withUnsafeMutableBufferPointer { meanBuffer in
+                        inverseStd.withUnsafeMutableBufferPointer { stdBuffer in
+                            let meanAddress = UInt(bitPattern: meanBuffer.baseAddress), stdAddress = UInt(bitPattern: stdBuffer.baseAddress)
+                            Parallel.forEach(batch) { n in
+                                let dst = UnsafeMutablePointer<Float>(bitPattern: dstAddress)!
+                                let means = UnsafeMutablePointer<Float>(bitPattern: meanAddress)!
+                                let stds = UnsafeMutablePointer<Float>(bitPattern: stdAddress)!
+                                let base = n * positions * channels
+                                var sums = [Double](repeating: 0, count: groups), squares = [Double](repeating: 0, count: groups)
+                                for p in 0..<positions {
+                                    let row = base + p * channels
+                                    for g in 0..<groups {
+                                        var s: Float = 0, q: Float = 0
+                                        for c in (g * perGroup)..<((g + 1) * perGroup) { let v = src[row + c]; s += v; q += v * v }
+                                        sums[g] += Double(s); squares[g] += Double(q)
+                                    }
+                                }
+                                var scale = [Float](repeating: 0, count: channels), shift = [Float](repeating: 0, count: channels)
+                                for g in 0..<groups {
+                                    let m = sums[g] / Double(groupSize)
+                                    let variance = max(squares[g] / Double(groupSize) - m * m, 0)
+                                    let r = Float(1 / (variance + Double(epsilon)).squareRoot())
+                                    means[n * groups + g] = Float(m)
+                                    stds[n * groups + g] = r
+                                    for c in (g * perGroup)..<((g + 1) * perGroup) {
+                                        scale[c] = r * w[c]
+                                        shift[c] = b[c] - Float(m) * r * w[c]
+                                    }
+                                }
+                                for p in 0..<positions {
+                                    let row = base + p * channels
+                                    for c in 0..<channels { dst[row + c] = src[row + c] * scale[c] + shift[c] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    var result = Tensor(shape: x.shape, scalars: out)
+    let (savedMean, savedStd) = (mean, inverseStd)
+    result.recordGradient("groupNorm", inputs: [x, weight, bias]) { g in
+        groupNormBackward(g, x: x, weight: weight, mean: savedMean, inverseStd: savedStd, groups: groups)
+    }
+    return result
+}
+
+/// Gradients of ``groupNorm(_:groups:weight:bias:epsilon:)`` with respect to x, weight and bias.
+func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], inverseStd: [Float], groups: Int) -> [Tensor?] {
+    let channels = weight.count
+    let batch = x.shape[0]
+    let positions = x.count / max(batch * channels, 1)
+    let perGroup = channels / groups
+    let groupSize = Float(positions * perGroup)
+    var weightGradients = [Float](repeating: 0, count: batch * channels)
+    var biasGradients = [Float](repeating: 0, count: batch * channels)
+    let dx = [Float](unsafeUninitializedCapacity: x.count) { dst, initialized in
+        initialized = x.count
+        let dstAddress = UInt(bitPattern: dst.baseAddress)
+        x.scalars.withUnsafeBufferPointer { src in
+            g.scalars.withUnsafeBufferPointer { dy in
+                weight.scalars.withUnsafeBufferPointer { w in
+                    weightGradients.withUnsafeMutableBufferPointer { dwBuffer in
+                        biasGradients.withUnsafeMutableBufferPointer { dbBuffer in
+                            let dwAddress = UInt(bitPattern: dwBuffer.baseAddress), dbAddress = UInt(bitPattern: dbBuffer.baseAddress)
+                            Parallel.forEach(batch) { n in
+                                let dst = UnsafeMutablePointer<Float>(bitPattern: dstAddress)!
+                                let dw = UnsafeMutablePointer<Float>(bitPattern: dwAddress)! + n * channels
+                                let db = UnsafeMutablePointer<Float>(bitPattern: dbAddress)! + n * channels
+                                let base = n * positions * channels
+                                // Per channel: sum dy and sum dy * xhat; xhat = (x - mean) * rstd.
+                                var sumDy = [Float](repeating: 0, count: channels), sumDyX = [Float](repeating: 0, count: channels)
+                                for p in 0..<positions {
+                                    let row = base + p * channels
+                                    for c in 0..<channels { let d = dy[row + c]; sumDy[c] += d; sumDyX[c] += d * src[row + c] }
+                                }
+                                var a = [Float](repeating: 0, count: channels), b = [Float](repeating: 0, count: channels)
+                                for group in 0..<groups {
+                                    let m = mean[n * groups + group], r = inverseStd[n * groups + group]
+                                    // Group means of dxhat and dxhat * xhat, with dxhat = dy * w.
+                                    var meanDxhat: Float = 0, meanDxhatXhat: Float = 0
+                                    for c in (group * perGroup)..<((group + 1) * perGroup) {
+                                        let dyXhat = (sumDyX[c] - m * sumDy[c]) * r
+                                        dw[c] = dyXhat
+                                        db[c] = sumDy[c]
+                                        meanDxhat += w[c] * sumDy[c]
+                                        meanDxhatXhat += w[c] * dyXhat
+                                    }
+                                    meanDxhat /= groupSize
+                                    meanDxhatXhat /= groupSize
+                                    // dx = r * (w dy - meanDxhat - xhat * meanDxhatXhat) = a[c] dy + b[c] x + const
+                                    for c in (group * perGroup)..<((group + 1) * perGroup) {
+                                        a[c] = r * w[c]
+                                        b[c] = -r * r * meanDxhatXhat
+                                    }
+                                    let constant = -r * meanDxhat + r * r * m * meanDxhatXhat
+                                    for c in (group * perGroup)..<((group + 1) * perGroup) { sumDy[c] = constant }
+                                }
+                                for p in 0..<positions {
+                                    let row = base + p * channels
+                                    for c in 0..<channels { dst[row + c] = a[c] * dy[row + c] + b[c] * src[row + c] + sumDy[c] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let dWeight = Tensor(shape: [batch, channels], scalars: weightGradients).sum(axis: 0)
+    let dBias = Tensor(shape: [batch, channels], scalars: biasGradients).sum(axis: 0)
+    return [Tensor(shape: x.shape, scalars: dx), dWeight, dBias]
+}
+
+/// Work split over the cores.
+enum Parallel {
+    /// Calls `body` on contiguous ranges covering 0..<count, one per thread
+    /// when the work is large enough to be worth it.
+    static func ranges(_ count: Int, minimumPerThread: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+        let threads = max(1, min(MatrixProduct.threadCount, count / minimumPerThread))
+        if threads == 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        let chunk = (count + threads - 1) / threads
+        forEach(threads) { part in
+            let range = (part * chunk)..<min((part + 1) * chunk, count)
+            if !range.isEmpty { body(range) }
+        }
+    }
+
+    /// Calls `body(i)` for i in 0..<count, spread over ``MatrixProduct/threadCount`` threads.
+    static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        let threads = min(MatrixProduct.threadCount, count)
+        if threads <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            // The callers hand each index disjoint memory to write.
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: threads) { part in
+                var i = part
+                while i < count { body(i); i += threads }
+            }
+        }
+    }
+}
