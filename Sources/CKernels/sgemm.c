@@ -120,6 +120,49 @@ static void micro_kernel(long kc, const float *restrict a, const float *restrict
     }
 }
 
+/// The same product as micro_kernel, reading an unpacked A: element (i, p)
+/// of the MR x kc block is a[i * rs + p * cs]. Used when each row of A meets
+/// only one or two panels of B, where packing A would cost more than it saves.
+static void micro_kernel_direct(long kc, const float *restrict a, long rs, long cs, const float *restrict b,
+                                float *restrict C, long ldc, long nr, float alpha, float beta) {
+    vf c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
+    vf c30 = 0, c31 = 0, c40 = 0, c41 = 0, c50 = 0, c51 = 0;
+    const float *a0p = a, *a1p = a + rs, *a2p = a + 2 * rs, *a3p = a + 3 * rs, *a4p = a + 4 * rs, *a5p = a + 5 * rs;
+    for (long p = 0; p < kc; p++) {
+        long o = p * cs;
+        vf b0 = load(b), b1 = load(b + VW);
+        vf a0 = a0p[o], a1 = a1p[o], a2 = a2p[o];
+        c00 += a0 * b0; c01 += a0 * b1;
+        c10 += a1 * b0; c11 += a1 * b1;
+        c20 += a2 * b0; c21 += a2 * b1;
+        vf a3 = a3p[o], a4 = a4p[o], a5 = a5p[o];
+        c30 += a3 * b0; c31 += a3 * b1;
+        c40 += a4 * b0; c41 += a4 * b1;
+        c50 += a5 * b0; c51 += a5 * b1;
+        b += NR;
+    }
+    vf acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    if (nr == NR) {
+        for (long i = 0; i < MR; i++) {
+            float *row = C + i * ldc;
+            vf r0 = alpha * acc[i][0], r1 = alpha * acc[i][1];
+            if (beta != 0) { r0 += beta * load(row); r1 += beta * load(row + VW); }
+            store(row, r0);
+            store(row + VW, r1);
+        }
+        return;
+    }
+    float tile[MR * NR];
+    for (long i = 0; i < MR; i++) { store(tile + i * NR, acc[i][0]); store(tile + i * NR + VW, acc[i][1]); }
+    for (long i = 0; i < MR; i++) {
+        float *row = C + i * ldc;
+        for (long j = 0; j < nr; j++) {
+            float v = alpha * tile[i * NR + j];
+            row[j] = beta != 0 ? v + beta * row[j] : v;
+        }
+    }
+}
+
 static void scale_c(long M, long N, float beta, float *C, long ldc) {
     for (long i = 0; i < M; i++) {
         float *row = C + i * ldc;
@@ -146,7 +189,20 @@ void ck_sgemm(bool transA, bool transB, long M, long N, long K,
             long kc = K - p0 < KC ? K - p0 : KC;
             float betaBlock = p0 == 0 ? beta : 1.0f;
             pack_b(transB, B, ldb, p0, j0, kc, nc, bPack);
-            for (long i0 = 0; i0 < M; i0 += MC) {
+            long fullRows = 0;
+            if (nc <= 2 * NR) {
+                // Narrow C: read A in place for all whole MR-row blocks.
+                long rs = transA ? 1 : lda, cs = transA ? lda : 1;
+                fullRows = (M / MR) * MR;
+                for (long ir = 0; ir < fullRows; ir += MR) {
+                    const float *aBlock = A + ir * rs + p0 * cs;
+                    for (long jr = 0; jr < nc; jr += NR) {
+                        long nr = nc - jr < NR ? nc - jr : NR;
+                        micro_kernel_direct(kc, aBlock, rs, cs, bPack + jr * kc, C + ir * ldc + j0 + jr, ldc, nr, alpha, betaBlock);
+                    }
+                }
+            }
+            for (long i0 = fullRows; i0 < M; i0 += MC) {
                 long mc = M - i0 < MC ? M - i0 : MC;
                 pack_a(transA, A, lda, i0, p0, mc, kc, aPack);
                 for (long jr = 0; jr < nc; jr += NR) {
