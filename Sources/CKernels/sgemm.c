@@ -171,12 +171,31 @@ static void scale_c(long M, long N, float beta, float *C, long ldc) {
     }
 }
 
+/// Plain loops for products too small to repay packing (the per-image
+/// 4 x 4 transition products of the posterior, for example).
+static void small_sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const float *A, long lda,
+                        const float *B, long ldb, float beta, float *C, long ldc) {
+    for (long i = 0; i < M; i++) {
+        float *row = C + i * ldc;
+        for (long j = 0; j < N; j++) row[j] = beta != 0 ? beta * row[j] : 0;
+        for (long p = 0; p < K; p++) {
+            float a = alpha * (transA ? A[p * lda + i] : A[i * lda + p]);
+            if (transB) { for (long j = 0; j < N; j++) row[j] += a * B[j * ldb + p]; }
+            else { const float *b = B + p * ldb; for (long j = 0; j < N; j++) row[j] += a * b[j]; }
+        }
+    }
+}
+
 void ck_sgemm(bool transA, bool transB, long M, long N, long K,
               float alpha, const float *A, long lda, const float *B, long ldb,
               float beta, float *C, long ldc) {
     ck_keep_freed_memory();
     if (M <= 0 || N <= 0) return;
     if (K <= 0 || alpha == 0) { scale_c(M, N, beta, C, ldc); return; }
+    if (N * K <= 256 || M * N * K <= 4096) {
+        small_sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
 
     long ncMax = N < NC ? ((N + NR - 1) / NR) * NR : NC;
     long mcMax = M < MC ? ((M + MR - 1) / MR) * MR : MC;

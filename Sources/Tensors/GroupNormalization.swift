@@ -42,14 +42,20 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, ep
                                 let means = UnsafeMutablePointer<Float>(bitPattern: meanAddress)!
                                 let stds = UnsafeMutablePointer<Float>(bitPattern: stdAddress)!
                                 let base = n * positions * channels
-                                var sums = [Double](repeating: 0, count: groups), squares = [Double](repeating: 0, count: groups)
-                                for p in 0..<positions {
-                                    let row = base + p * channels
-                                    for g in 0..<groups {
-                                        var s: Float = 0, q: Float = 0
-                                        for c in (g * perGroup)..<((g + 1) * perGroup) { let v = src[row + c]; s += v; q += v * v }
-                                        sums[g] += Double(s); squares[g] += Double(q)
+                                // Per-channel sums (a loop the compiler vectorises), then per group in Double.
+                                var channelSums = [Float](repeating: 0, count: channels), channelSquares = [Float](repeating: 0, count: channels)
+                                channelSums.withUnsafeMutableBufferPointer { sum in
+                                    channelSquares.withUnsafeMutableBufferPointer { square in
+                                        for p in 0..<positions {
+                                            let row = base + p * channels
+                                            for c in 0..<channels { let v = src[row + c]; sum[c] += v; square[c] += v * v }
+                                        }
                                     }
+                                }
+                                var sums = [Double](repeating: 0, count: groups), squares = [Double](repeating: 0, count: groups)
+                                for c in 0..<channels {
+                                    sums[c / perGroup] += Double(channelSums[c])
+                                    squares[c / perGroup] += Double(channelSquares[c])
                                 }
                                 var scale = [Float](repeating: 0, count: channels), shift = [Float](repeating: 0, count: channels)
                                 for g in 0..<groups {

@@ -117,8 +117,9 @@ func batchedProduct(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, op: St
 public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     var result = batchedProduct(a, transA: false, b, transB: false, op: "matmul")
     result.recordGradient("matmul", inputs: [a, b]) { g in
-        [batchedProduct(g, transA: false, b, transB: true, op: "matmul backward").reduced(toShape: a.shape),
-         batchedProduct(a, transA: true, g, transB: false, op: "matmul backward").reduced(toShape: b.shape)]
+        // No product for an operand that needs no gradient (the patches of input images, say).
+        [a.isTracked ? batchedProduct(g, transA: false, b, transB: true, op: "matmul backward").reduced(toShape: a.shape) : nil,
+         b.isTracked ? batchedProduct(a, transA: true, g, transB: false, op: "matmul backward").reduced(toShape: b.shape) : nil]
     }
     return result
 }

@@ -26,14 +26,23 @@ extension Tensor {
                             let row = ((image * oh + y) * ow + x) * rowWidth
                             for dy in 0..<k {
                                 let sy = y + dy - p
+                                let d = row + dy * k * c
+                                if sy < 0 || sy >= h {
+                                    (dst + d).update(repeating: 0, count: k * c)
+                                    continue
+                                }
+                                // The k pixels of this patch row sit side by side in the image.
+                                let firstX = x - p
+                                if firstX >= 0 && firstX + k <= w {
+                                    (dst + d).update(from: src.baseAddress! + ((image * h + sy) * w + firstX) * c, count: k * c)
+                                    continue
+                                }
                                 for dx in 0..<k {
-                                    let sx = x + dx - p
-                                    let d = row + (dy * k + dx) * c
-                                    if sy < 0 || sy >= h || sx < 0 || sx >= w {
-                                        for ch in 0..<c { dst[d + ch] = 0 }
+                                    let sx = firstX + dx
+                                    if sx < 0 || sx >= w {
+                                        (dst + d + dx * c).update(repeating: 0, count: c)
                                     } else {
-                                        let s = ((image * h + sy) * w + sx) * c
-                                        for ch in 0..<c { dst[d + ch] = src[s + ch] }
+                                        (dst + d + dx * c).update(from: src.baseAddress! + ((image * h + sy) * w + sx) * c, count: c)
                                     }
                                 }
                             }
@@ -66,12 +75,14 @@ extension Tensor {
                             for dy in 0..<k {
                                 let sy = y + dy - p
                                 if sy < 0 || sy >= h { continue }
-                                for dx in 0..<k {
-                                    let sx = x + dx - p
-                                    if sx < 0 || sx >= w { continue }
-                                    let d = ((image * h + sy) * w + sx) * c
-                                    let s = row + (dy * k + dx) * c
-                                    for ch in 0..<c { dst[d + ch] += src[s + ch] }
+                                let firstX = x - p
+                                let s = row + dy * k * c
+                                // Interior: the k pixels of this patch row are contiguous in the image.
+                                let lo = Swift.max(0, -firstX), hi = Swift.min(k, w - firstX)
+                                if lo < hi {
+                                    let d = ((image * h + sy) * w + firstX + lo) * c
+                                    let from = src.baseAddress! + s + lo * c
+                                    for j in 0..<((hi - lo) * c) { dst[d + j] += from[j] }
                                 }
                             }
                         }
