@@ -60,7 +60,9 @@ let package = Package(
             dependencies: [
                 "Checks", "D3PM", "Tensors", "Plotting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // Pristine copies of the exercise files, for `grade reset`.
+            resources: [.copy("Stubs")]
         ),
         .executableTarget(
             name: "d3pm",

@@ -199,8 +199,23 @@ final class ChildRun: @unchecked Sendable {
             parts.append("the process exited with status \(process.terminationStatus)")
         }
         if let frame = lines.first(where: { $0.contains("Exercises/") && $0.contains(".swift") }) {
-            parts.append("in your code: " + frame.trimmingCharacters(in: .whitespaces))
+            parts.append("in your code: " + ChildRunStudentFrame.format(frame))
         }
         return parts.joined(separator: "; ")
+    }
+
+}
+
+/// Where in the student's code a crash happened, from the backtrace.
+public enum ChildRunStudentFrame {
+    /// `Exercises/File.swift:44:17 (makeUniformQOnestep(numClasses:betas:))` from a backtrace line such as
+    /// `1 static StudentExercises.makeUniformQOnestep(numClasses:betas:) + 830 in grade at /path/Exercises/File.swift:44:17`.
+    public static func format(_ line: String) -> String {
+        guard let at = line.range(of: "Exercises/", options: .backwards) else { return line.trimmingCharacters(in: .whitespaces) }
+        let location = line[at.lowerBound...].prefix { !$0.isWhitespace }
+        if let start = line.range(of: "StudentExercises."), let end = line.range(of: " + ", range: start.upperBound..<line.endIndex) {
+            return "\(location) (\(line[start.upperBound..<end.lowerBound]))"
+        }
+        return String(location)
     }
 }

@@ -16,7 +16,7 @@ struct Grade: ParsableCommand {
               swift run grade all --solutions    check the reference solutions instead
               swift run grade hint exercise2     a hint for exercise 2
             """,
-        subcommands: [Run.self, List.self, Hint.self, RunChecks.self],
+        subcommands: [Run.self, List.self, Hint.self, Watch.self, Reset.self, RunChecks.self],
         defaultSubcommand: Run.self
     )
 }
@@ -48,6 +48,12 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text
     /// For programs: a ``GradeReport`` (schema `d3pm-kit/grade-report@1`).
     case json
+    /// JUnit XML, for CI systems.
+    case junit
+    /// Gradescope's results.json.
+    case gradescope
+
+    var report: ReportFormat? { ReportFormat(rawValue: rawValue) }
 }
 
 /// The options every grading command shares.
@@ -59,7 +65,7 @@ struct GradingOptions: ParsableArguments {
     var seed: UInt64 = CheckCatalog.defaultSeed
 
     @Option(help: "The most seconds one check may take before it counts as an endless loop.")
-    var timeout: Double = 20
+    var timeout: Double = 10
 
     var implementation: Implementation { solutions ? .solutions : .student }
 
@@ -90,14 +96,21 @@ extension Grade {
 
         @OptionGroup var options: GradingOptions
 
-        @Option(help: "text or json.")
+        @Option(help: "text, json, junit or gradescope.")
         var format: OutputFormat = .text
+
+        @Option(help: "Write the report to this file (atomically) instead of the standard output (json, junit, gradescope).")
+        var output: String?
 
         @Option(help: "The folder for the figures (exercise 1's heatmaps and entropy curve).")
         var figures: String = "output/figures"
 
         @Flag(help: "Do not draw figures.")
         var noFigures = false
+
+        func validate() throws {
+            if output != nil && format == .text { throw ValidationError("--output writes a json, junit or gradescope report: add --format") }
+        }
 
         func run() throws {
             let printer = TextReport(color: format == .text && isatty(1) != 0)
@@ -120,10 +133,16 @@ extension Grade {
                    report.exercises.first(where: { $0.exercise == 1 })?.status == .passed {
                     Exercise1Figures.draw(implementation: options.implementation, folder: figures)
                 }
-            case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            case .json, .junit, .gradescope:
+                let data = try format.report!.render(report)
+                if let output {
+                    let url = URL(fileURLWithPath: output)
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try data.write(to: url, options: .atomic)
+                } else {
+                    FileHandle.standardOutput.write(data)
+                    if data.last != UInt8(ascii: "\n") { print("") }
+                }
             }
             if !report.allPassed { throw ExitCode.failure }
         }

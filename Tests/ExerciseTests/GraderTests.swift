@@ -66,4 +66,27 @@ struct GraderTests {
         #expect(report.exercises.flatMap(\.checks).allSatisfy { $0.status == .notImplemented })
         #expect(report.score == 0)
     }
+
+    /// `grade reset` restores from copies of the stubs; they must be the shipped files.
+    @Test(.enabled(if: TestConfiguration.checksStubs, "set D3PM_CHECK_STUBS=1 to check the shipped stubs"))
+    func resetCopiesMatchTheShippedStubs() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for exercise in Exercise.allCases {
+            let name = URL(fileURLWithPath: exercise.file).lastPathComponent
+            let shipped = try Data(contentsOf: root.appendingPathComponent(exercise.file))
+            let copy = try Data(contentsOf: root.appendingPathComponent("Sources/grade/Stubs/\(name).stub"))
+            #expect(shipped == copy, "Sources/grade/Stubs/\(name).stub differs from \(exercise.file)")
+        }
+    }
+
+    @Test func junitAndGradescopeFilesAreWrittenWhereAsked() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-grader-\(UUID().uuidString)")
+        let junit = folder.appendingPathComponent("junit.xml"), gradescope = folder.appendingPathComponent("results.json")
+        #expect(try grade(["exercise1", "--solutions", "--format", "junit", "--output", junit.path]).status == 0)
+        #expect(try grade(["exercise1", "--solutions", "--format", "gradescope", "--output", gradescope.path]).status == 0)
+        #expect(try String(contentsOf: junit, encoding: .utf8).contains("<testsuite name=\"exercise1\" tests=\"6\" failures=\"0\" errors=\"0\""))
+        let results = try JSONSerialization.jsonObject(with: Data(contentsOf: gradescope)) as? [String: Any]
+        #expect(results?["score"] as? Double == 9 && results?["max_score"] as? Double == 9)
+        try? FileManager.default.removeItem(at: folder)
+    }
 }
