@@ -116,12 +116,12 @@ public struct FigureRenderer: Sendable {
     /// Curves with a legend, optionally on a logarithmic y axis.
     @discardableResult
     public func lines(_ series: [LineSeries], title: String, xLabel: String, yLabel: String, logY: Bool = false,
-                      to url: URL, width: Int = 720, height: Int = 440) throws -> URL {
+                      legend: String = "top right", to url: URL, width: Int = 720, height: Int = 440) throws -> URL {
         guard !series.isEmpty, series.allSatisfy({ !$0.x.isEmpty && $0.x.count == $0.y.count }) else {
             throw PlotError.badInput("line plot '\(title)' needs series with as many x as y values")
         }
         var script = header(terminal: "\(pngTerminal) size \(width),\(height) font 'sans,10'")
-        script += "set title \(quoted(title))\nset xlabel \(quoted(xLabel))\nset ylabel \(quoted(yLabel))\nset grid\nset key bottom right\n"
+        script += "set title \(quoted(title))\nset xlabel \(quoted(xLabel))\nset ylabel \(quoted(yLabel))\nset grid\nset key \(legend)\n"
         if logY { script += "set logscale y\n" }
         for (index, s) in series.enumerated() {
             script += "$S\(index) << EOD\n" + zip(s.x, s.y).map { "\($0) \($1)" }.joined(separator: "\n") + "\nEOD\n"

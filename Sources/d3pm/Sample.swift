@@ -58,7 +58,7 @@ struct Sample: ParsableCommand {
         try implementation.requireExercisesPass()
         let url = URL(fileURLWithPath: checkpoint)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ValidationError("no checkpoint at \(url.path): train one with `swift run -c release d3pm train --solutions`, or pass --checkpoint")
+            throw CommandFailure("no checkpoint at \(url.path): train one with `swift run -c release d3pm train --solutions`, or pass --checkpoint")
         }
         let saved = try TrainingCheckpoint.load(from: url)
         let diffusion = DiscreteDiffusion(exercises: implementation.implementation.exercises, configuration: saved.progress.configuration)

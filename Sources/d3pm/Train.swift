@@ -87,18 +87,18 @@ struct Train: ParsableCommand {
         var log: [String]
         if resume {
             guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
-                throw ValidationError("--resume: there is no checkpoint at \(checkpointURL.path)")
+                throw CommandFailure("--resume: there is no checkpoint at \(checkpointURL.path)")
             }
             let saved = try TrainingCheckpoint.load(from: checkpointURL)
             guard saved.progress.seed == seed, saved.progress.batchSize == batchSize, saved.progress.configuration == configuration else {
-                throw ValidationError("--resume: \(checkpointURL.path) was trained with seed \(saved.progress.seed), batch size \(saved.progress.batchSize) and \(saved.progress.configuration); give the same settings to continue it")
+                throw CommandFailure("--resume: \(checkpointURL.path) was trained with seed \(saved.progress.seed), batch size \(saved.progress.batchSize) and \(saved.progress.configuration); give the same settings to continue it")
             }
             trainer = Trainer(model: saved.model, optimizer: saved.optimizer, diffusion: diffusion)
             log = try CSVLog.rows(in: logURL, throughStep: saved.progress.step)
             print("Resuming \(checkpointURL.path) at step \(saved.progress.step) of \(totalSteps)")
         } else {
             guard !FileManager.default.fileExists(atPath: checkpointURL.path) else {
-                throw ValidationError("\(folder.path) already holds a checkpoint: continue it with --resume, or choose another --output")
+                throw CommandFailure("\(folder.path) already holds a checkpoint: continue it with --resume, or choose another --output")
             }
             trainer = Trainer(model: TinyX0Model(seed: seed), optimizer: AdamW(learningRate: learningRate), diffusion: diffusion)
             log = [CSVLog.header]
@@ -123,7 +123,7 @@ struct Train: ParsableCommand {
             let (x0, y) = data.batch(indices, levels: configuration.numClasses)
             let report = trainer.step(x0: x0, y: y, seed: seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(step))
             guard report.loss.isFinite else {
-                throw ValidationError("the loss became \(report.loss) at step \(step + 1): check your hybridLoss and qPosteriorLogits (eps inside every log?)")
+                throw CommandFailure("the loss became \(report.loss) at step \(step + 1): check your hybridLoss and qPosteriorLogits (eps inside every log?)")
             }
             imagesSeen += indices.count
             let rate = Double(imagesSeen) / max(Date().timeIntervalSince(started), 1e-9)
@@ -159,7 +159,7 @@ struct Train: ParsableCommand {
 func dataDirectory(_ option: String?) throws -> URL {
     if let option { return URL(fileURLWithPath: option) }
     guard let shipped = MNIST.defaultDirectory() else {
-        throw ValidationError("cannot find the kit's Data/mnist from \(FileManager.default.currentDirectoryPath): run from the kit's folder or pass --data-dir")
+        throw CommandFailure("cannot find the kit's Data/mnist from \(FileManager.default.currentDirectoryPath): run from the kit's folder or pass --data-dir")
     }
     return shipped
 }

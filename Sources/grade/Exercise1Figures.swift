@@ -1,14 +1,22 @@
+import ArgumentParser
 import Checks
 import D3PM
 import Foundation
 import Plotting
 import Tensors
 
-/// Exercise 1's pictures, drawn from the graded implementation once the
-/// exercise passes: heatmaps of Q_{1:t} at t = 1, 5, 10 and the entropy of
-/// each row of Q_{1:t} over t (K = 4, T = 10, betas linspace(1e-3, 0.15, 10)).
-enum Exercise1Figures {
-    static func draw(implementation: Implementation, folder: String) {
+/// Pictures of the transition matrices an implementation builds: heatmaps of
+/// Q_{1:t} at chosen steps and the entropy of q(x_t | x_0) over t.
+struct Exercise1Figures {
+    var steps = 10
+    var classes = 4
+    var betaStart: Float = 1e-3
+    var betaEnd: Float = 0.15
+    var shownSteps = [1, 5, 10]
+
+    /// Draws both figures into `folder`, prints their paths, and shows them in `display`.
+    /// Where gnuplot is missing, says so in one line and returns.
+    func draw(implementation: Implementation, folder: String, display: DisplayMode = .file) {
         let renderer: FigureRenderer
         do {
             renderer = try FigureRenderer()
@@ -17,25 +25,94 @@ enum Exercise1Figures {
             return
         }
         let exercises = implementation.exercises
-        let k = 4, steps = 10
-        let cumulative = exercises.cumulativeQ(exercises.makeUniformQOnestep(numClasses: k, betas: Tensor.linspace(1e-3, 0.15, count: steps)))
+        let betas = Tensor.linspace(betaStart, betaEnd, count: steps)
+        let cumulative = exercises.cumulativeQ(exercises.makeUniformQOnestep(numClasses: classes, betas: betas))
         let directory = URL(fileURLWithPath: folder)
+        let terminal = TerminalDisplay(display)
         do {
-            let maps = [1, 5, 10].map { t in
-                Heatmap(cumulative[t - 1], title: "Q_{1:\(t)}", xLabel: "x_t", yLabel: "x_0", showValues: true)
+            let maps = shownSteps.map { t in
+                Heatmap(cumulative[t - 1], title: "Q_{1:\(t)}", xLabel: "x_t", yLabel: "x_0", showValues: classes <= 8)
             }
             let heatmaps = try renderer.heatmaps(
-                maps, title: "Cumulative uniform transition matrices (K = 4, T = 10)",
+                maps, title: "Cumulative transition matrices (\(exercises.name), K = \(classes), T = \(steps))",
                 to: directory.appendingPathComponent("exercise1-cumulative-q.png"))
-            // Uniform noise treats every class alike: one row stands for all.
-            let entropy = LineSeries("entropy of row x_0 of Q_{1:t}", y: (0..<steps).map { t in Double(rowEntropy(cumulative[t][0]).item) })
-            let ceiling = LineSeries("log K (uniform)", y: [Double](repeating: log(Double(k)), count: steps), dashed: true)
+            // Every row of a uniform matrix has the same entropy; other matrices may differ by row.
+            let rows = (0..<classes).map { row in
+                LineSeries("row x_0 = \(row)", y: (0..<steps).map { t in Double(rowEntropy(cumulative[t][row]).item) })
+            }
+            let ceiling = LineSeries("log K (uniform)", y: [Double](repeating: log(Double(classes)), count: steps), dashed: true)
             let curve = try renderer.lines(
-                [entropy, ceiling], title: "Entropy of q(x_t | x_0) rises towards log K", xLabel: "t", yLabel: "entropy (nats)",
+                (rows.count > 1 && rows.allSatisfy({ $0.y == rows[0].y }) ? [LineSeries("every row x_0", y: rows[0].y)] : rows) + [ceiling],
+                title: "Entropy of q(x_t | x_0) rises towards log K", xLabel: "t", yLabel: "entropy (nats)", legend: "bottom right",
                 to: directory.appendingPathComponent("exercise1-entropy.png"))
             print("Figures: \(heatmaps.path)\n         \(curve.path)")
+            try terminal.show(heatmaps, text: shownSteps.map { TerminalDisplay.text(matrix: cumulative[$0 - 1], title: "Q_{1:\($0)}") }.joined(separator: "\n\n"))
+            try terminal.show(curve, text: "entropy of row 0 by t: " + rows[0].y.map { String(format: "%.3f", $0) }.joined(separator: " "))
         } catch {
             print("No figures: \(error)")
+        }
+    }
+}
+
+extension DisplayMode: ExpressibleByArgument {}
+
+extension Grade {
+    /// Draws the student's (or the reference) transition matrices.
+    struct Plot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draw the heatmaps of Q_{1:t} and the entropy curve from your exercise 1 (or the solutions).")
+
+        @Option(help: "The steps t whose Q_{1:t} to draw, comma-separated.")
+        var t = "1,5,10"
+
+        @Option(help: "K, the number of classes.")
+        var classes = 4
+
+        @Option(help: "T, the number of steps.")
+        var steps = 10
+
+        @Option(help: "The first beta of the linear schedule.")
+        var betaStart: Float = 1e-3
+
+        @Option(help: "The last beta of the linear schedule.")
+        var betaEnd: Float = 0.15
+
+        @Flag(help: "Draw the reference solutions' matrices.")
+        var solutions = false
+
+        @Option(help: "The folder for the figures.")
+        var figures = "output/figures"
+
+        @Option(help: "Also show the figures here: file, sixel, kitty, text or auto.")
+        var show: DisplayMode = .auto
+
+        var shownSteps: [Int] { t.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+        func validate() throws {
+            guard classes >= 2 && classes <= 64 else { throw ValidationError("--classes must be between 2 and 64, got \(classes)") }
+            guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+            guard (0...1).contains(betaStart) && (0...1).contains(betaEnd) else {
+                throw ValidationError("--beta-start and --beta-end must lie in [0, 1], got \(betaStart) and \(betaEnd)")
+            }
+            let parts = t.split(separator: ",")
+            guard !parts.isEmpty, parts.count == shownSteps.count, shownSteps.allSatisfy({ (1...steps).contains($0) }) else {
+                throw ValidationError("--t must list steps between 1 and \(steps), comma-separated; got '\(t)'")
+            }
+        }
+
+        func run() throws {
+            let implementation: Implementation = solutions ? .solutions : .student
+            if implementation == .student {
+                // A stub or a crash would end this process: check in a child first.
+                let checks = CheckCatalog.checks(for: .exercise1)
+                let outcomes = try IsolatedRunner(executable: Bundle.main.executableURL!, implementation: .student, seed: CheckCatalog.defaultSeed, timeout: 10)
+                    .run([checks[0]])
+                if let outcome = outcomes.first, outcome.status == .notImplemented || outcome.status == .crashed || outcome.status == .timedOut {
+                    throw CommandFailure("exercise 1 \(outcome.status.rawValue): \(outcome.message ?? ""). Write makeUniformQOnestep and cumulativeQ first, or add --solutions.")
+                }
+            }
+            let figures = Exercise1Figures(steps: steps, classes: classes, betaStart: betaStart, betaEnd: betaEnd, shownSteps: shownSteps)
+            figures.draw(implementation: implementation, folder: self.figures, display: show)
         }
     }
 }

@@ -15,8 +15,10 @@ struct Grade: ParsableCommand {
               swift run grade all                check every exercise and show the score
               swift run grade all --solutions    check the reference solutions instead
               swift run grade hint exercise2     a hint for exercise 2
+              swift run grade plot --t 1,50,200 --steps 200   your transition matrices as heatmaps
+              swift run grade watch              re-grade whenever you save an exercise
             """,
-        subcommands: [Run.self, List.self, Hint.self, Watch.self, Reset.self, RunChecks.self],
+        subcommands: [Run.self, List.self, Hint.self, Plot.self, Watch.self, Reset.self, RunChecks.self],
         defaultSubcommand: Run.self
     )
 }
@@ -131,7 +133,7 @@ extension Grade {
                 printer.printSummary(report, single: target != .all)
                 if !noFigures, target.exercises.contains(.exercise1),
                    report.exercises.first(where: { $0.exercise == 1 })?.status == .passed {
-                    Exercise1Figures.draw(implementation: options.implementation, folder: figures)
+                    Exercise1Figures().draw(implementation: options.implementation, folder: figures)
                 }
             case .json, .junit, .gradescope:
                 let data = try format.report!.render(report)
@@ -193,3 +195,10 @@ extension Grade {
 }
 
 extension Implementation: ExpressibleByArgument {}
+
+/// A command that could not do its job, for a reason other than how it was
+/// called (for those, `ValidationError` adds the usage).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Checks
+import D3PM
+import Datasets
+import Diffusion
+import Foundation
+import Plotting
+import Tensors
+
+/// Shows how the forward process corrupts one training digit.
+struct Probe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Corrupt one training digit with q(x_t | x_0) and look at real samples over t.",
+        discussion: """
+            The original practical showed the argmax of q(x_t | x_0), which stays x_0 until \
+            the rows of Q_{1:t} are nearly flat, so its pictures never changed. The probe \
+            draws real samples with your qSample (exercises 1, 2 and 4 must pass, or add \
+            --solutions). It writes probe-strip.png (x_0 and x_t at the chosen steps), \
+            probe.gif (x_t as t runs from 1 to T, three independent draws) and probe-keep.png \
+            (the probability that a pixel keeps its value, abar_t + (1 - abar_t) / K, against \
+            the fraction that did in the draws).
+            """
+    )
+
+    @OptionGroup var implementation: ImplementationOptions
+
+    @Option(help: "Which training image to corrupt.")
+    var index = 0
+
+    @Option(help: "The steps to show in the strip, comma-separated.")
+    var t = "1,25,50,100,150,200"
+
+    @Option(help: "The seed of the noise.")
+    var seed: UInt64 = 0
+
+    @Option(help: "The folder for the pictures.")
+    var output = "output/probe"
+
+    @Option(help: "Also show the strip here: file, sixel, kitty, text or auto.")
+    var show: DisplayMode = .auto
+
+    @Option(help: "The folder of the MNIST IDX files (default: the kit's Data/mnist).")
+    var dataDir: String?
+
+    var steps: [Int] { t.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        let configuration = DiffusionConfiguration()
+        guard !steps.isEmpty, steps.count == t.split(separator: ",").count, steps.allSatisfy({ (1...configuration.numSteps).contains($0) }) else {
+            throw ValidationError("--t must list steps between 1 and \(configuration.numSteps), comma-separated; got '\(t)'")
+        }
+        guard index >= 0 else { throw ValidationError("--index must be 0 or more, got \(index)") }
+    }
+
+    func run() throws {
+        try implementation.requireExercisesPass([.exercise1, .exercise2, .exercise4])
+        let data = try MNIST(split: .train, directory: try dataDirectory(dataDir))
+        guard index < data.count else { throw ValidationError("--index must be below \(data.count), got \(index)") }
+        let configuration = DiffusionConfiguration()
+        let (k, numSteps) = (configuration.numClasses, configuration.numSteps)
+        let exercises = implementation.implementation.exercises
+        let matrices = TransitionMatrices.uniform(numClasses: k, betas: configuration.betas, using: exercises)
+        let (x0, labels) = data.batch([index], levels: k)
+        let (h, w) = (data.height, data.width)
+        var rng = RandomGenerator(seed: seed)
+
+        /// `draws` independent samples of x_t.
+        func corrupt(_ step: Int, draws: Int) -> IntTensor {
+            let batch = IntTensor(shape: [draws, 1, h, w], scalars: Array(repeating: x0.scalars, count: draws).flatMap { $0 })
+            return exercises.qSample(x0: batch, t: IntTensor.full([draws], step), noise: Tensor.uniform([draws, 1, h, w, k], using: &rng),
+                                     qCumulative: matrices.qCumulative)
+        }
+        func keepProbability(_ step: Int) -> Double {
+            (0..<k).reduce(0.0) { $0 + Double(matrices.qCumulative[at: step - 1, $1, $1]) } / Double(k)
+        }
+        func image(_ images: IntTensor, _ i: Int) -> Tensor { images[i].reshaped([h, w]).asFloat }
+
+        let folder = URL(fileURLWithPath: output)
+        let renderer = try FigureRenderer()
+        let original = image(x0, 0)
+        var strip = [ImagePanel(original, title: "x_0 (digit \(labels.scalars[0]))")]
+        var textPanels: [(title: String, image: Tensor)] = [("x_0", original)]
+        for step in steps {
+            let sample = image(corrupt(step, draws: 1), 0)
+            strip.append(ImagePanel(sample, title: String(format: "t = %d, keep %.2f", step, keepProbability(step))))
+            textPanels.append(("t = \(step)", sample))
+        }
+        let stripURL = try renderer.imageGrid(strip, columns: strip.count, levels: k, title: "Samples of q(x_t | x_0)",
+                                              to: folder.appendingPathComponent("probe-strip.png"), panelSize: 130)
+
+        var frames: [[ImagePanel]] = [], titles: [String] = []
+        var kept: [Double] = [], frameSteps: [Double] = []
+        for step in stride(from: 1, through: numSteps, by: 4) {
+            let draws = corrupt(step, draws: 3)
+            frames.append((0..<3).map { ImagePanel(image(draws, $0), title: "draw \($0 + 1)") })
+            titles.append(String(format: "t = %d: a pixel keeps its value with p = %.2f", step, keepProbability(step)))
+            let same = zip(draws.scalars, Array(repeating: x0.scalars, count: 3).flatMap { $0 }).filter { $0 == $1 }.count
+            kept.append(Double(same) / Double(draws.count))
+            frameSteps.append(Double(step))
+        }
+        let gif = try renderer.animation(frames, columns: 3, levels: k, titles: titles, delay: 12,
+                                         to: folder.appendingPathComponent("probe.gif"), panelSize: 160)
+        let curve = try renderer.lines(
+            [LineSeries("abar_t + (1 - abar_t) / K", x: (1...numSteps).map(Double.init), y: (1...numSteps).map(keepProbability)),
+             LineSeries("fraction kept in the draws", x: frameSteps, y: kept, dashed: true)],
+            title: "Probability that a pixel keeps its value", xLabel: "t", yLabel: "probability",
+            to: folder.appendingPathComponent("probe-keep.png"))
+        print("Pictures: \(stripURL.path)\n          \(gif.path)\n          \(curve.path)")
+        try TerminalDisplay(show).show(stripURL, text: TerminalDisplay.text(images: textPanels, levels: k))
+    }
+}
+extension DisplayMode: ExpressibleByArgument {}
