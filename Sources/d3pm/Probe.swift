@@ -42,6 +42,9 @@ struct Probe: ParsableCommand {
     @Option(help: "The folder of the MNIST IDX files (default: the kit's Data/mnist).")
     var dataDir: String?
 
+    @Flag(help: "Open a gnuplot window: Right/Left step t by 1, Up/Down by 10, n draws again, x quits.")
+    var window = false
+
     var steps: [Int] { t.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
@@ -107,6 +110,41 @@ struct Probe: ParsableCommand {
             to: folder.appendingPathComponent("probe-keep.png"))
         print("Pictures: \(stripURL.path)\n          \(gif.path)\n          \(curve.path)")
         try TerminalDisplay(show).show(stripURL, text: TerminalDisplay.text(images: textPanels, levels: k))
+        if window {
+            try explore(original: original, digit: labels.scalars[0], corrupt: { image(corrupt($0, draws: 1), 0) },
+                        keepProbability: keepProbability, levels: k, numSteps: numSteps)
+        }
+    }
+
+    /// The interactive window: one sample of x_t beside x_0, redrawn as keys change t.
+    func explore(original: Tensor, digit: Int, corrupt: (Int) -> Tensor, keepProbability: (Int) -> Double, levels: Int, numSteps: Int) throws {
+        let gnuplot = try Gnuplot()
+        let (terminal, reason) = GnuplotSession.windowTerminal(gnuplot: gnuplot)
+        guard let terminal else {
+            print("No window: \(reason). The pictures above are in files.")
+            return
+        }
+        let session = try GnuplotSession(gnuplot: gnuplot)
+        defer { session.close() }
+        session.send("set terminal \(terminal) size 720,400 title 'd3pm probe'\n")
+        print("Window open: Right/Left step t by 1, Up/Down by 10, n draws again, x quits.")
+        var step = steps.first ?? 50
+        while true {
+            let title = String(format: "t = %d: a pixel keeps its value with p = %.2f", step, keepProbability(step))
+            session.send(GnuplotSession.imagesScript([ImagePanel(original, title: "x_0 (digit \(digit))"), ImagePanel(corrupt(step), title: "x_t")],
+                                                     levels: levels, title: title))
+            print("t = \(step)")
+            guard let key = session.nextKey() else { return }
+            switch key {
+            case 1010, Int(Character("l").asciiValue!): step = min(step + 1, numSteps)
+            case 1008, Int(Character("h").asciiValue!): step = max(step - 1, 1)
+            case 1009, Int(Character("k").asciiValue!): step = min(step + 10, numSteps)
+            case 1011, Int(Character("j").asciiValue!): step = max(step - 10, 1)
+            case Int(Character("x").asciiValue!): return
+            case ..<0: return  // the window was closed
+            default: break  // n and any other key: a new draw at the same t
+            }
+        }
     }
 }
 extension DisplayMode: ExpressibleByArgument {}
