@@ -55,10 +55,14 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: optimised),
         .target(name: "Diffusion", dependencies: ["D3PM", "NN", "Tensors"], swiftSettings: optimised),
         .target(name: "Checks", dependencies: ["D3PM", "Tensors", "Student", "Solutions"]),
+        .target(
+            name: "CommandSupport",
+            dependencies: ["Checks", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "grade",
             dependencies: [
-                "Checks", "D3PM", "Tensors", "Plotting",
+                "Checks", "CommandSupport", "D3PM", "Tensors", "Plotting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Pristine copies of the exercise files, for `grade reset`.
@@ -67,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "d3pm",
             dependencies: [
-                "Checks", "D3PM", "Datasets", "Diffusion", "NN", "Plotting", "Tensors",
+                "Checks", "CommandSupport", "D3PM", "Datasets", "Diffusion", "NN", "Plotting", "Tensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -79,6 +79,30 @@ static void pack_b(bool transB, const float *B, long ldb, long p0, long j0,
     }
 }
 
+/// Writes the mr x nr corner of an accumulated register tile into C:
+/// C = alpha * acc + beta * C (C is not read when beta == 0).
+static inline void store_tile(vf acc[MR][2], float *restrict C, long ldc, long mr, long nr, float alpha, float beta) {
+    if (mr == MR && nr == NR) {
+        for (long i = 0; i < MR; i++) {
+            float *row = C + i * ldc;
+            vf r0 = alpha * acc[i][0], r1 = alpha * acc[i][1];
+            if (beta != 0) { r0 += beta * load(row); r1 += beta * load(row + VW); }
+            store(row, r0);
+            store(row + VW, r1);
+        }
+        return;
+    }
+    float tile[MR * NR];
+    for (long i = 0; i < MR; i++) { store(tile + i * NR, acc[i][0]); store(tile + i * NR + VW, acc[i][1]); }
+    for (long i = 0; i < mr; i++) {
+        float *row = C + i * ldc;
+        for (long j = 0; j < nr; j++) {
+            float v = alpha * tile[i * NR + j];
+            row[j] = beta != 0 ? v + beta * row[j] : v;
+        }
+    }
+}
+
 /// C[0..mr, 0..nr] = alpha * (a-panel . b-panel) + beta * C.
 static void micro_kernel(long kc, const float *restrict a, const float *restrict b,
                          float *restrict C, long ldc, long mr, long nr,
@@ -99,25 +123,7 @@ static void micro_kernel(long kc, const float *restrict a, const float *restrict
         b += NR;
     }
     vf acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    if (mr == MR && nr == NR) {
-        for (long i = 0; i < MR; i++) {
-            float *row = C + i * ldc;
-            vf r0 = alpha * acc[i][0], r1 = alpha * acc[i][1];
-            if (beta != 0) { r0 += beta * load(row); r1 += beta * load(row + VW); }
-            store(row, r0);
-            store(row + VW, r1);
-        }
-        return;
-    }
-    float tile[MR * NR];
-    for (long i = 0; i < MR; i++) { store(tile + i * NR, acc[i][0]); store(tile + i * NR + VW, acc[i][1]); }
-    for (long i = 0; i < mr; i++) {
-        float *row = C + i * ldc;
-        for (long j = 0; j < nr; j++) {
-            float v = alpha * tile[i * NR + j];
-            row[j] = beta != 0 ? v + beta * row[j] : v;
-        }
-    }
+    store_tile(acc, C, ldc, mr, nr, alpha, beta);
 }
 
 /// The same product as micro_kernel, reading an unpacked A: element (i, p)
@@ -142,25 +148,7 @@ static void micro_kernel_direct(long kc, const float *restrict a, long rs, long 
         b += NR;
     }
     vf acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    if (nr == NR) {
-        for (long i = 0; i < MR; i++) {
-            float *row = C + i * ldc;
-            vf r0 = alpha * acc[i][0], r1 = alpha * acc[i][1];
-            if (beta != 0) { r0 += beta * load(row); r1 += beta * load(row + VW); }
-            store(row, r0);
-            store(row + VW, r1);
-        }
-        return;
-    }
-    float tile[MR * NR];
-    for (long i = 0; i < MR; i++) { store(tile + i * NR, acc[i][0]); store(tile + i * NR + VW, acc[i][1]); }
-    for (long i = 0; i < MR; i++) {
-        float *row = C + i * ldc;
-        for (long j = 0; j < nr; j++) {
-            float v = alpha * tile[i * NR + j];
-            row[j] = beta != 0 ? v + beta * row[j] : v;
-        }
-    }
+    store_tile(acc, C, ldc, MR, nr, alpha, beta);
 }
 
 static void scale_c(long M, long N, float beta, float *C, long ldc) {

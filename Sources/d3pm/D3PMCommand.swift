@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checks
+import CommandSupport
 import Foundation
 
 /// Train the practical's model, sample digits, and probe the corruption.
@@ -42,26 +43,4 @@ struct ImplementationOptions: ParsableArguments {
                 """)
         }
     }
-}
-
-/// Runs checks for the isolation runner (hidden).
-struct RunChecks: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "_run-checks", shouldDisplay: false)
-
-    @Option var implementation: Implementation
-    @Option var seed: UInt64
-    @Option var ids: String
-
-    func run() throws {
-        try CheckChild.run(implementation: implementation, seed: seed, ids: ids)
-    }
-}
-
-extension Implementation: ExpressibleByArgument {}
-
-/// A command that could not do its job, for a reason other than how it was
-/// called (for those, `ValidationError` adds the usage).
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

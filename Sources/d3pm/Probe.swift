@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checks
+import CommandSupport
 import D3PM
 import Datasets
 import Diffusion
@@ -147,4 +148,3 @@ struct Probe: ParsableCommand {
         }
     }
 }
-extension DisplayMode: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import D3PM
 import Datasets
 import Diffusion

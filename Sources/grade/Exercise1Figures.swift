@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checks
+import CommandSupport
 import D3PM
 import Foundation
 import Plotting
@@ -54,7 +55,6 @@ struct Exercise1Figures {
     }
 }
 
-extension DisplayMode: ExpressibleByArgument {}
 
 extension Grade {
     /// Draws the student's (or the reference) transition matrices.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checks
+import CommandSupport
 import Foundation
 
 /// The grader: runs the checks of the practical against the student's
@@ -178,27 +179,4 @@ extension Grade {
             print("Hint: \(exercise.hint)")
         }
     }
-
-    /// Runs checks in this process and prints their outcomes; the grader's
-    /// child processes run this.
-    struct RunChecks: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "_run-checks", shouldDisplay: false)
-
-        @Option var implementation: Implementation
-        @Option var seed: UInt64
-        @Option var ids: String
-
-        func run() throws {
-            try CheckChild.run(implementation: implementation, seed: seed, ids: ids)
-        }
-    }
-}
-
-extension Implementation: ExpressibleByArgument {}
-
-/// A command that could not do its job, for a reason other than how it was
-/// called (for those, `ValidationError` adds the usage).
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
