@@ -126,14 +126,53 @@ def sample(model, labels):
     return x
 
 
+def load_mnist_train(folder):
+    import gzip
+    import numpy as np
+    with gzip.open(f"{folder}/train-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 1, 28, 28)
+    with gzip.open(f"{folder}/train-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
+    levels = np.clip(np.round(images.astype(np.float64) / 255 * (K - 1)), 0, K - 1).astype(np.int64)
+    return torch.from_numpy(levels), torch.from_numpy(labels.astype(np.int64))
+
+
+def train_mnist(epochs, batch_size, folder, log):
+    """Trains on MNIST as `d3pm train` does and writes step,loss rows to `log`."""
+    torch.manual_seed(0)
+    images, labels = load_mnist_train(folder)
+    model = TinyX0Model()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    step = 0
+    start = time.perf_counter()
+    with open(log, "w") as out:
+        out.write("step,loss\n")
+        for _ in range(epochs):
+            order = torch.randperm(len(images))
+            for i in range(0, len(images), batch_size):
+                index = order[i:i + batch_size]
+                loss = train_step(model, opt, images[index], labels[index])
+                step += 1
+                out.write(f"{step},{loss:.6f}\n")
+    print(f"trained {step} steps in {time.perf_counter() - start:.0f} s; log in {log}")
+    torch.save(model.state_dict(), log.replace(".csv", ".pt"))
+
+
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--train-mnist", metavar="LOG", help="train 2 epochs on Data/mnist and write the loss log here")
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--sampling", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.train_mnist:
+        import os
+        folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Data/mnist")
+        train_mnist(args.epochs, args.batch_size, folder, args.train_mnist)
+        return
     torch.manual_seed(0)
     model = TinyX0Model()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
