@@ -12,10 +12,12 @@ if [[ "$(uname)" == "Darwin" ]]; then
 fi
 missing=()
 for package in "${packages[@]}"; do
+    # Any gnuplot will do: gnuplot-qt or gnuplot-x11 (for windows) must not be swapped for gnuplot-nox.
+    if [[ "$package" == gnuplot-nox ]] && command -v gnuplot >/dev/null; then continue; fi
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 if (( ${#missing[@]} == 0 )); then
-    echo "System packages already installed: ${packages[*]}"
+    echo "System packages already installed: gnuplot, zlib1g-dev, pkg-config"
     exit 0
 fi
 sudo=""
