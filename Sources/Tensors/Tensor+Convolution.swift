@@ -1,3 +1,5 @@
+import CKernels
+
 // The building blocks of convolutions on channels-last images [B, H, W, C]:
 // patch extraction (im2col) and its adjoint, with gradients. A convolution is
 // then one matrix product, which runs on the fast kernel.
@@ -91,5 +93,80 @@ extension Tensor {
             }
         }
         return Tensor(shape: imageShape, scalars: out)
+    }
+}
+
+extension Tensor {
+    /// A 3 x 3 convolution with stride 1 and zero padding 1, computed without
+    /// materialising the patches: `self` is [B, H, W, C] (channels last) and
+    /// `kernel` is [9 C, O] with rows ordered (dy, dx, c), as the patches of
+    /// ``patches(kernelSize:padding:)``. Returns [B, H, W, O].
+    ///
+    /// The input gradient is itself such a convolution (with the kernel
+    /// flipped and transposed); the kernel gradient is patches^T . gradient.
+    public func convolved3x3(with kernel: Tensor) -> Tensor {
+        ensure(rank == 4, "convolved3x3: expected images [B, H, W, C], got shape \(shape)")
+        let c = shape[3]
+        ensure(kernel.rank == 2 && kernel.shape[0] == 9 * c,
+               "convolved3x3: a kernel of shape \(kernel.shape) for images of shape \(shape) (expected [\(9 * c), O])")
+        var result = Tensor.convolution3x3(detached(), kernel.detached())
+        let x = self
+        result.recordGradient("convolved3x3", inputs: [self, kernel]) { g in
+            let o = kernel.shape[1]
+            var gradX: Tensor?
+            if x.isTracked {
+                // dX[y, x, c] = sum over (dy, dx, o) of g[y - dy + 1, x - dx + 1, o] kernel[(dy, dx, c), o]
+                var flipped = [Float](repeating: 0, count: 9 * o * c)
+                kernel.scalars.withUnsafeBufferPointer { k in
+                    for dy in 0..<3 { for dx in 0..<3 { for channel in 0..<c { for out in 0..<o {
+                        flipped[((3 * (2 - dy) + (2 - dx)) * o + out) * c + channel] = k[((3 * dy + dx) * c + channel) * o + out]
+                    } } } }
+                }
+                gradX = Tensor.convolution3x3(g, Tensor(shape: [9 * o, c], scalars: flipped))
+            }
+            let gradKernel = kernel.isTracked
+                ? batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
+                : nil
+            return [gradX, gradKernel]
+        }
+        return result
+    }
+
+    /// The forward computation of ``convolved3x3(with:)`` (untracked).
+    static func convolution3x3(_ images: Tensor, _ kernel: Tensor) -> Tensor {
+        let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        let o = kernel.shape[1]
+        let paddedImage = (h + 2) * (w + 2) * c
+        let slack = ck_conv3x3_padding_slack(c)
+        var padded = [Float](repeating: 0, count: b * paddedImage + slack)
+        images.scalars.withUnsafeBufferPointer { src in
+            padded.withUnsafeMutableBufferPointer { dst in
+                let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
+                Parallel.forEach(b) { n in
+                    let src = UnsafePointer<Float>(bitPattern: s)!, dst = UnsafeMutablePointer<Float>(bitPattern: d)!
+                    for y in 0..<h {
+                        (dst + n * paddedImage + ((y + 1) * (w + 2) + 1) * c).update(from: src + ((n * h + y) * w) * c, count: w * c)
+                    }
+                }
+            }
+        }
+        let out = [Float](unsafeUninitializedCapacity: b * h * w * o) { buffer, initialized in
+            initialized = buffer.count
+            padded.withUnsafeBufferPointer { p in
+                kernel.scalars.withUnsafeBufferPointer { k in
+                    let (pAddress, kAddress, oAddress) = (UInt(bitPattern: p.baseAddress), UInt(bitPattern: k.baseAddress), UInt(bitPattern: buffer.baseAddress))
+                    let parts = Swift.min(MatrixProduct.threadCount, b)
+                    let perPart = (b + parts - 1) / Swift.max(parts, 1)
+                    Parallel.forEach(parts) { part in
+                        let first = part * perPart, count = Swift.min(perPart, b - first)
+                        guard count > 0 else { return }
+                        ck_conv3x3(UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage, count, h, w, c,
+                                   UnsafePointer<Float>(bitPattern: kAddress)!, o,
+                                   UnsafeMutablePointer<Float>(bitPattern: oAddress)! + first * h * w * o)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [b, h, w, o], scalars: out)
     }
 }

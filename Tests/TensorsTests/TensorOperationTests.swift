@@ -141,3 +141,20 @@ struct RandomTests {
         #expect(Set(ints.scalars) == [0, 1, 2, 3])
     }
 }
+
+@Suite("Implicit 3 x 3 convolution")
+struct ConvolutionTests {
+    @Test(arguments: [(2, 6, 13, 5, 7), (1, 28, 28, 32, 64), (3, 4, 3, 1, 32)])
+    func matchesPatchesTimesKernelInValueAndGradient(_ shape: (Int, Int, Int, Int, Int)) {
+        let (b, h, w, c, o) = shape
+        let x = randomTensor([b, h, w, c], seed: 31), kernel = randomTensor([9 * c, o], seed: 32)
+        let weights = randomTensor([b, h, w, o], seed: 33)
+        let (implicit, implicitGrads) = valueWithGradient(at: [x, kernel]) { ($0[0].convolved3x3(with: $0[1]) * weights).sum() }
+        let (explicit, explicitGrads) = valueWithGradient(at: [x, kernel]) {
+            (matmul($0[0].patches(kernelSize: 3, padding: 1), $0[1]).reshaped(b, h, w, o) * weights).sum()
+        }
+        #expect(abs(implicit.item - explicit.item) <= 1e-3 * abs(explicit.item) + 1e-3)
+        #expect(allClose(implicitGrads[0], explicitGrads[0], rtol: 1e-3, atol: 1e-4), "input gradient")
+        #expect(allClose(implicitGrads[1], explicitGrads[1], rtol: 1e-3, atol: 1e-3), "kernel gradient")
+    }
+}

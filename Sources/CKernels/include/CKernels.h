@@ -18,6 +18,17 @@ void ck_sgemm(bool transA, bool transB, long M, long N, long K,
 long ck_sgemm_tile_rows(void);
 long ck_sgemm_tile_cols(void);
 
+/// A 3 x 3 convolution with stride 1 and zero padding 1 on channels-last images:
+///
+///     out[n, y, x, o] = sum over dy, dx, c of image[n, y + dy - 1, x + dx - 1, c] * kernel[(3 dy + dx) C + c, o]
+///
+/// `padded` holds the images with a one-pixel zero border, [images, H + 2, W + 2, C],
+/// followed by ck_conv3x3_padding_slack(C) more floats (read, never used).
+/// `out` is [images * H * W, O].
+void ck_conv3x3(const float *padded, long images, long H, long W, long C,
+                const float *kernel, long O, float *out);
+long ck_conv3x3_padding_slack(long C);
+
 /// y = e^x elementwise (about 1 ulp; saturates beyond the float range).
 void ck_exp(const float *x, float *y, long n);
 
