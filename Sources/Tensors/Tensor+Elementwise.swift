@@ -39,6 +39,13 @@ extension Tensor {
             let s = a.scalars[0]
             return b.mapValues { f(s, $0) }
         }
+        // A trailing block broadcast over leading axes ([N, C] + [C], a bias): plain nested loops.
+        if shape == a.shape, let inner = trailingBlock(b.shape, of: shape) {
+            return rowWise(a, b, inner: inner, f)
+        }
+        if shape == b.shape, let inner = trailingBlock(a.shape, of: shape) {
+            return rowWise(b, a, inner: inner) { f($1, $0) }
+        }
         let n = shape.reduce(1, *)
         let sa = Shape.broadcastStrides(a.shape, to: shape)
         let sb = Shape.broadcastStrides(b.shape, to: shape)
@@ -53,6 +60,35 @@ extension Tensor {
             count = n
         }
         return Tensor(shape: shape, scalars: out)
+    }
+
+    /// The element count of `small` when it is `shape`'s trailing axes with only
+    /// size-1 axes before them (so it repeats whole over the leading axes).
+    @inline(__always)
+    static func trailingBlock(_ small: [Int], of shape: [Int]) -> Int? {
+        var trimmed = small[...]
+        while trimmed.first == 1 && trimmed.count > 1 { trimmed = trimmed.dropFirst() }
+        guard trimmed.count <= shape.count, Array(shape.suffix(trimmed.count)) == Array(trimmed) else { return nil }
+        return trimmed.reduce(1, *)
+    }
+
+    /// f(big[i], small[i mod inner]) for a `small` repeated over the leading axes of `big`.
+    @inline(__always)
+    static func rowWise(_ big: Tensor, _ small: Tensor, inner: Int, _ f: (Float, Float) -> Float) -> Tensor {
+        let n = big.count
+        let out = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+            big.scalars.withUnsafeBufferPointer { pa in
+                small.scalars.withUnsafeBufferPointer { pb in
+                    var row = 0
+                    while row < n {
+                        for j in 0..<inner { buffer[row + j] = f(pa[row + j], pb[j]) }
+                        row += inner
+                    }
+                }
+            }
+            count = n
+        }
+        return Tensor(shape: big.shape, scalars: out)
     }
 
     /// Sums a gradient over the axes that broadcasting added or stretched,

@@ -39,6 +39,19 @@ extension Tensor {
             }
             return Tensor(shape: outShape, scalars: out)
         }
+        // Fast path: reducing the leading axes (a bias gradient): add whole rows.
+        if axes == Array(0..<axes.count) && outCount > 0 {
+            let rows = count / outCount
+            scalars.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for row in 0..<rows {
+                        let base = row * outCount
+                        for j in 0..<outCount { dst[j] = combine(dst[j], src[base + j]) }
+                    }
+                }
+            }
+            return Tensor(shape: outShape, scalars: out)
+        }
         let outStrides = Shape.broadcastStrides(outShape, to: shape)
         let ownStrides = Shape.strides(shape)
         scalars.withUnsafeBufferPointer { src in
