@@ -8,6 +8,7 @@ public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
 /// x - logsumexp(x) along `axis`: log-probabilities from logits.
 public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let axis = Shape.axis(axis, rank: x.rank, op: "logSoftmax")
+    if axis == x.rank - 1 { return lastAxisLogSoftmax(x) }
     let shift = x.detached().max(axes: [axis], keepDims: true).mapValues { $0.isFinite ? $0 : 0 }
     let shifted = Tensor.zipValues(x.detached(), shift, op: "logSoftmax") { $0 - $1 }
     let logNorm = shifted.mapValues { expf($0) }.sum(axes: [axis], keepDims: true).mapValues { logf($0) }
@@ -40,3 +41,46 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// logSoftmax over the last axis in one pass per row, forward and backward:
+/// the class axis of the posterior is short (K = 4), where the general
+/// path's six passes and temporaries dominate.
+func lastAxisLogSoftmax(_ x: Tensor) -> Tensor {
+    let k = x.shape.last ?? 1
+    let rows = x.count / Swift.max(k, 1)
+    let out = [Float](unsafeUninitializedCapacity: x.count) { dst, initialized in
+        initialized = x.count
+        x.scalars.withUnsafeBufferPointer { src in
+            for row in 0..<rows {
+                let base = row * k
+                var m = -Float.infinity
+                for j in 0..<k { m = Swift.max(m, src[base + j]) }
+                if !m.isFinite { m = 0 }
+                var total: Float = 0
+                for j in 0..<k { total += expf(src[base + j] - m) }
+                // (x - m) - log(total): subtracting the maximum first keeps large logits exact.
+                let logTotal = logf(total)
+                for j in 0..<k { dst[base + j] = (src[base + j] - m) - logTotal }
+            }
+        }
+    }
+    var result = Tensor(shape: x.shape, scalars: out)
+    let y = result
+    result.recordGradient("logSoftmax", inputs: [x]) { g in
+        let grad = [Float](unsafeUninitializedCapacity: x.count) { dst, initialized in
+            initialized = x.count
+            g.scalars.withUnsafeBufferPointer { gs in
+                y.scalars.withUnsafeBufferPointer { ys in
+                    for row in 0..<rows {
+                        let base = row * k
+                        var total: Float = 0
+                        for j in 0..<k { total += gs[base + j] }
+                        for j in 0..<k { dst[base + j] = gs[base + j] - expf(ys[base + j]) * total }
+                    }
+                }
+            }
+        }
+        return [Tensor(shape: x.shape, scalars: grad)]
+    }
+    return result
+}
