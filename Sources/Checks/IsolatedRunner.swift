@@ -13,6 +13,8 @@ import Foundation
 public struct IsolatedRunner {
     /// The executable that runs checks.
     public var executable: URL
+    /// Arguments before `_run-checks` (a script's path, when the executable is a shell).
+    public var leadingArguments: [String] = []
     public var implementation: Implementation
     public var seed: UInt64
     /// The most time one check may take, in seconds.
@@ -32,7 +34,7 @@ public struct IsolatedRunner {
         while let next = pending.first {
             let child = try ChildRun(
                 executable: executable,
-                arguments: ["_run-checks", "--implementation", implementation.rawValue, "--seed", String(seed),
+                arguments: leadingArguments + ["_run-checks", "--implementation", implementation.rawValue, "--seed", String(seed),
                             "--ids", pending.map(\.id).joined(separator: ",")])
             var lastProgress = Date()
             var reported = 0
