@@ -48,7 +48,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     public mutating func nextNormal() -> Float {
         let u1 = (Double(next() >> 11) + 0.5) * 0x1p-53
         let u2 = Double(next() >> 11) * 0x1p-53
-        return Float((-2 * Foundation_log(u1)).squareRoot() * Foundation_cos(2 * Double.pi * u2))
+        // Box-Muller in Double; the module's own log and cos take tensors, hence the explicit libm names.
+        return Float((-2 * libmLog(u1)).squareRoot() * libmCos(2 * Double.pi * u2))
     }
 
     /// An integer uniform in `range` (unbiased, by rejection).
@@ -65,8 +66,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     public mutating func split() -> RandomGenerator { RandomGenerator(seed: next()) }
 }
 
-@inline(__always) private func Foundation_log(_ x: Double) -> Double { log(x) }
-@inline(__always) private func Foundation_cos(_ x: Double) -> Double { cos(x) }
+@inline(__always) private func libmLog(_ x: Double) -> Double { log(x) }
+@inline(__always) private func libmCos(_ x: Double) -> Double { cos(x) }
 
 extension Tensor {
     /// Uniform samples in [low, high).
