@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "grade",
             dependencies: [
-                "Checks", "CommandSupport", "D3PM", "Tensors", "Plotting",
+                "Checks", "CommandSupport", "D3PM", "Tensors", "Plotting", "Solutions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Pristine copies of the exercise files, for `grade reset`.

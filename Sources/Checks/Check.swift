@@ -6,7 +6,7 @@ import Tensors
 
 /// The five exercises of the practical.
 public enum Exercise: Int, CaseIterable, Codable, Sendable, Comparable {
-    case exercise1 = 1, exercise2, exercise3, exercise4, exercise5
+    case exercise1 = 1, exercise2, exercise3, exercise4, exercise5, exercise6, exercise7
 
     /// The command-line name: `exercise1` ... `exercise5`.
     public var id: String { "exercise\(rawValue)" }
@@ -19,6 +19,8 @@ public enum Exercise: Int, CaseIterable, Codable, Sendable, Comparable {
         case .exercise3: "The hybrid loss"
         case .exercise4: "Forward sampling"
         case .exercise5: "One reverse step"
+        case .exercise6: "Absorbing state (beyond the practical)"
+        case .exercise7: "Discretized Gaussian (beyond the practical)"
         }
     }
 
@@ -30,6 +32,8 @@ public enum Exercise: Int, CaseIterable, Codable, Sendable, Comparable {
         case .exercise3: "Exercises/Exercise3+HybridLoss.swift"
         case .exercise4: "Exercises/Exercise4+ForwardSampling.swift"
         case .exercise5: "Exercises/Exercise5+ReverseStep.swift"
+        case .exercise6: "Exercises/Exercise6+AbsorbingState.swift"
+        case .exercise7: "Exercises/Exercise7+DiscretizedGaussian.swift"
         }
     }
 
@@ -41,6 +45,8 @@ public enum Exercise: Int, CaseIterable, Codable, Sendable, Comparable {
         case .exercise3: ["vb", "hybridLoss"]
         case .exercise4: ["qSample"]
         case .exercise5: ["pSample"]
+        case .exercise6: ["makeAbsorbingQOnestep"]
+        case .exercise7: ["makeGaussianQOnestep"]
         }
     }
 
@@ -57,6 +63,10 @@ public enum Exercise: Int, CaseIterable, Codable, Sendable, Comparable {
             "q(x_t | x0) is one row of one cumulative matrix per pixel: gather it, take logs, and sample it once."
         case .exercise5:
             "Model, then posterior, then Gumbel-max. The last step, t = 1, should not be random."
+        case .exercise6:
+            "Write the 3 x 3 matrix (K = 2 plus [MASK]) by hand first. Where does the probability beta_t go, and what happens to [MASK] itself?"
+        case .exercise7:
+            "Compute Z_t once per beta (a sum over 2K - 1 offsets), the off-diagonal entries with broadcasting, then give each diagonal entry the rest of its row."
         }
     }
 

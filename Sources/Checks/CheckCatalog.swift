@@ -3,6 +3,7 @@ public enum CheckCatalog {
     /// All checks, by exercise.
     public static let all: [Check] =
         Exercise1Checks.all + Exercise2Checks.all + Exercise3Checks.all + Exercise4Checks.all + Exercise5Checks.all
+        + OtherCorruptionChecks.all
 
     /// The checks of one exercise.
     public static func checks(for exercise: Exercise) -> [Check] { all.filter { $0.exercise == exercise } }

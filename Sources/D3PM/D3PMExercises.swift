@@ -27,6 +27,18 @@ public protocol D3PMExercises {
     /// [T, K, K], index t - 1 holding Q_{1:t}.
     static func cumulativeQ(_ qOnestep: Tensor) -> Tensor
 
+    // MARK: Exercises 6 and 7: other corruptions (beyond the practical)
+
+    /// Absorbing-state matrices with K + 1 states, the last being [MASK]:
+    /// Q_t = (1 - beta_t) I + beta_t 1 e_m^T, shape [T, K + 1, K + 1].
+    static func makeAbsorbingQOnestep(numClasses: Int, betas: Tensor) -> Tensor
+
+    /// Discretized-Gaussian matrices, shape [T, K, K]: off the diagonal
+    /// Q_t[i, j] = exp(-4 (i - j)^2 / ((K - 1)^2 beta_t)) / Z_t with
+    /// Z_t = sum over n = -(K - 1)...(K - 1) of exp(-4 n^2 / ((K - 1)^2 beta_t)),
+    /// and the diagonal takes the rest of each row.
+    static func makeGaussianQOnestep(numClasses: Int, betas: Tensor) -> Tensor
+
     // MARK: Exercise 2: posterior and Gumbel-max
 
     /// Row `x` of `a[t - 1]`, per batch element: `a` [T, K, K], `t` [B] in

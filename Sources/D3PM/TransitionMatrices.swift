@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// The matrices of a forward process, computed once: one-step Q_t, their
@@ -39,7 +40,32 @@ public struct TransitionMatrices: Sendable {
 }
 
 /// Noise schedules beta_1...beta_T.
-public enum NoiseSchedule {
+public enum NoiseSchedule: String, CaseIterable, Sendable, Codable {
+    /// `linspace(start, end, T)`: the practical's schedule (1e-3 to 0.1 over 200 steps for training).
+    case linear
+    /// The cosine schedule of Nichol and Dhariwal (2021): abar(t) = cos^2(((t / T + s) / (1 + s)) pi / 2)
+    /// with s = 0.008, beta_t = 1 - abar(t) / abar(t - 1), at most 0.999.
+    case cosine
+    /// beta_t = 1 / (T - t + 1), the D3PM paper's schedule for absorbing noise: the
+    /// probability of still being unmasked falls linearly, to 0 at t = T.
+    case inverse
+
+    /// beta_1 ... beta_T of this schedule (`start` and `end` apply to `linear` only).
+    public func betas(steps: Int, start: Float = 1e-3, end: Float = 0.1) -> Tensor {
+        switch self {
+        case .linear: return Self.linear(steps: steps, start: start, end: end)
+        case .cosine:
+            let s = 0.008
+            func alphaBar(_ t: Int) -> Double {
+                let angle = ((Double(t) / Double(steps) + s) / (1 + s)) * Double.pi / 2
+                return cos(angle) * cos(angle)
+            }
+            return Tensor((1...steps).map { t in Float(min(1 - alphaBar(t) / alphaBar(t - 1), 0.999)) })
+        case .inverse:
+            return Tensor((1...steps).map { t in 1 / Float(steps - t + 1) })
+        }
+    }
+
     /// `linspace(start, end, T)`: the practical's schedule (1e-3 to 0.1 over 200 steps for training).
     public static func linear(steps: Int, start: Float = 1e-3, end: Float = 0.1) -> Tensor {
         Tensor.linspace(start, end, count: steps)

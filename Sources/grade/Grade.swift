@@ -91,10 +91,10 @@ extension Grade {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
-            abstract: "Check one exercise (exercise1 ... exercise5) or all of them (the default command)."
+            abstract: "Check one exercise (exercise1 ... exercise7) or all of them (the default command)."
         )
 
-        @Argument(help: "exercise1 ... exercise5, or all.")
+        @Argument(help: "exercise1 ... exercise7, or all.")
         var target: GradeTarget = .all
 
         @OptionGroup var options: GradingOptions
@@ -132,9 +132,12 @@ extension Grade {
             switch format {
             case .text:
                 printer.printSummary(report, single: target != .all)
-                if !noFigures, target.exercises.contains(.exercise1),
-                   report.exercises.first(where: { $0.exercise == 1 })?.status == .passed {
-                    Exercise1Figures().draw(implementation: options.implementation, folder: figures)
+                // Pictures of the matrices of each matrix exercise that passes.
+                for transition in Transition.allCases where !noFigures && target.exercises.contains(transition.exercise)
+                    && report.exercises.first(where: { $0.exercise == transition.exercise.rawValue })?.status == .passed {
+                    var pictures = TransitionFigures(transition: transition)
+                    if transition == .absorbing { pictures.schedule = .inverse }
+                    pictures.draw(implementation: options.implementation, folder: figures)
                 }
             case .json, .junit, .gradescope:
                 let data = try format.report!.render(report)
@@ -167,12 +170,12 @@ extension Grade {
     struct Hint: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A hint for one exercise, without the answer.")
 
-        @Argument(help: "exercise1 ... exercise5.")
+        @Argument(help: "exercise1 ... exercise7.")
         var exercise: String
 
         func run() throws {
             guard let exercise = Exercise(name: exercise) else {
-                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise5")
+                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise7")
             }
             print("\(exercise.id): \(exercise.title) (\(exercise.file))")
             print("Functions: \(exercise.functions.joined(separator: ", "))")

@@ -8,7 +8,7 @@ extension Grade {
     struct Reset: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Restore an exercise file to its shipped stub (asks first).")
 
-        @Argument(help: "exercise1 ... exercise5.")
+        @Argument(help: "exercise1 ... exercise7.")
         var exercise: String
 
         @Flag(name: .shortAndLong, help: "Do not ask for confirmation.")
@@ -16,7 +16,7 @@ extension Grade {
 
         func run() throws {
             guard let exercise = Exercise(name: exercise) else {
-                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise5")
+                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise7")
             }
             let name = URL(fileURLWithPath: exercise.file).lastPathComponent
             guard let stub = Bundle.module.url(forResource: name, withExtension: "stub", subdirectory: "Stubs") else {

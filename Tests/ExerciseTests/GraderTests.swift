@@ -37,7 +37,7 @@ struct GraderTests {
         let report = try JSONDecoder().decode(GradeReport.self, from: run.output)
         #expect(report.schema == "d3pm-kit/grade-report@1")
         #expect(report.implementation == .solutions)
-        #expect(report.exercises.count == 5)
+        #expect(report.exercises.count == Exercise.allCases.count)
         #expect(report.score == report.maxScore && report.maxScore == CheckCatalog.all.reduce(0) { $0 + $1.points })
     }
 
@@ -62,7 +62,7 @@ struct GraderTests {
         let run = try grade(["all", "--format", "json"])
         #expect(run.status != 0)
         let report = try JSONDecoder().decode(GradeReport.self, from: run.output)
-        #expect(report.exercises.map(\.status) == Array(repeating: .notImplemented, count: 5))
+        #expect(report.exercises.map(\.status) == Array(repeating: .notImplemented, count: Exercise.allCases.count))
         #expect(report.exercises.flatMap(\.checks).allSatisfy { $0.status == .notImplemented })
         #expect(report.score == 0)
     }

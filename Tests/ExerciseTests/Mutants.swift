@@ -10,6 +10,8 @@ extension Mutant {
     static var name: String { "\(Self.self)" }
     static func makeUniformQOnestep(numClasses: Int, betas: Tensor) -> Tensor { ReferenceSolutions.makeUniformQOnestep(numClasses: numClasses, betas: betas) }
     static func cumulativeQ(_ qOnestep: Tensor) -> Tensor { ReferenceSolutions.cumulativeQ(qOnestep) }
+    static func makeAbsorbingQOnestep(numClasses: Int, betas: Tensor) -> Tensor { ReferenceSolutions.makeAbsorbingQOnestep(numClasses: numClasses, betas: betas) }
+    static func makeGaussianQOnestep(numClasses: Int, betas: Tensor) -> Tensor { ReferenceSolutions.makeGaussianQOnestep(numClasses: numClasses, betas: betas) }
     static func gatherAt(_ a: Tensor, t: IntTensor, x: IntTensor) -> Tensor { ReferenceSolutions.gatherAt(a, t: t, x: x) }
     static func qPosteriorLogits(x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
         ReferenceSolutions.qPosteriorLogits(x0: x0, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
@@ -198,6 +200,43 @@ enum PSampleModelSeesPreviousStep: Mutant {
     }
 }
 
+// MARK: - Exercises 6 and 7
+
+enum AbsorbingMaskFirst: Mutant {
+    static func makeAbsorbingQOnestep(numClasses: Int, betas: Tensor) -> Tensor {
+        let states = numClasses + 1
+        let b = betas.reshaped(-1, 1, 1)
+        let toFirst = Tensor(shape: [states, states], scalars: (0..<(states * states)).map { $0 % states == 0 ? 1 : 0 })
+        return (1 - b) * Tensor.eye(states) + b * toFirst
+    }
+}
+
+enum AbsorbingUniformJump: Mutant {
+    static func makeAbsorbingQOnestep(numClasses: Int, betas: Tensor) -> Tensor {
+        ReferenceSolutions.makeUniformQOnestep(numClasses: numClasses + 1, betas: betas)
+    }
+}
+
+enum GaussianWithoutZeroOffset: Mutant {
+    static func makeGaussianQOnestep(numClasses k: Int, betas: Tensor) -> Tensor {
+        let scale = Float((k - 1) * (k - 1))
+        let squaredOffsets = Tensor(shape: [1, k, k], scalars: (0..<(k * k)).map { Float((($0 / k) - ($0 % k)) * (($0 / k) - ($0 % k))) })
+        let beta = betas.reshaped(-1, 1, 1)
+        // The normaliser summed over n != 0 only.
+        let n = Tensor((-(k - 1)...(k - 1)).filter { $0 != 0 }.map { Float($0 * $0) }).reshaped(1, 1, -1)
+        let z = exp(-4 * n / (scale * beta)).sum(axis: -1, keepDims: true)
+        let off = exp(-4 * squaredOffsets / (scale * beta)) / z * (1 - Tensor.eye(k))
+        return off + Tensor.eye(k) * (1 - off.sum(axis: -1, keepDims: true))
+    }
+}
+
+enum GaussianUnscaled: Mutant {
+    static func makeGaussianQOnestep(numClasses k: Int, betas: Tensor) -> Tensor {
+        // exp(-4 (i - j)^2 / beta): the reference with beta / (K - 1)^2.
+        ReferenceSolutions.makeGaussianQOnestep(numClasses: k, betas: betas / Float((k - 1) * (k - 1)))
+    }
+}
+
 /// Every mutant, the exercise it breaks, and a phrase the report must contain.
 let allMutants: [(type: D3PMExercises.Type, breaks: Int, phrase: String)] = [
     (DiagonalOneMinusBeta.self, 1, "1 - (K - 1) beta_t / K"),
@@ -222,4 +261,8 @@ let allMutants: [(type: D3PMExercises.Type, breaks: Int, phrase: String)] = [
     (PSampleNoiseAtFirstStep.self, 5, "noise at t = 1"),
     (PSampleReturnsX0Argmax.self, 5, "argmax of the x0 prediction"),
     (PSampleModelSeesPreviousStep.self, 5, "not t - 1"),
+    (AbsorbingMaskFirst.self, 6, "not the first"),
+    (AbsorbingUniformJump.self, 6, "[MASK] only"),
+    (GaussianWithoutZeroOffset.self, 7, "n = 0 included"),
+    (GaussianUnscaled.self, 7, "(K - 1)^2 is missing"),
 ]

@@ -4,16 +4,43 @@ import CommandSupport
 import D3PM
 import Foundation
 import Plotting
+import Solutions
 import Tensors
+
+/// The kinds of corruption the exercises build.
+enum Transition: String, CaseIterable, ExpressibleByArgument {
+    case uniform, absorbing, gaussian
+
+    /// The exercise whose function builds these matrices.
+    var exercise: Exercise {
+        switch self {
+        case .uniform: .exercise1
+        case .absorbing: .exercise6
+        case .gaussian: .exercise7
+        }
+    }
+
+    func onestep(_ exercises: D3PMExercises.Type, classes: Int, betas: Tensor) -> Tensor {
+        switch self {
+        case .uniform: exercises.makeUniformQOnestep(numClasses: classes, betas: betas)
+        case .absorbing: exercises.makeAbsorbingQOnestep(numClasses: classes, betas: betas)
+        case .gaussian: exercises.makeGaussianQOnestep(numClasses: classes, betas: betas)
+        }
+    }
+}
+
+extension NoiseSchedule: ExpressibleByArgument {}
 
 /// Pictures of the transition matrices an implementation builds: heatmaps of
 /// Q_{1:t} at chosen steps and the entropy of q(x_t | x_0) over t.
-struct Exercise1Figures {
+struct TransitionFigures {
     var steps = 10
     var classes = 4
     var betaStart: Float = 1e-3
     var betaEnd: Float = 0.15
     var shownSteps = [1, 5, 10]
+    var transition = Transition.uniform
+    var schedule = NoiseSchedule.linear
 
     /// Draws both figures into `folder`, prints their paths, and shows them in `display`.
     /// Where gnuplot is missing, says so in one line and returns.
@@ -26,26 +53,30 @@ struct Exercise1Figures {
             return
         }
         let exercises = implementation.exercises
-        let betas = Tensor.linspace(betaStart, betaEnd, count: steps)
-        let cumulative = exercises.cumulativeQ(exercises.makeUniformQOnestep(numClasses: classes, betas: betas))
+        let betas = schedule.betas(steps: steps, start: betaStart, end: betaEnd)
+        // Exercise 1's cumulativeQ is used only for uniform noise; the others use the reference product.
+        let onestep = transition.onestep(exercises, classes: classes, betas: betas)
+        let cumulative = (transition == .uniform ? exercises : ReferenceSolutions.self).cumulativeQ(onestep)
+        let states = cumulative.shape[1]
+        let name = transition == .uniform ? "" : "\(transition.rawValue)-"
         let directory = URL(fileURLWithPath: folder)
         let terminal = TerminalDisplay(display)
         do {
             let maps = shownSteps.map { t in
-                Heatmap(cumulative[t - 1], title: "Q_{1:\(t)}", xLabel: "x_t", yLabel: "x_0", showValues: classes <= 8)
+                Heatmap(cumulative[t - 1], title: "Q_{1:\(t)}", xLabel: "x_t", yLabel: "x_0", showValues: states <= 8)
             }
             let heatmaps = try renderer.heatmaps(
-                maps, title: "Cumulative transition matrices (\(exercises.name), K = \(classes), T = \(steps))",
-                to: directory.appendingPathComponent("exercise1-cumulative-q.png"))
+                maps, title: "Cumulative \(transition.rawValue) transition matrices (\(exercises.name), K = \(classes), T = \(steps), \(schedule.rawValue) schedule)",
+                to: directory.appendingPathComponent("\(transition.exercise.id)-\(name)cumulative-q.png"))
             // Every row of a uniform matrix has the same entropy; other matrices may differ by row.
-            let rows = (0..<classes).map { row in
+            let rows = (0..<states).map { row in
                 LineSeries("row x_0 = \(row)", y: (0..<steps).map { t in Double(rowEntropy(cumulative[t][row]).item) })
             }
-            let ceiling = LineSeries("log K (uniform)", y: [Double](repeating: log(Double(classes)), count: steps), dashed: true)
+            let ceiling = LineSeries("log K (uniform)", y: [Double](repeating: log(Double(states)), count: steps), dashed: true)
             let curve = try renderer.lines(
                 (rows.count > 1 && rows.allSatisfy({ $0.y == rows[0].y }) ? [LineSeries("every row x_0", y: rows[0].y)] : rows) + [ceiling],
-                title: "Entropy of q(x_t | x_0) rises towards log K", xLabel: "t", yLabel: "entropy (nats)", legend: "bottom right",
-                to: directory.appendingPathComponent("exercise1-entropy.png"))
+                title: "Entropy of q(x_t | x_0) over t", xLabel: "t", yLabel: "entropy (nats)", legend: "bottom right",
+                to: directory.appendingPathComponent("\(transition.exercise.id)-\(name)entropy.png"))
             print("Figures: \(heatmaps.path)\n         \(curve.path)")
             try terminal.show(heatmaps, text: shownSteps.map { TerminalDisplay.text(matrix: cumulative[$0 - 1], title: "Q_{1:\($0)}") }.joined(separator: "\n\n"))
             try terminal.show(curve, text: "entropy of row 0 by t: " + rows[0].y.map { String(format: "%.3f", $0) }.joined(separator: " "))
@@ -80,6 +111,12 @@ extension Grade {
         @Flag(help: "Draw the reference solutions' matrices.")
         var solutions = false
 
+        @Option(help: "uniform (exercise 1), absorbing (exercise 6) or gaussian (exercise 7).")
+        var transition: Transition = .uniform
+
+        @Option(help: "linear, cosine or inverse (1 / (T - t + 1)).")
+        var schedule: NoiseSchedule = .linear
+
         @Option(help: "The folder for the figures.")
         var figures = "output/figures"
 
@@ -104,14 +141,16 @@ extension Grade {
             let implementation: Implementation = solutions ? .solutions : .student
             if implementation == .student {
                 // A stub or a crash would end this process: check in a child first.
-                let checks = CheckCatalog.checks(for: .exercise1)
+                let exercises = transition == .uniform ? [Exercise.exercise1] : [.exercise1, transition.exercise]
+                let checks = exercises.map { CheckCatalog.checks(for: $0)[0] }
                 let outcomes = try IsolatedRunner(executable: Bundle.main.executableURL!, implementation: .student, seed: CheckCatalog.defaultSeed, timeout: 10)
-                    .run([checks[0]])
-                if let outcome = outcomes.first, outcome.status == .notImplemented || outcome.status == .crashed || outcome.status == .timedOut {
-                    throw CommandFailure("exercise 1 \(outcome.status.rawValue): \(outcome.message ?? ""). Write makeUniformQOnestep and cumulativeQ first, or add --solutions.")
+                    .run(checks)
+                if let outcome = outcomes.first(where: { [.notImplemented, .crashed, .timedOut].contains($0.status) }) {
+                    throw CommandFailure("exercise \(outcome.exercise) \(outcome.status.rawValue): \(outcome.message ?? ""). Write its functions first, or add --solutions.")
                 }
             }
-            let figures = Exercise1Figures(steps: steps, classes: classes, betaStart: betaStart, betaEnd: betaEnd, shownSteps: shownSteps)
+            let figures = TransitionFigures(steps: steps, classes: classes, betaStart: betaStart, betaEnd: betaEnd, shownSteps: shownSteps,
+                                           transition: transition, schedule: schedule)
             figures.draw(implementation: implementation, folder: self.figures, display: show)
         }
     }
