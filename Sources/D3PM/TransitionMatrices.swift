@@ -39,6 +39,28 @@ public struct TransitionMatrices: Sendable {
     public var numClasses: Int { qOnestep.shape[1] }
 }
 
+/// The corruptions of the D3PM paper that the kit implements.
+public enum Corruption: String, CaseIterable, Sendable, Codable {
+    /// Jump uniformly over the K classes (exercise 1).
+    case uniform
+    /// Jump to an extra [MASK] state that never leaves (exercise 6): K + 1 states.
+    case absorbing
+    /// Jump to nearby gray levels more often than far ones (exercise 7).
+    case gaussian
+
+    /// The number of states for K classes.
+    public func states(classes: Int) -> Int { self == .absorbing ? classes + 1 : classes }
+
+    /// One-step matrices built by `implementation`'s function for this corruption.
+    public func onestep(classes: Int, betas: Tensor, using implementation: D3PMExercises.Type) -> Tensor {
+        switch self {
+        case .uniform: implementation.makeUniformQOnestep(numClasses: classes, betas: betas)
+        case .absorbing: implementation.makeAbsorbingQOnestep(numClasses: classes, betas: betas)
+        case .gaussian: implementation.makeGaussianQOnestep(numClasses: classes, betas: betas)
+        }
+    }
+}
+
 /// Noise schedules beta_1...beta_T.
 public enum NoiseSchedule: String, CaseIterable, Sendable, Codable {
     /// `linspace(start, end, T)`: the practical's schedule (1e-3 to 0.1 over 200 steps for training).

@@ -14,16 +14,26 @@ public struct DiffusionConfiguration: Sendable, Equatable {
     /// The weight of the hybrid loss and where it goes.
     public var lambda: Float = D3PMConstants.hybridLambda
     public var weighting: LossWeighting = .practical
+    /// The corruption and its schedule (the practical: uniform, linear).
+    public var corruption: Corruption = .uniform
+    public var schedule: NoiseSchedule = .linear
 
     public init() {}
 
     /// beta_1 ... beta_T.
-    public var betas: Tensor { NoiseSchedule.linear(steps: numSteps, start: betaStart, end: betaEnd) }
+    public var betas: Tensor { schedule.betas(steps: numSteps, start: betaStart, end: betaEnd) }
+
+    /// The number of states of x_t: K, or K + 1 with [MASK].
+    public var numStates: Int { corruption.states(classes: numClasses) }
 }
 
-/// A D3PM with uniform noise, built on an implementation of the exercises:
-/// the training loss and the reverse chain call the exercise functions, so
-/// they run on the student's code or on the reference solutions.
+/// A D3PM built on an implementation of the exercises: the matrices, the
+/// training loss and the reverse chain call the exercise functions, so they
+/// run on the student's code or on the reference solutions.
+///
+/// The model predicts x0 over the K gray levels. With absorbing noise x_t
+/// has K + 1 states; the model's logits are then extended with a [MASK]
+/// logit of -10^4 (probability 0) before they meet the (K + 1)-state matrices.
 public struct DiscreteDiffusion {
     public let exercises: D3PMExercises.Type
     public let configuration: DiffusionConfiguration
@@ -32,7 +42,24 @@ public struct DiscreteDiffusion {
     public init(exercises: D3PMExercises.Type, configuration: DiffusionConfiguration = DiffusionConfiguration()) {
         self.exercises = exercises
         self.configuration = configuration
-        matrices = TransitionMatrices.uniform(numClasses: configuration.numClasses, betas: configuration.betas, using: exercises)
+        let onestep = configuration.corruption.onestep(classes: configuration.numClasses, betas: configuration.betas, using: exercises)
+        matrices = TransitionMatrices(qOnestep: onestep, using: exercises)
+    }
+
+    /// The model's x0 logits over the states of x_t.
+    public func stateLogits(_ modelLogits: Tensor) -> Tensor {
+        guard configuration.numStates > configuration.numClasses else { return modelLogits }
+        var maskShape = modelLogits.shape
+        maskShape[maskShape.count - 1] = configuration.numStates - configuration.numClasses
+        return concat([modelLogits, Tensor.full(maskShape, -1e4)], axis: -1)
+    }
+
+    /// x_T drawn from the stationary distribution: all [MASK] for absorbing
+    /// noise, uniform over the classes otherwise.
+    public func prior(_ shape: [Int], using rng: inout RandomGenerator) -> IntTensor {
+        configuration.corruption == .absorbing
+            ? IntTensor.full(shape, configuration.numClasses)
+            : IntTensor.random(shape, in: 0..<configuration.numClasses, using: &rng)
     }
 
     /// The hybrid loss of `model` on clean images x0 [B, 1, H, W] with labels y [B]:
@@ -40,9 +67,9 @@ public struct DiscreteDiffusion {
     public func loss(model: TinyX0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator) -> HybridLossTerms {
         let b = x0.shape[0]
         let t = IntTensor.random([b], in: 1..<(configuration.numSteps + 1), using: &rng)
-        let noise = Tensor.uniform(x0.shape + [configuration.numClasses], using: &rng)
+        let noise = Tensor.uniform(x0.shape + [configuration.numStates], using: &rng)
         let xt = exercises.qSample(x0: x0, t: t, noise: noise, qCumulative: matrices.qCumulative)
-        let logits = model(xt, t, y)
+        let logits = stateLogits(model(xt, t, y))
         return exercises.hybridLoss(
             modelLogits: logits, x0: x0, xt: xt, t: t, matrices: matrices,
             lambda: configuration.lambda, weighting: configuration.weighting)
@@ -60,14 +87,14 @@ public struct DiscreteDiffusion {
         using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
     ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
         let b = labels.count
-        let k = configuration.numClasses
-        var x = IntTensor.random([b, 1, height, width], in: 0..<k, using: &rng)
+        let k = configuration.numStates
+        var x = prior([b, 1, height, width], using: &rng)
         var frames: [(Int, IntTensor)] = [(configuration.numSteps, x)]
         withoutGradient {
             for step in stride(from: configuration.numSteps, through: 1, by: -1) {
                 let t = IntTensor.full([b], step)
                 let noise = Tensor.uniform(x.shape + [k], using: &rng)
-                x = exercises.pSample(model: { model($0, $1, $2) }, xt: x, t: t, y: labels, matrices: matrices, noise: noise)
+                x = exercises.pSample(model: { stateLogits(model($0, $1, $2)) }, xt: x, t: t, y: labels, matrices: matrices, noise: noise)
                 if (step - 1) % frameStride == 0 || step == 1 { frames.append((step - 1, x)) }
                 progress(step)
             }

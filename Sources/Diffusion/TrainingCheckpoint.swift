@@ -36,7 +36,7 @@ public enum TrainingCheckpoint {
             "batch_size": String(progress.batchSize), "learning_rate": String(progress.learningRate),
             "optimizer_step": String(optimizer.step), "num_classes": String(c.numClasses), "num_steps": String(c.numSteps),
             "beta_start": String(c.betaStart), "beta_end": String(c.betaEnd), "lambda": String(c.lambda),
-            "weighting": c.weighting.rawValue, "channels": String(model.channels), "time_dimension": String(model.timeDimension),
+            "weighting": c.weighting.rawValue, "corruption": c.corruption.rawValue, "schedule": c.schedule.rawValue, "channels": String(model.channels), "time_dimension": String(model.timeDimension),
         ]
         try Safetensors.write(tensors.map { (name: $0.0, value: $0.1) }, metadata: metadata, to: url)
     }
@@ -63,6 +63,13 @@ public enum TrainingCheckpoint {
             throw CheckpointError(file: url, problem: "has an unknown loss weighting '\(metadata["weighting"] ?? "")'")
         }
         configuration.weighting = weighting
+        // Checkpoints from before the corruption option are uniform and linear.
+        guard let corruption = Corruption(rawValue: metadata["corruption"] ?? "uniform"),
+              let schedule = NoiseSchedule(rawValue: metadata["schedule"] ?? "linear") else {
+            throw CheckpointError(file: url, problem: "has an unknown corruption '\(metadata["corruption"] ?? "")' or schedule '\(metadata["schedule"] ?? "")'")
+        }
+        configuration.corruption = corruption
+        configuration.schedule = schedule
         var model = TinyX0Model(numClasses: configuration.numClasses, channels: try value("channels"), timeDimension: try value("time_dimension"))
         try model.load(tensors, from: url)
         let progress = TrainingProgress(

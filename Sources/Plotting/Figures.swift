@@ -126,7 +126,11 @@ public struct FigureRenderer: Sendable {
         for (index, s) in series.enumerated() {
             script += "$S\(index) << EOD\n" + zip(s.x, s.y).map { "\($0) \($1)" }.joined(separator: "\n") + "\nEOD\n"
         }
-        script += "plot " + series.indices.map { "$S\($0) using 1:2 with lines linewidth 2 \(series[$0].dashed ? "dashtype 2 " : "")title \(quoted(series[$0].name))" }.joined(separator: ", ") + "\n"
+        script += "plot " + series.indices.map { index in
+            // A single value is a marker; a curve is a line.
+            let style = series[index].x.count == 1 ? "points pointtype 7 pointsize 1.5" : "lines linewidth 2"
+            return "$S\(index) using 1:2 with \(style) \(series[index].dashed ? "dashtype 2 " : "")title \(quoted(series[index].name))"
+        }.joined(separator: ", ") + "\n"
         return try render(script, to: url)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checks
 import CommandSupport
 import D3PM
 import Datasets
@@ -56,12 +57,12 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
-        try implementation.requireExercisesPass()
         let url = URL(fileURLWithPath: checkpoint)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw CommandFailure("no checkpoint at \(url.path): train one with `swift run -c release d3pm train --solutions`, or pass --checkpoint")
         }
         let saved = try TrainingCheckpoint.load(from: url)
+        try implementation.requireExercisesPass(Exercise.allCases.filter { $0.rawValue <= 5 || $0 == exerciseOf(saved.progress.configuration.corruption) })
         let diffusion = DiscreteDiffusion(exercises: implementation.implementation.exercises, configuration: saved.progress.configuration)
         let digits = try parsedLabels()
         let labelTensor = IntTensor(labels == nil ? digits : (0..<count).map { digits[$0 % digits.count] })
@@ -72,7 +73,7 @@ struct Sample: ParsableCommand {
             bar.update(steps - step + 1, detail: "t = \(step)")
         }
         let folder = URL(fileURLWithPath: output)
-        let k = diffusion.configuration.numClasses
+        let k = diffusion.configuration.numStates
         let (h, w) = (samples.shape[2], samples.shape[3])
         try NumPyFile.write(uint8: samples.scalars.map { UInt8($0) }, shape: [labelTensor.count, h, w], to: folder.appendingPathComponent("samples.npy"))
         try NumPyFile.write(int64: labelTensor.scalars, shape: [labelTensor.count], to: folder.appendingPathComponent("labels.npy"))
@@ -82,14 +83,15 @@ struct Sample: ParsableCommand {
             func image(_ images: IntTensor, _ i: Int) -> Tensor { images[i].reshaped([h, w]).asFloat }
             let grid = try renderer.imageGrid(
                 (0..<labelTensor.count).map { ImagePanel(image(samples, $0), title: "label \(labelTensor.scalars[$0])") },
-                columns: columns, levels: k, title: "Samples", to: folder.appendingPathComponent("samples.png"))
+                columns: columns, levels: diffusion.configuration.numClasses, title: "Samples", to: folder.appendingPathComponent("samples.png"))
             let stripFrames = frames.filter { $0.t % 40 == 0 }
             let shown = min(labelTensor.count, 4)
             var panels: [ImagePanel] = []
             for i in 0..<shown {
                 for frame in stripFrames { panels.append(ImagePanel(image(frame.images, i), title: "y=\(labelTensor.scalars[i]) t=\(frame.t)")) }
             }
-            let strip = try renderer.imageGrid(panels, columns: stripFrames.count, levels: k, title: "The reverse chain, every 40 steps",
+            let chainTitle = "The reverse chain, every 40 steps" + (diffusion.configuration.corruption == .absorbing ? " (brightest: [MASK])" : "")
+            let strip = try renderer.imageGrid(panels, columns: stripFrames.count, levels: k, title: chainTitle,
                                                to: folder.appendingPathComponent("chain.png"), panelSize: 110)
             let animation = try renderer.animation(
                 frames.map { frame in (0..<labelTensor.count).map { ImagePanel(image(frame.images, $0), title: "label \(labelTensor.scalars[$0])") } },

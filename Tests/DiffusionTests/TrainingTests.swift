@@ -106,3 +106,48 @@ struct TrainingTests {
         #expect(frames.last!.images == samples)
     }
 }
+
+@Suite("Other corruptions and the likelihood bound")
+struct CorruptionTests {
+    func diffusion(_ corruption: Corruption, _ schedule: NoiseSchedule, steps: Int = 8) -> DiscreteDiffusion {
+        var configuration = DiffusionConfiguration()
+        configuration.corruption = corruption
+        configuration.schedule = schedule
+        configuration.numSteps = steps
+        return DiscreteDiffusion(exercises: ReferenceSolutions.self, configuration: configuration)
+    }
+
+    @Test(arguments: [(Corruption.uniform, NoiseSchedule.cosine), (.absorbing, .inverse), (.gaussian, .linear)])
+    func trainingStepAndSamplingRunForEveryCorruption(_ setting: (Corruption, NoiseSchedule)) {
+        let d = diffusion(setting.0, setting.1)
+        var rng = RandomGenerator(seed: 1)
+        let x0 = IntTensor.random([4, 1, 6, 4], in: 0..<4, using: &rng)
+        var trainer = Trainer(model: TinyX0Model(), optimizer: AdamW(), diffusion: d)
+        let report = trainer.step(x0: x0, y: IntTensor([1, 2, 3, 4]), seed: 3)
+        #expect(report.loss.isFinite && report.ce > 0)
+        let (samples, frames) = d.sample(model: trainer.model, labels: IntTensor([0, 5]), height: 6, width: 4, frameStride: 4, using: &rng)
+        #expect(Set(samples.scalars).isSubset(of: [0, 1, 2, 3]), "no [MASK] or out-of-range value survives to t = 0")
+        if setting.0 == .absorbing { #expect(frames[0].images.scalars.allSatisfy { $0 == 4 }, "the chain starts all [MASK]") }
+    }
+
+    @Test func boundTermsAreNonNegativeAndThePriorVanishesWhenEverythingIsMasked() {
+        var rng = RandomGenerator(seed: 2)
+        let x0 = IntTensor.random([3, 1, 4, 4], in: 0..<4, using: &rng)
+        let y = IntTensor([0, 1, 2])
+        let absorbing = diffusion(.absorbing, .inverse).likelihoodBound(model: TinyX0Model(), x0: x0, y: y, using: &rng)
+        #expect(abs(absorbing.prior) < 1e-4)
+        #expect(absorbing.terms.count == 7 && absorbing.terms.allSatisfy { $0 > -1e-4 })
+        #expect(absorbing.reconstruction > 0 && abs(absorbing.total - (absorbing.prior + absorbing.terms.reduce(0, +) + absorbing.reconstruction)) < 1e-9)
+        let uniform = diffusion(.uniform, .linear).likelihoodBound(model: TinyX0Model(), x0: x0, y: y, using: &rng)
+        // After 8 small steps the uniform chain is far from its stationary distribution.
+        #expect(uniform.prior > 1 && uniform.bitsPerDimension > 0)
+    }
+
+    @Test func schedulesFollowTheirDefinitions() {
+        let inverse = NoiseSchedule.inverse.betas(steps: 4).scalars
+        #expect(inverse == [0.25, 1 / 3, 0.5, 1])
+        let cosine = NoiseSchedule.cosine.betas(steps: 100).scalars
+        #expect(cosine.allSatisfy { $0 > 0 && $0 <= 0.999 } && cosine.first! < 0.001 && cosine.last! == 0.999)
+        #expect(zip(cosine, cosine.dropFirst()).allSatisfy { $0 <= $1 })
+    }
+}
