@@ -16,7 +16,7 @@ struct D3PMCommand: ParsableCommand {
               swift run -c release d3pm sample --checkpoint output/train/checkpoint.safetensors
               swift run d3pm probe --solutions --t 1,50,100,200         how q(x_t | x_0) corrupts a digit
             """,
-        subcommands: [Train.self, Sample.self, Probe.self, Evaluate.self, RunChecks.self]
+        subcommands: [Train.self, Sample.self, Probe.self, Evaluate.self, TrainClassifier.self, RunChecks.self]
     )
 }
 

@@ -41,12 +41,22 @@ struct Evaluate: ParsableCommand {
     @Option(help: "The folder of the MNIST IDX files (default: the kit's Data/mnist).")
     var dataDir: String?
 
+    @Option(help: "A classifier from `d3pm classifier`: also report the conditional accuracy of samples.")
+    var classifier: String?
+
+    @Option(help: "Samples per digit for the conditional accuracy.")
+    var samplesPerDigit = 10
+
+    @Flag(help: "Skip the likelihood bound (only the conditional accuracy).")
+    var noBound = false
+
     func validate() throws {
         guard images >= 1 else { throw ValidationError("--images must be at least 1, got \(images)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     }
 
     func run() throws {
+        guard !noBound || classifier != nil else { throw ValidationError("--no-bound leaves nothing to do without --classifier") }
         let url = URL(fileURLWithPath: checkpoint)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw CommandFailure("no checkpoint at \(url.path): train one with `swift run -c release d3pm train --solutions`, or pass --checkpoint")
@@ -55,6 +65,10 @@ struct Evaluate: ParsableCommand {
         let configuration = saved.progress.configuration
         try implementation.requireExercisesPass(Exercise.allCases.filter { $0.rawValue <= 5 || $0 == exerciseOf(configuration.corruption) })
         let diffusion = DiscreteDiffusion(exercises: implementation.implementation.exercises, configuration: configuration)
+        if let classifier {
+            try reportConditionalAccuracy(diffusion: diffusion, model: saved.model, classifierFile: classifier)
+        }
+        guard !noBound else { return }
         let data = try MNIST(split: .test, directory: try dataDirectory(dataDir))
         let count = min(images, data.count)
         var rng = RandomGenerator(seed: seed)
@@ -97,5 +111,22 @@ struct Evaluate: ParsableCommand {
         } catch {
             print("No plot: \(error)")
         }
+    }
+
+    /// Samples `samplesPerDigit` images of each digit and reports the fraction the classifier labels as asked.
+    func reportConditionalAccuracy(diffusion: DiscreteDiffusion, model: TinyX0Model, classifierFile: String) throws {
+        let (judge, testAccuracy) = try DigitClassifier.load(from: URL(fileURLWithPath: classifierFile))
+        let labels = IntTensor((0..<(10 * samplesPerDigit)).map { $0 % 10 })
+        var rng = RandomGenerator(seed: seed &+ 1)
+        var bar = ProgressBar(total: diffusion.configuration.numSteps, label: "samples")
+        let steps = diffusion.configuration.numSteps
+        let (samples, _) = diffusion.sample(model: model, labels: labels, frameStride: steps, using: &rng) { bar.update(steps - $0 + 1) }
+        let predicted = judge.predict(samples).scalars
+        var perDigit = [Int](repeating: 0, count: 10)
+        for (p, y) in zip(predicted, labels.scalars) where p == y { perDigit[y] += 1 }
+        let accuracy = Double(perDigit.reduce(0, +)) / Double(labels.count)
+        print(String(format: "Conditional accuracy: %.1f%% of %d samples classified as their label (classifier: %.2f%% on the test set)",
+                     accuracy * 100, labels.count, testAccuracy * 100))
+        print("  per digit: " + perDigit.enumerated().map { "\($0.offset): \($0.element)/\(samplesPerDigit)" }.joined(separator: "  "))
     }
 }

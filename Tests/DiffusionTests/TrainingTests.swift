@@ -151,3 +151,27 @@ struct CorruptionTests {
         #expect(zip(cosine, cosine.dropFirst()).allSatisfy { $0 <= $1 })
     }
 }
+
+@Suite("Digit classifier")
+struct DigitClassifierTests {
+    @Test func learnsAndRoundTripsThroughAFile() throws {
+        let data = try MNIST(split: .test, directory: MNISTTests.shipped)
+        var classifier = DigitClassifier(seed: 1)
+        var optimizer = AdamW(learningRate: 2e-3)
+        var losses: [Float] = []
+        for step in 0..<30 {
+            let (images, labels) = data.batch(Array((step % 6 * 64)..<(step % 6 * 64 + 64)), levels: 4)
+            let (loss, gradient) = valueWithGradient(at: classifier) { crossEntropy($0(images), targets: labels) }
+            optimizer.update(&classifier, along: gradient)
+            losses.append(loss.item)
+        }
+        let first: Float = losses.prefix(6).reduce(0, +), last: Float = losses.suffix(6).reduce(0, +)
+        #expect(last < 0.6 * first, "loss \(first / 6) -> \(last / 6)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-classifier-\(UUID().uuidString).safetensors")
+        try classifier.save(to: url, testAccuracy: 0.5)
+        let (loaded, accuracy) = try DigitClassifier.load(from: url)
+        try? FileManager.default.removeItem(at: url)
+        let (images, _) = data.batch(Array(0..<16), levels: 4)
+        #expect(loaded.predict(images) == classifier.predict(images) && accuracy == 0.5)
+    }
+}
