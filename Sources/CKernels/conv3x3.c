@@ -11,19 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__AVX512F__)
-#define VW 16
-#elif defined(__AVX__) || defined(__ARM_NEON)
-#define VW 8
-#else
-#define VW 4
-#endif
-#define MR 6
-#define NR (2 * VW)
-
-typedef float vf __attribute__((ext_vector_type(VW), aligned(4)));
-static inline vf load(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
-static inline void store(float *p, vf v) { memcpy(p, &v, sizeof v); }
+#include "microkernel.h"
 
 /// Six output pixels starting at `a` (pixel stride C) against one packed
 /// panel of B (9C rows of NR): three segments of 3C, `segmentStride` apart.
@@ -49,14 +37,7 @@ static void conv_kernel(const float *restrict a, long C, long segmentStride, con
         }
     }
     vf acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    if (mr == MR && nr == NR) {
-        for (long i = 0; i < MR; i++) { store(out + i * ldo, acc[i][0]); store(out + i * ldo + VW, acc[i][1]); }
-        return;
-    }
-    float tile[MR * NR];
-    for (long i = 0; i < MR; i++) { store(tile + i * NR, acc[i][0]); store(tile + i * NR + VW, acc[i][1]); }
-    for (long i = 0; i < mr; i++)
-        for (long j = 0; j < nr; j++) out[i * ldo + j] = tile[i * NR + j];
+    store_tile(acc, out, ldo, mr, nr, 1, 0);
 }
 
 long ck_conv3x3_padding_slack(long C) { return MR * C; }
