@@ -139,8 +139,9 @@ public struct FigureRenderer: Sendable {
     @discardableResult
     public func imageGrid(_ panels: [ImagePanel], columns: Int, levels: Int, title: String = "", to url: URL, panelSize: Int = 140) throws -> URL {
         var script = header(terminal: "\(pngTerminal) size \(gridSize(panels.count, columns, panelSize, title)) font 'sans,9'")
-        script += try gridFrame(panels, columns: columns, levels: levels, title: title, panelSize: panelSize)
-        return try render(script, to: url)
+        var pixels = Data()
+        script += try gridFrame(panels, columns: columns, levels: levels, title: title, panelSize: panelSize, pixels: &pixels)
+        return try render(script, to: url, binaryData: pixels)
     }
 
     /// An animated GIF: one grid of images per frame.
@@ -151,10 +152,11 @@ public struct FigureRenderer: Sendable {
             throw PlotError.badInput("an animation needs frames and one title per frame")
         }
         var script = header(terminal: "gif animate delay \(delay) loop 0 optimize size \(gridSize(first.count, columns, panelSize, "t")) font 'sans,9'")
+        var pixels = Data()
         for (frame, title) in zip(frames, titles) {
-            script += try gridFrame(frame, columns: columns, levels: levels, title: title, panelSize: panelSize)
+            script += try gridFrame(frame, columns: columns, levels: levels, title: title, panelSize: panelSize, pixels: &pixels)
         }
-        return try render(script, to: url)
+        return try render(script, to: url, binaryData: pixels)
     }
 
     // MARK: Script pieces
@@ -168,7 +170,10 @@ public struct FigureRenderer: Sendable {
         return "\(panel * min(columns, count)),\(height)"
     }
 
-    private func gridFrame(_ panels: [ImagePanel], columns: Int, levels: Int, title: String, panelSize: Int) throws -> String {
+    /// One grid of images. The pixels go to `pixels` as little-endian float32
+    /// (gnuplot reads them from a temporary file, `binary skip= array=`),
+    /// which keeps large animations quick to write and to parse.
+    private func gridFrame(_ panels: [ImagePanel], columns: Int, levels: Int, title: String, panelSize: Int, pixels: inout Data) throws -> String {
         guard !panels.isEmpty, columns > 0 else { throw PlotError.badInput("an image grid needs images and at least one column") }
         let rows = (panels.count + columns - 1) / columns
         let used = min(columns, panels.count)
@@ -183,9 +188,10 @@ public struct FigureRenderer: Sendable {
         for (index, panel) in panels.enumerated() {
             guard panel.pixels.rank == 2 else { throw PlotError.badInput("an image needs shape [H, W], got \(panel.pixels.shape)") }
             let (h, w) = (panel.pixels.shape[0], panel.pixels.shape[1])
-            script += dataBlock("I\(index)", matrix: panel.pixels)
+            let offset = pixels.count
+            for value in panel.pixels.scalars { withUnsafeBytes(of: value.bitPattern.littleEndian) { pixels.append(contentsOf: $0) } }
             script += "set title \(quoted(panel.title)) offset 0,-0.6\nset xrange [-0.5:\(Double(w) - 0.5)]; set yrange [\(Double(h) - 0.5):-0.5]\n"
-            script += "plot $I\(index) matrix with image notitle\n"
+            script += "plot '__DATA__' binary skip=\(offset) array=(\(w),\(h)) format='%float32' endian=little with image notitle\n"
         }
         return script + "unset multiplot\n"
     }
@@ -211,17 +217,22 @@ public struct FigureRenderer: Sendable {
 
     /// Runs the script with its output sent to a file beside `url`, then
     /// renames it into place: the figure is complete or absent, never half-written.
-    private func render(_ script: String, to url: URL) throws -> URL {
+    /// `binaryData`, when given, goes to a temporary file that the script names `__DATA__`.
+    private func render(_ script: String, to url: URL, binaryData: Data = Data()) throws -> URL {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let partial = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial")
-        let escaped = partial.path.replacingOccurrences(of: "'", with: "''")
-        do {
-            try gnuplot.run(script: script.replacingOccurrences(of: "__OUTPUT__", with: escaped) + "unset output\n")
-        } catch {
+        let dataFile = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-plot-\(UUID().uuidString).bin")
+        defer {
             try? FileManager.default.removeItem(at: partial)
-            throw error
+            try? FileManager.default.removeItem(at: dataFile)
         }
+        var text = script.replacingOccurrences(of: "__OUTPUT__", with: partial.path.replacingOccurrences(of: "'", with: "''"))
+        if !binaryData.isEmpty {
+            try binaryData.write(to: dataFile)
+            text = text.replacingOccurrences(of: "__DATA__", with: dataFile.path.replacingOccurrences(of: "'", with: "''"))
+        }
+        try gnuplot.run(script: text + "unset output\n")
         guard rename(partial.path, url.path) == 0 else {
             throw PlotError.badInput("could not move the figure into \(url.path): \(String(cString: strerror(errno)))")
         }
