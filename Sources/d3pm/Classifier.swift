@@ -10,10 +10,10 @@ import Tensors
 struct TrainClassifier: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classifier",
-        abstract: "Train the digit classifier that `eval --classifier` uses to judge samples (about 98.5-99% test accuracy).")
+        abstract: "Train the digit classifier that `eval --classifier` uses to judge samples (about 98.5% test accuracy in a minute).")
 
-    @Option(help: "Passes over the training images.")
-    var epochs = 1
+    @Option(help: "Passes over the training images (3 give about 98.5% test accuracy).")
+    var epochs = 3
 
     @Option(help: "Images per step.")
     var batchSize = 128
