@@ -19,6 +19,12 @@ public struct TinyX0Model: ParameterContainer {
     public let numClasses: Int
     public let channels: Int
     public let timeDimension: Int
+    /// Whether two input channels give each pixel its row and column in [-1, 1]
+    /// (`--model coords`). A fully convolutional net sees about 19 pixels
+    /// around each pixel; near the start of the reverse chain, where the
+    /// image is all noise or all [MASK], only these channels say where a
+    /// pixel is.
+    public let coordinates: Bool
 
     public var tProj1: Linear
     public var tProj2: Linear
@@ -36,16 +42,18 @@ public struct TinyX0Model: ParameterContainer {
     ///   - channels: C, the base width (32 in the practical).
     ///   - timeDimension: the size of the time embedding (32).
     ///   - conditionClasses: the number of labels (10 digits).
-    public init(numClasses: Int = 4, channels: Int = 32, timeDimension: Int = 32, conditionClasses: Int = 10, seed: UInt64 = 0) {
+    public init(numClasses: Int = 4, channels: Int = 32, timeDimension: Int = 32, conditionClasses: Int = 10,
+                coordinates: Bool = false, seed: UInt64 = 0) {
         var rng = RandomGenerator(seed: seed)
         self.numClasses = numClasses
         self.channels = channels
         self.timeDimension = timeDimension
+        self.coordinates = coordinates
         tProj1 = Linear(timeDimension, channels, using: &rng)
         tProj2 = Linear(timeDimension, 2 * channels, using: &rng)
         condEmbedding = Embedding(conditionClasses, channels, using: &rng)
         condProj2 = Linear(channels, 2 * channels, using: &rng)
-        down1 = ConvBlock(1, channels, using: &rng)
+        down1 = ConvBlock(coordinates ? 3 : 1, channels, using: &rng)
         down2 = ConvBlock(channels, 2 * channels, using: &rng)
         up1 = UpBlock(2 * channels, channels, using: &rng)
         up2 = ConvBlock(channels, channels, using: &rng)
@@ -59,7 +67,12 @@ public struct TinyX0Model: ParameterContainer {
         let (b, h, w) = (xt.shape[0], xt.shape[2], xt.shape[3])
         precondition(h % 2 == 0 && w % 2 == 0, "TinyX0Model: height and width must be even, got \(h) x \(w)")
         precondition(t.shape == [b] && y.shape == [b], "TinyX0Model: t and y must have shape [\(b)], got \(t.shape) and \(y.shape)")
-        let x = xt.asFloat.reshaped(b, h, w, 1) * (2 / Float(numClasses - 1)) - 1
+        var x = xt.asFloat.reshaped(b, h, w, 1) * (2 / Float(numClasses - 1)) - 1
+        if coordinates {
+            let rows = Tensor.linspace(-1, 1, count: h).reshaped(1, h, 1, 1).broadcast(to: [b, h, w, 1])
+            let columns = Tensor.linspace(-1, 1, count: w).reshaped(1, 1, w, 1).broadcast(to: [b, h, w, 1])
+            x = concat([x, rows, columns], axis: 3)
+        }
         let timeEmbedding = sinusoidalTimeEmbedding(t, dimension: timeDimension)
         let condition = condEmbedding(y)
         let h1 = down1(x) + (tProj1(timeEmbedding) + condition).reshaped(b, 1, 1, channels)

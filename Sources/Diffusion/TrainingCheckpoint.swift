@@ -37,6 +37,7 @@ public enum TrainingCheckpoint {
             "optimizer_step": String(optimizer.step), "num_classes": String(c.numClasses), "num_steps": String(c.numSteps),
             "beta_start": String(c.betaStart), "beta_end": String(c.betaEnd), "lambda": String(c.lambda),
             "weighting": c.weighting.rawValue, "corruption": c.corruption.rawValue, "schedule": c.schedule.rawValue, "channels": String(model.channels), "time_dimension": String(model.timeDimension),
+            "coordinates": String(model.coordinates),
         ]
         try Safetensors.write(tensors.map { (name: $0.0, value: $0.1) }, metadata: metadata, to: url)
     }
@@ -70,7 +71,8 @@ public enum TrainingCheckpoint {
         }
         configuration.corruption = corruption
         configuration.schedule = schedule
-        var model = TinyX0Model(numClasses: configuration.numClasses, channels: try value("channels"), timeDimension: try value("time_dimension"))
+        var model = TinyX0Model(numClasses: configuration.numClasses, channels: try value("channels"), timeDimension: try value("time_dimension"),
+                                coordinates: metadata["coordinates"] == "true")
         try model.load(tensors, from: url)
         let progress = TrainingProgress(
             step: try value("step"), seed: try value("seed"), batchSize: try value("batch_size"),

@@ -10,6 +10,14 @@ import Plotting
 import Tensors
 
 extension LossWeighting: ExpressibleByArgument {}
+
+/// The models `train --model` offers.
+enum ModelKind: String, ExpressibleByArgument, CaseIterable {
+    /// The practical's TinyX0Model.
+    case tiny
+    /// TinyX0Model with two coordinate input channels.
+    case coords
+}
 extension Corruption: ExpressibleByArgument {}
 extension NoiseSchedule: ExpressibleByArgument {}
 
@@ -68,6 +76,9 @@ struct Train: ParsableCommand {
     @Option(help: "The noise schedule: linear (1e-3 to 0.1), cosine, or inverse (1 / (T - t + 1), for absorbing).")
     var schedule: NoiseSchedule = .linear
 
+    @Option(help: "tiny (the practical's TinyX0Model) or coords (the same with row and column input channels).")
+    var model: ModelKind = .tiny
+
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
@@ -112,7 +123,7 @@ struct Train: ParsableCommand {
             guard !FileManager.default.fileExists(atPath: checkpointURL.path) else {
                 throw CommandFailure("\(folder.path) already holds a checkpoint: continue it with --resume, or choose another --output")
             }
-            trainer = Trainer(model: TinyX0Model(seed: seed), optimizer: AdamW(learningRate: learningRate), diffusion: diffusion)
+            trainer = Trainer(model: TinyX0Model(coordinates: model == .coords, seed: seed), optimizer: AdamW(learningRate: learningRate), diffusion: diffusion)
             log = [CSVLog.header]
         }
         let firstStep = trainer.optimizer.step

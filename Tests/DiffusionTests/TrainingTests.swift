@@ -175,3 +175,22 @@ struct DigitClassifierTests {
         #expect(loaded.predict(images) == classifier.predict(images) && accuracy == 0.5)
     }
 }
+
+@Suite("The coordinates model")
+struct CoordinatesModelTests {
+    @Test func seesRowAndColumnAndSurvivesACheckpoint() throws {
+        let model = TinyX0Model(coordinates: true, seed: 2)
+        #expect(model.down1.conv1.weight.shape == [32, 3, 3, 3])
+        let xt = IntTensor.full([2, 1, 6, 4], 1)
+        let logits = model(xt, IntTensor([3, 9]), IntTensor([0, 0]))
+        #expect(logits.shape == [2, 1, 6, 4, 4])
+        // A constant image still gives different logits at different places.
+        #expect(logits[0][0][0][0].scalars != logits[0][0][5][3].scalars)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-coords-\(UUID().uuidString).safetensors")
+        let progress = TrainingProgress(step: 0, seed: 0, batchSize: 2, learningRate: 1e-3, configuration: DiffusionConfiguration())
+        try TrainingCheckpoint.save(model: model, optimizer: AdamW(), progress: progress, to: url)
+        let loaded = try TrainingCheckpoint.load(from: url).model
+        try? FileManager.default.removeItem(at: url)
+        #expect(loaded.coordinates && loaded(xt, IntTensor([3, 9]), IntTensor([0, 0])).scalars == logits.scalars)
+    }
+}
