@@ -68,7 +68,8 @@ struct TextReport {
             case .notImplemented: paint("to do", "33")
             case .crashed: paint("crashes", "35")
             }
-            print("\(e.id)  \(e.title.padding(toLength: 26, withPad: " ", startingAt: 0)) \(e.functions.joined(separator: ", ").padding(toLength: 44, withPad: " ", startingAt: 0)) \(status)")
+            let width = Exercise.allCases.map(\.title.count).max() ?? 26
+            print("\(e.id)  \(e.title.padding(toLength: width, withPad: " ", startingAt: 0))  \(e.functions.joined(separator: ", ").padding(toLength: 44, withPad: " ", startingAt: 0)) \(status)")
         }
     }
 }
