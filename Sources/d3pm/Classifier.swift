@@ -24,8 +24,7 @@ struct TrainClassifier: ParsableCommand {
     @Option(help: "Where to save the classifier.")
     var output = "output/classifier/classifier.safetensors"
 
-    @Option(help: "The folder of the MNIST IDX files (default: the kit's Data/mnist).")
-    var dataDir: String?
+    @OptionGroup var data: DataOptions
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
@@ -33,7 +32,7 @@ struct TrainClassifier: ParsableCommand {
     }
 
     func run() throws {
-        let directory = try dataDirectory(dataDir)
+        let directory = try data.directory()
         let train = try MNIST(split: .train, directory: directory), test = try MNIST(split: .test, directory: directory)
         var classifier = DigitClassifier(seed: seed)
         var optimizer = AdamW()

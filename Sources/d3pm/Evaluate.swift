@@ -38,8 +38,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "The folder for the plot and the CSV of the terms.")
     var output = "output/eval"
 
-    @Option(help: "The folder of the MNIST IDX files (default: the kit's Data/mnist).")
-    var dataDir: String?
+    @OptionGroup var data: DataOptions
 
     @Option(help: "A classifier from `d3pm classifier`: also report the conditional accuracy of samples.")
     var classifier: String?
@@ -69,7 +68,7 @@ struct Evaluate: ParsableCommand {
             try reportConditionalAccuracy(diffusion: diffusion, model: saved.model, classifierFile: classifier)
         }
         guard !noBound else { return }
-        let data = try MNIST(split: .test, directory: try dataDirectory(dataDir))
+        let data = try MNIST(split: .test, directory: try data.directory())
         let count = min(images, data.count)
         var rng = RandomGenerator(seed: seed)
         let batches = stride(from: 0, to: count, by: batchSize).map { Array($0..<min($0 + batchSize, count)) }
@@ -87,12 +86,12 @@ struct Evaluate: ParsableCommand {
         let bound = LikelihoodBound.average(parts)
         let perDimension = Double(bound.pixels) * log(2)
         print(String(format: """
-            NLL bound on %d test images (%@ corruption, %@ schedule, T = %d):
+            NLL bound on %d %@ test images (%@ corruption, %@ schedule, T = %d):
               prior L_T            %.4f bits/dim
               KL terms L_1..L_T-1  %.4f bits/dim
               reconstruction L_0   %.4f bits/dim
               total                %.4f bits/dim
-            """, count, configuration.corruption.rawValue, configuration.schedule.rawValue, configuration.numSteps,
+            """, count, data.dataset.rawValue, configuration.corruption.rawValue, configuration.schedule.rawValue, configuration.numSteps,
             bound.prior / perDimension, bound.terms.reduce(0, +) / perDimension, bound.reconstruction / perDimension, bound.bitsPerDimension))
         let folder = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

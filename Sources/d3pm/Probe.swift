@@ -40,8 +40,7 @@ struct Probe: ParsableCommand {
     @Option(help: "Also show the strip here: file, sixel, kitty, text or auto.")
     var show: DisplayMode = .auto
 
-    @Option(help: "The folder of the MNIST IDX files (default: the kit's Data/mnist).")
-    var dataDir: String?
+    @OptionGroup var data: DataOptions
 
     @Flag(help: "Open a gnuplot window: Right/Left step t by 1, Up/Down by 10, n draws again, x quits.")
     var window = false
@@ -58,7 +57,7 @@ struct Probe: ParsableCommand {
 
     func run() throws {
         try implementation.requireExercisesPass([.exercise1, .exercise2, .exercise4])
-        let data = try MNIST(split: .train, directory: try dataDirectory(dataDir))
+        let data = try MNIST(split: .train, directory: try data.directory())
         guard index < data.count else { throw ValidationError("--index must be below \(data.count), got \(index)") }
         let configuration = DiffusionConfiguration()
         let (k, numSteps) = (configuration.numClasses, configuration.numSteps)
@@ -82,7 +81,7 @@ struct Probe: ParsableCommand {
         let folder = URL(fileURLWithPath: output)
         let renderer = try FigureRenderer()
         let original = image(x0, 0)
-        var strip = [ImagePanel(original, title: "x_0 (digit \(labels.scalars[0]))")]
+        var strip = [ImagePanel(original, title: "x_0 (label \(labels.scalars[0]))")]
         var textPanels: [(title: String, image: Tensor)] = [("x_0", original)]
         for step in steps {
             let sample = image(corrupt(step, draws: 1), 0)
@@ -132,7 +131,7 @@ struct Probe: ParsableCommand {
         var step = steps.first ?? 50
         while true {
             let title = String(format: "t = %d: a pixel keeps its value with p = %.2f", step, keepProbability(step))
-            session.send(GnuplotSession.imagesScript([ImagePanel(original, title: "x_0 (digit \(digit))"), ImagePanel(corrupt(step), title: "x_t")],
+            session.send(GnuplotSession.imagesScript([ImagePanel(original, title: "x_0 (label \(digit))"), ImagePanel(corrupt(step), title: "x_t")],
                                                      levels: levels, title: title))
             print("t = \(step)")
             guard let key = session.nextKey() else { return }

@@ -58,8 +58,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue the run whose checkpoint is in the output folder.")
     var resume = false
 
-    @Option(help: "The folder of the MNIST IDX files (default: the kit's Data/mnist).")
-    var dataDir: String?
+    @OptionGroup var data: DataOptions
 
     @Option(help: "Train on the first N training images only (quick experiments).")
     var images: Int?
@@ -95,7 +94,7 @@ struct Train: ParsableCommand {
         let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
         let logURL = folder.appendingPathComponent("loss.csv")
 
-        let data = try MNIST(split: .train, directory: try dataDirectory(dataDir))
+        let data = try MNIST(split: .train, directory: try data.directory())
         let count = min(images ?? data.count, data.count)
         let batches = MiniBatches(count: count, batchSize: batchSize, seed: seed)
         let totalSteps = min(epochs * batches.batchesPerEpoch, maxSteps ?? Int.max)
@@ -187,13 +186,40 @@ func exerciseOf(_ corruption: Corruption) -> Exercise {
     }
 }
 
-/// The folder of the MNIST files: `--data-dir` or the kit's own copy.
-func dataDirectory(_ option: String?) throws -> URL {
-    if let option { return URL(fileURLWithPath: option) }
-    guard let shipped = MNIST.defaultDirectory() else {
-        throw CommandFailure("cannot find the kit's Data/mnist from \(FileManager.default.currentDirectoryPath): run from the kit's folder or pass --data-dir")
+/// Which images to use.
+enum DatasetName: String, ExpressibleByArgument, CaseIterable {
+    /// MNIST digits, shipped in Data/mnist.
+    case mnist
+    /// Fashion-MNIST (Zalando), from Debian's dataset-fashion-mnist package.
+    case fashion
+}
+
+/// The data options every command that reads images shares.
+struct DataOptions: ParsableArguments {
+    @Option(help: "mnist (shipped with the kit) or fashion (Fashion-MNIST: apt-get install dataset-fashion-mnist).")
+    var dataset: DatasetName = .mnist
+
+    @Option(help: "A folder of IDX files to use instead (the four MNIST file names).")
+    var dataDir: String?
+
+    static let fashionDirectory = "/usr/share/datasets/fashion-mnist"
+
+    /// The folder of the IDX files.
+    func directory() throws -> URL {
+        if let dataDir { return URL(fileURLWithPath: dataDir) }
+        switch dataset {
+        case .mnist:
+            guard let shipped = MNIST.defaultDirectory() else {
+                throw CommandFailure("cannot find the kit's Data/mnist from \(FileManager.default.currentDirectoryPath): run from the kit's folder or pass --data-dir")
+            }
+            return shipped
+        case .fashion:
+            guard FileManager.default.fileExists(atPath: Self.fashionDirectory) else {
+                throw CommandFailure("Fashion-MNIST is not installed: `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or pass --data-dir with its four IDX files")
+            }
+            return URL(fileURLWithPath: Self.fashionDirectory)
+        }
     }
-    return shipped
 }
 
 /// The loss log: a CSV file with one row per step.
