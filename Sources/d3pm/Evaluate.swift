@@ -68,14 +68,14 @@ struct Evaluate: ParsableCommand {
             try reportConditionalAccuracy(diffusion: diffusion, model: saved.model, classifierFile: classifier)
         }
         guard !noBound else { return }
-        let data = try MNIST(split: .test, directory: try data.directory())
-        let count = min(images, data.count)
+        let testSet = try MNIST(split: .test, directory: try data.directory())
+        let count = min(images, testSet.count)
         var rng = RandomGenerator(seed: seed)
         let batches = stride(from: 0, to: count, by: batchSize).map { Array($0..<min($0 + batchSize, count)) }
         var bar = ProgressBar(total: batches.count * configuration.numSteps, label: "eval")
         var parts: [(bound: LikelihoodBound, count: Int)] = []
         for (index, batch) in batches.enumerated() {
-            let (x0, y) = data.batch(batch, levels: configuration.numClasses)
+            let (x0, y) = testSet.batch(batch, levels: configuration.numClasses)
             var done = 0
             let bound = diffusion.likelihoodBound(model: saved.model, x0: x0, y: y, using: &rng) { _ in
                 done += 1

@@ -57,14 +57,14 @@ struct Probe: ParsableCommand {
 
     func run() throws {
         try implementation.requireExercisesPass([.exercise1, .exercise2, .exercise4])
-        let data = try MNIST(split: .train, directory: try data.directory())
-        guard index < data.count else { throw ValidationError("--index must be below \(data.count), got \(index)") }
+        let trainingSet = try MNIST(split: .train, directory: try data.directory())
+        guard index < trainingSet.count else { throw ValidationError("--index must be below \(trainingSet.count), got \(index)") }
         let configuration = DiffusionConfiguration()
         let (k, numSteps) = (configuration.numClasses, configuration.numSteps)
         let exercises = implementation.implementation.exercises
         let matrices = TransitionMatrices.uniform(numClasses: k, betas: configuration.betas, using: exercises)
-        let (x0, labels) = data.batch([index], levels: k)
-        let (h, w) = (data.height, data.width)
+        let (x0, labels) = trainingSet.batch([index], levels: k)
+        let (h, w) = (trainingSet.height, trainingSet.width)
         var rng = RandomGenerator(seed: seed)
 
         /// `draws` independent samples of x_t.

@@ -94,8 +94,8 @@ struct Train: ParsableCommand {
         let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
         let logURL = folder.appendingPathComponent("loss.csv")
 
-        let data = try MNIST(split: .train, directory: try data.directory())
-        let count = min(images ?? data.count, data.count)
+        let trainingSet = try MNIST(split: .train, directory: try data.directory())
+        let count = min(images ?? trainingSet.count, trainingSet.count)
         let batches = MiniBatches(count: count, batchSize: batchSize, seed: seed)
         let totalSteps = min(epochs * batches.batchesPerEpoch, maxSteps ?? Int.max)
 
@@ -142,7 +142,7 @@ struct Train: ParsableCommand {
             let epoch = step / batches.batchesPerEpoch
             if order.epoch != epoch { order = (epoch, batches.order(epoch: epoch)) }
             let indices = batches.batch(step % batches.batchesPerEpoch, epoch: epoch, order: order.indices)
-            let (x0, y) = data.batch(indices, levels: configuration.numClasses)
+            let (x0, y) = trainingSet.batch(indices, levels: configuration.numClasses)
             let report = trainer.step(x0: x0, y: y, seed: seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(step))
             guard report.loss.isFinite else {
                 throw CommandFailure("the loss became \(report.loss) at step \(step + 1): check your hybridLoss and qPosteriorLogits (eps inside every log?)")
