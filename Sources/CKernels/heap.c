@@ -6,7 +6,7 @@
 // that the kernel must zero: measured here, that page-fault work cost more
 // than the matrix products (78 images/s before, 144 after). Serving large
 // blocks from the heap and keeping a generous top pad lets each step reuse
-// the previous step's memory. Runs once, from the first matrix product.
+// the previous step's memory. Runs once, when the first tensor is made.
 #include "CKernels.h"
 #include <pthread.h>
 #if defined(__GLIBC__)

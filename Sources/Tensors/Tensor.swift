@@ -1,3 +1,5 @@
+import CKernels
+
 /// An n-dimensional array of `Float` values in row-major order, with
 /// reverse-mode automatic differentiation.
 ///
@@ -32,9 +34,11 @@ public struct Tensor: Sendable {
         self.shape = shape
         self.scalars = scalars
         self.node = nil
+        ck_keep_freed_memory()
     }
 
     internal init(shape: [Int], scalars: [Float], node: GradNode?) {
+        ck_keep_freed_memory()
         self.shape = shape
         self.scalars = scalars
         self.node = node

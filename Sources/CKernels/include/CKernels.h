@@ -38,8 +38,8 @@ void ck_silu(const float *x, float *y, long n);
 /// dx = g * d silu(x) / dx elementwise.
 void ck_silu_backward(const float *x, const float *g, float *dx, long n);
 
-/// Makes glibc keep freed memory for reuse (see heap.c); called by ck_sgemm,
-/// safe to call from any thread, acts once.
+/// Makes glibc keep freed memory for reuse (see heap.c); called when tensors
+/// are made and by ck_sgemm, safe to call from any thread, acts once.
 void ck_keep_freed_memory(void);
 
 
