@@ -46,6 +46,13 @@ extension Tensor {
         if shape == b.shape, let inner = trailingBlock(a.shape, of: shape) {
             return rowWise(b, a, inner: inner) { f($1, $0) }
         }
+        // [B, 1, 1, C] against [B, H, W, C] (a per-image vector): rows per outer index.
+        if shape == a.shape, let split = outerInnerSplit(b.shape, of: shape) {
+            return blockWise(a, b, split: split, f)
+        }
+        if shape == b.shape, let split = outerInnerSplit(a.shape, of: shape) {
+            return blockWise(b, a, split: split) { f($1, $0) }
+        }
         let n = shape.reduce(1, *)
         let sa = Shape.broadcastStrides(a.shape, to: shape)
         let sb = Shape.broadcastStrides(b.shape, to: shape)
@@ -83,6 +90,41 @@ extension Tensor {
                     while row < n {
                         for j in 0..<inner { buffer[row + j] = f(pa[row + j], pb[j]) }
                         row += inner
+                    }
+                }
+            }
+            count = n
+        }
+        return Tensor(shape: big.shape, scalars: out)
+    }
+
+    /// (outer, middle, inner) sizes when `small` (of `shape`'s rank) equals
+    /// `shape` on its leading and trailing axes and is 1 in between.
+    @inline(__always)
+    static func outerInnerSplit(_ small: [Int], of shape: [Int]) -> (outer: Int, middle: Int, inner: Int)? {
+        guard small.count == shape.count, small != shape else { return nil }
+        var lead = 0
+        while lead < shape.count && small[lead] == shape[lead] { lead += 1 }
+        var trail = shape.count
+        while trail > lead && small[trail - 1] == shape[trail - 1] { trail -= 1 }
+        guard small[lead..<trail].allSatisfy({ $0 == 1 }) else { return nil }
+        return (shape[..<lead].reduce(1, *), shape[lead..<trail].reduce(1, *), shape[trail...].reduce(1, *))
+    }
+
+    /// f(big, small) where small repeats over the middle axes of big.
+    @inline(__always)
+    static func blockWise(_ big: Tensor, _ small: Tensor, split: (outer: Int, middle: Int, inner: Int), _ f: (Float, Float) -> Float) -> Tensor {
+        let n = big.count
+        let out = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+            big.scalars.withUnsafeBufferPointer { pa in
+                small.scalars.withUnsafeBufferPointer { pb in
+                    var index = 0
+                    for o in 0..<split.outer {
+                        let row = o * split.inner
+                        for _ in 0..<split.middle {
+                            for j in 0..<split.inner { buffer[index + j] = f(pa[index + j], pb[row + j]) }
+                            index += split.inner
+                        }
                     }
                 }
             }

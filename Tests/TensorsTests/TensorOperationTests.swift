@@ -12,6 +12,20 @@ struct TensorOperationTests {
         #expect((row * 2).scalars == [20, 40, 60])
     }
 
+    @Test func everyBroadcastPathAgreesWithTheDefinition() {
+        let a = randomTensor([2, 3, 4], seed: 41)
+        for shape in [[2, 1, 4], [2, 1, 1], [1, 1, 4], [4], [1, 3, 1], [2, 3, 1]] {
+            let b = randomTensor(shape, seed: 42)
+            let strides = Shape.broadcastStrides(shape, to: [2, 3, 4])
+            var expected = [Float]()
+            for i in 0..<2 { for j in 0..<3 { for k in 0..<4 {
+                expected.append(a[at: i, j, k] - b.scalars[i * strides[0] + j * strides[1] + k * strides[2]])
+            } } }
+            #expect((a - b).scalars == expected, "[2, 3, 4] - \(shape)")
+            #expect((b - a).scalars == expected.map { -$0 }, "\(shape) - [2, 3, 4]")
+        }
+    }
+
     @Test func creationFunctions() {
         #expect(Tensor.eye(3).scalars == [1, 0, 0, 0, 1, 0, 0, 0, 1])
         #expect(Tensor.linspace(0.01, 0.2, count: 5).scalars.last == 0.2)
