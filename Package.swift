@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Checks", dependencies: ["D3PM", "Tensors", "Student", "Solutions"]),
         .target(
             name: "CommandSupport",
-            dependencies: ["Checks", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Checks", "D3PM", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "grade",

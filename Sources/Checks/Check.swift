@@ -80,6 +80,23 @@ public enum Exercise: Int, CaseIterable, Codable, Sendable, Comparable {
     }
 }
 
+extension Corruption {
+    /// The exercise whose function builds this corruption's matrices.
+    public var exercise: Exercise {
+        switch self {
+        case .uniform: .exercise1
+        case .absorbing: .exercise6
+        case .gaussian: .exercise7
+        }
+    }
+
+    /// The exercises a model trained with this corruption runs on: the
+    /// practical's five and the one that builds the matrices.
+    public var requiredExercises: [Exercise] {
+        Exercise.allCases.filter { $0.rawValue <= 5 || $0 == exercise }
+    }
+}
+
 /// Which module's functions are checked.
 public enum Implementation: String, CaseIterable, Codable, Sendable {
     /// The student's functions in `Exercises/` (module `Student`).

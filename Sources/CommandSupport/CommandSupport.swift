@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checks
+import D3PM
 import Foundation
 import Plotting
 
@@ -28,3 +29,6 @@ public struct RunChecks: ParsableCommand {
 
 extension Implementation: ExpressibleByArgument {}
 extension DisplayMode: ExpressibleByArgument {}
+extension Corruption: ExpressibleByArgument {}
+extension NoiseSchedule: ExpressibleByArgument {}
+extension LossWeighting: ExpressibleByArgument {}

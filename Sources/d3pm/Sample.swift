@@ -62,7 +62,7 @@ struct Sample: ParsableCommand {
             throw CommandFailure("no checkpoint at \(url.path): train one with `swift run -c release d3pm train --solutions`, or pass --checkpoint")
         }
         let saved = try TrainingCheckpoint.load(from: url)
-        try implementation.requireExercisesPass(Exercise.allCases.filter { $0.rawValue <= 5 || $0 == exerciseOf(saved.progress.configuration.corruption) })
+        try implementation.requireExercisesPass(saved.progress.configuration.corruption.requiredExercises)
         let diffusion = DiscreteDiffusion(exercises: implementation.implementation.exercises, configuration: saved.progress.configuration)
         let digits = try parsedLabels()
         let labelTensor = IntTensor(labels == nil ? digits : (0..<count).map { digits[$0 % digits.count] })

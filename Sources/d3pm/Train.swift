@@ -9,7 +9,6 @@ import NN
 import Plotting
 import Tensors
 
-extension LossWeighting: ExpressibleByArgument {}
 
 /// The models `train --model` offers.
 enum ModelKind: String, ExpressibleByArgument, CaseIterable {
@@ -18,8 +17,7 @@ enum ModelKind: String, ExpressibleByArgument, CaseIterable {
     /// TinyX0Model with two coordinate input channels.
     case coords
 }
-extension Corruption: ExpressibleByArgument {}
-extension NoiseSchedule: ExpressibleByArgument {}
+
 
 /// Trains TinyX0Model on 4-level MNIST.
 struct Train: ParsableCommand {
@@ -98,7 +96,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        try implementation.requireExercisesPass(Exercise.allCases.filter { $0.rawValue <= 5 || $0 == exerciseOf(transition) })
+        try implementation.requireExercisesPass(transition.requiredExercises)
         let folder = URL(fileURLWithPath: output)
         let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
         let logURL = folder.appendingPathComponent("loss.csv")
@@ -187,15 +185,6 @@ struct Train: ParsableCommand {
         } catch {
             print("No loss curve: \(error)")
         }
-    }
-}
-
-/// The exercise that builds a corruption's matrices.
-func exerciseOf(_ corruption: Corruption) -> Exercise {
-    switch corruption {
-    case .uniform: .exercise1
-    case .absorbing: .exercise6
-    case .gaussian: .exercise7
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checks
 import CommandSupport
+import D3PM
 import Foundation
 
 /// The grader: runs the checks of the practical against the student's
@@ -133,7 +134,7 @@ extension Grade {
             case .text:
                 printer.printSummary(report, single: target != .all)
                 // Pictures of the matrices of each matrix exercise that passes.
-                for transition in Transition.allCases where !noFigures && target.exercises.contains(transition.exercise)
+                for transition in Corruption.allCases where !noFigures && target.exercises.contains(transition.exercise)
                     && report.exercises.first(where: { $0.exercise == transition.exercise.rawValue })?.status == .passed {
                     var pictures = TransitionFigures(transition: transition)
                     if transition == .absorbing { pictures.schedule = .inverse }

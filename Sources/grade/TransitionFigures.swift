@@ -7,30 +7,6 @@ import Plotting
 import Solutions
 import Tensors
 
-/// The kinds of corruption the exercises build.
-enum Transition: String, CaseIterable, ExpressibleByArgument {
-    case uniform, absorbing, gaussian
-
-    /// The exercise whose function builds these matrices.
-    var exercise: Exercise {
-        switch self {
-        case .uniform: .exercise1
-        case .absorbing: .exercise6
-        case .gaussian: .exercise7
-        }
-    }
-
-    func onestep(_ exercises: D3PMExercises.Type, classes: Int, betas: Tensor) -> Tensor {
-        switch self {
-        case .uniform: exercises.makeUniformQOnestep(numClasses: classes, betas: betas)
-        case .absorbing: exercises.makeAbsorbingQOnestep(numClasses: classes, betas: betas)
-        case .gaussian: exercises.makeGaussianQOnestep(numClasses: classes, betas: betas)
-        }
-    }
-}
-
-extension NoiseSchedule: ExpressibleByArgument {}
-
 /// Pictures of the transition matrices an implementation builds: heatmaps of
 /// Q_{1:t} at chosen steps and the entropy of q(x_t | x_0) over t.
 struct TransitionFigures {
@@ -39,7 +15,7 @@ struct TransitionFigures {
     var betaStart: Float = 1e-3
     var betaEnd: Float = 0.15
     var shownSteps = [1, 5, 10]
-    var transition = Transition.uniform
+    var transition = Corruption.uniform
     var schedule = NoiseSchedule.linear
 
     /// Draws both figures into `folder`, prints their paths, and shows them in `display`.
@@ -55,7 +31,7 @@ struct TransitionFigures {
         let exercises = implementation.exercises
         let betas = schedule.betas(steps: steps, start: betaStart, end: betaEnd)
         // Exercise 1's cumulativeQ is used only for uniform noise; the others use the reference product.
-        let onestep = transition.onestep(exercises, classes: classes, betas: betas)
+        let onestep = transition.onestep(classes: classes, betas: betas, using: exercises)
         let cumulative = (transition == .uniform ? exercises : ReferenceSolutions.self).cumulativeQ(onestep)
         let states = cumulative.shape[1]
         let name = transition == .uniform ? "" : "\(transition.rawValue)-"
@@ -112,7 +88,7 @@ extension Grade {
         var solutions = false
 
         @Option(help: "uniform (exercise 1), absorbing (exercise 6) or gaussian (exercise 7).")
-        var transition: Transition = .uniform
+        var transition: Corruption = .uniform
 
         @Option(help: "linear, cosine or inverse (1 / (T - t + 1)).")
         var schedule: NoiseSchedule = .linear
