@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Checks", dependencies: ["D3PM", "Tensors", "Student", "Solutions"]),
         .target(
             name: "CommandSupport",
-            dependencies: ["Checks", "D3PM", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Checks", "D3PM", "Diffusion", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "grade",
@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "bench",
             dependencies: [
-                "Tensors", "Diffusion", "NN", "D3PM", "Solutions",
+                "Tensors", "Diffusion", "NN", "D3PM", "Solutions", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checks
 import D3PM
+import Diffusion
 import Foundation
 import Plotting
 
@@ -32,3 +33,4 @@ extension DisplayMode: ExpressibleByArgument {}
 extension Corruption: ExpressibleByArgument {}
 extension NoiseSchedule: ExpressibleByArgument {}
 extension LossWeighting: ExpressibleByArgument {}
+extension ModelArchitecture: ExpressibleByArgument {}

@@ -64,7 +64,7 @@ public struct DiscreteDiffusion {
 
     /// The hybrid loss of `model` on clean images x0 [B, 1, H, W] with labels y [B]:
     /// t uniform in 1...T per image, x_t = qSample(x0, t), logits = model(x_t, t, y).
-    public func loss(model: TinyX0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator) -> HybridLossTerms {
+    public func loss(model: some X0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator) -> HybridLossTerms {
         let b = x0.shape[0]
         let t = IntTensor.random([b], in: 1..<(configuration.numSteps + 1), using: &rng)
         let noise = Tensor.uniform(x0.shape + [configuration.numStates], using: &rng)
@@ -83,7 +83,7 @@ public struct DiscreteDiffusion {
     ///   - progress: called after each step with the step just taken.
     /// - Returns: the samples [B, 1, H, W] and the kept frames, x_T first, labelled by t (0 for the result).
     public func sample(
-        model: TinyX0Model, labels: IntTensor, height: Int = 28, width: Int = 28, frameStride: Int = 40,
+        model: any X0Model, labels: IntTensor, height: Int = 28, width: Int = 28, frameStride: Int = 40,
         using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
     ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
         let b = labels.count
@@ -105,12 +105,12 @@ public struct DiscreteDiffusion {
 
 /// The model, its optimiser and the step that trains them.
 public struct Trainer {
-    public var model: TinyX0Model
+    public var model: any X0Model
     public var optimizer: AdamW
     public let diffusion: DiscreteDiffusion
     public var clipNorm: Float = 1
 
-    public init(model: TinyX0Model, optimizer: AdamW, diffusion: DiscreteDiffusion) {
+    public init(model: any X0Model, optimizer: AdamW, diffusion: DiscreteDiffusion) {
         self.model = model
         self.optimizer = optimizer
         self.diffusion = diffusion
@@ -126,9 +126,15 @@ public struct Trainer {
 
     /// One optimisation step on a batch; `seed` fixes its t and noise.
     public mutating func step(x0: IntTensor, y: IntTensor, seed: UInt64) -> StepReport {
+        Self.step(&model, optimizer: &optimizer, diffusion: diffusion, clipNorm: clipNorm, x0: x0, y: y, seed: seed)
+    }
+
+    private static func step<Model: X0Model>(
+        _ model: inout Model, optimizer: inout AdamW, diffusion: DiscreteDiffusion, clipNorm: Float,
+        x0: IntTensor, y: IntTensor, seed: UInt64
+    ) -> StepReport {
         var rng = RandomGenerator(seed: seed)
         var vb: Float = 0, ce: Float = 0
-        let diffusion = self.diffusion
         let (value, gradient0) = valueWithGradient(at: model) { model -> Tensor in
             let terms = diffusion.loss(model: model, x0: x0, y: y, using: &rng)
             vb = terms.vb.item

@@ -47,7 +47,7 @@ extension DiscreteDiffusion {
     /// The bound for a batch of images x0 [B, 1, H, W] with labels y [B];
     /// `progress` hears of each step t done.
     public func likelihoodBound(
-        model: TinyX0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
+        model: any X0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
     ) -> LikelihoodBound {
         let b = x0.shape[0]
         let states = configuration.numStates, steps = configuration.numSteps

@@ -15,7 +15,7 @@ import Tensors
 /// [B, 1, H, W, K], so the logits of pixel (i, j) are at [b, 0, i, j, :]
 /// (the original practical swapped H and W here). Parameter names follow
 /// the PyTorch module of `bench/pytorch_d3pm.py`.
-public struct TinyX0Model: ParameterContainer {
+public struct TinyX0Model: X0Model {
     public let numClasses: Int
     public let channels: Int
     public let timeDimension: Int
@@ -60,6 +60,8 @@ public struct TinyX0Model: ParameterContainer {
         final = Conv2d(channels, numClasses, kernelSize: 1, using: &rng)
     }
 
+    public var architecture: ModelArchitecture { coordinates ? .coords : .tiny }
+
     /// The x0 logits, shape [B, 1, H, W, K], for images x_t [B, 1, H, W]
     /// (H and W even), steps t [B] and labels y [B].
     public func callAsFunction(_ xt: IntTensor, _ t: IntTensor, _ y: IntTensor) -> Tensor {
@@ -69,9 +71,7 @@ public struct TinyX0Model: ParameterContainer {
         precondition(t.shape == [b] && y.shape == [b], "TinyX0Model: t and y must have shape [\(b)], got \(t.shape) and \(y.shape)")
         var x = xt.asFloat.reshaped(b, h, w, 1) * (2 / Float(numClasses - 1)) - 1
         if coordinates {
-            let rows = Tensor.linspace(-1, 1, count: h).reshaped(1, h, 1, 1).broadcast(to: [b, h, w, 1])
-            let columns = Tensor.linspace(-1, 1, count: w).reshaped(1, 1, w, 1).broadcast(to: [b, h, w, 1])
-            x = concat([x, rows, columns], axis: 3)
+            x = concat([x, .pixelCoordinates(batch: b, height: h, width: w)], axis: 3)
         }
         let timeEmbedding = sinusoidalTimeEmbedding(t, dimension: timeDimension)
         let condition = condEmbedding(y)

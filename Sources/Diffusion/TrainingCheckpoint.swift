@@ -28,7 +28,7 @@ public struct TrainingProgress: Sendable, Equatable {
 public enum TrainingCheckpoint {
     public static let format = "d3pm-kit-checkpoint@1"
 
-    public static func save(model: TinyX0Model, optimizer: AdamW, progress: TrainingProgress, to url: URL) throws {
+    public static func save(model: any X0Model, optimizer: AdamW, progress: TrainingProgress, to url: URL) throws {
         let tensors = model.namedParameters + optimizer.namedParameters.map { ("optimizer.\($0.name)", $0.value) }
         let c = progress.configuration
         let metadata: [String: String] = [
@@ -36,8 +36,7 @@ public enum TrainingCheckpoint {
             "batch_size": String(progress.batchSize), "learning_rate": String(progress.learningRate),
             "optimizer_step": String(optimizer.step), "num_classes": String(c.numClasses), "num_steps": String(c.numSteps),
             "beta_start": String(c.betaStart), "beta_end": String(c.betaEnd), "lambda": String(c.lambda),
-            "weighting": c.weighting.rawValue, "corruption": c.corruption.rawValue, "schedule": c.schedule.rawValue, "channels": String(model.channels), "time_dimension": String(model.timeDimension),
-            "coordinates": String(model.coordinates),
+            "weighting": c.weighting.rawValue, "corruption": c.corruption.rawValue, "schedule": c.schedule.rawValue, "model": model.architecture.rawValue,
         ]
         try Safetensors.write(tensors.map { (name: $0.0, value: $0.1) }, metadata: metadata, to: url)
     }
@@ -45,7 +44,7 @@ public enum TrainingCheckpoint {
     /// Reads a checkpoint: the model, the optimiser (with `learningRate`
     /// and its other settings as saved) and the progress.
     /// - Throws: ``CheckpointError`` naming the file and the problem.
-    public static func load(from url: URL) throws -> (model: TinyX0Model, optimizer: AdamW, progress: TrainingProgress) {
+    public static func load(from url: URL) throws -> (model: any X0Model, optimizer: AdamW, progress: TrainingProgress) {
         let (tensors, metadata) = try Safetensors.read(from: url)
         guard metadata["format"] == format else {
             throw CheckpointError(file: url, problem: "is not a D3PM Kit checkpoint (format \(metadata["format"] ?? "missing"), expected \(format))")
@@ -71,8 +70,12 @@ public enum TrainingCheckpoint {
         }
         configuration.corruption = corruption
         configuration.schedule = schedule
-        var model = TinyX0Model(numClasses: configuration.numClasses, channels: try value("channels"), timeDimension: try value("time_dimension"),
-                                coordinates: metadata["coordinates"] == "true")
+        // Checkpoints from before the model option name the coordinates only.
+        let architectureName = metadata["model"] ?? (metadata["coordinates"] == "true" ? "coords" : "tiny")
+        guard let architecture = ModelArchitecture(rawValue: architectureName) else {
+            throw CheckpointError(file: url, problem: "holds an unknown model '\(architectureName)' (known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var model = architecture.makeModel(numClasses: configuration.numClasses, seed: 0)
         try model.load(tensors, from: url)
         let progress = TrainingProgress(
             step: try value("step"), seed: try value("seed"), batchSize: try value("batch_size"),

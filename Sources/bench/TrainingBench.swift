@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import D3PM
 import Diffusion
 import Foundation
@@ -6,11 +7,11 @@ import NN
 import Solutions
 import Tensors
 
-/// Training images per second of TinyX0Model at batch 128 (random images,
+/// Training images per second of a model (TinyX0Model by default) at batch 128 (random images,
 /// the reference solutions), and the seconds to sample 16 images through the
 /// full 200-step chain.
 struct TrainingSpeed: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Training images/s and sampling time of TinyX0Model.")
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Training images/s and sampling time of a model (TinyX0Model by default).")
 
     @Option(help: "Timed training steps (after one warm-up step).")
     var steps = 5
@@ -21,6 +22,9 @@ struct TrainingSpeed: ParsableCommand {
     @Flag(help: "Also time the full reverse chain for 16 samples.")
     var sampling = false
 
+    @Option(help: "The model: tiny, coords or unet.")
+    var model: ModelArchitecture = .tiny
+
     @Flag(help: "Print the time of each part of one step.")
     var profile = false
 
@@ -29,7 +33,7 @@ struct TrainingSpeed: ParsableCommand {
         let x0 = IntTensor.random([batchSize, 1, 28, 28], in: 0..<4, using: &rng)
         let y = IntTensor.random([batchSize], in: 0..<10, using: &rng)
         let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self)
-        var trainer = Trainer(model: TinyX0Model(), optimizer: AdamW(), diffusion: diffusion)
+        var trainer = Trainer(model: model.makeModel(seed: 0), optimizer: AdamW(), diffusion: diffusion)
         _ = trainer.step(x0: x0, y: y, seed: 0)
         let seconds = bestTime(repeats: 1) { for s in 0..<steps { _ = trainer.step(x0: x0, y: y, seed: UInt64(s)) } } / Double(steps)
         print(String(format: "training: %.1f images/s (%.0f ms per step of %d images, %d threads)",

@@ -113,7 +113,7 @@ struct Evaluate: ParsableCommand {
     }
 
     /// Samples `samplesPerDigit` images of each digit and reports the fraction the classifier labels as asked.
-    func reportConditionalAccuracy(diffusion: DiscreteDiffusion, model: TinyX0Model, classifierFile: String) throws {
+    func reportConditionalAccuracy(diffusion: DiscreteDiffusion, model: any X0Model, classifierFile: String) throws {
         let (judge, testAccuracy) = try DigitClassifier.load(from: URL(fileURLWithPath: classifierFile))
         let labels = IntTensor((0..<(10 * samplesPerDigit)).map { $0 % 10 })
         var rng = RandomGenerator(seed: seed &+ 1)

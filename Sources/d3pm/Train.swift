@@ -10,19 +10,10 @@ import Plotting
 import Tensors
 
 
-/// The models `train --model` offers.
-enum ModelKind: String, ExpressibleByArgument, CaseIterable {
-    /// The practical's TinyX0Model.
-    case tiny
-    /// TinyX0Model with two coordinate input channels.
-    case coords
-}
-
-
-/// Trains TinyX0Model on 4-level MNIST.
+/// Trains an x0-predicting model on 4-level MNIST.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train TinyX0Model on MNIST quantised to 4 gray levels.",
+        abstract: "Train a D3PM model on MNIST quantised to 4 gray levels.",
         discussion: """
             Writes into the output folder: checkpoint.safetensors (every --checkpoint-every \
             steps and at the end, atomically), loss.csv (one row per step) and loss-curve.png. \
@@ -79,8 +70,8 @@ struct Train: ParsableCommand {
     @Option(help: "The last beta of the linear schedule (default 0.1; 1 for gaussian, whose small steps reach the uniform prior only then).")
     var betaEnd: Float?
 
-    @Option(help: "tiny (the practical's TinyX0Model) or coords (the same with row and column input channels).")
-    var model: ModelKind = .tiny
+    @Option(help: "tiny (the practical's TinyX0Model), coords (the same with row and column input channels) or unet (three levels down to 7 x 7, self-attention, coordinates, the label at every block).")
+    var model: ModelArchitecture = .tiny
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
@@ -133,7 +124,7 @@ struct Train: ParsableCommand {
             guard !FileManager.default.fileExists(atPath: checkpointURL.path) else {
                 throw CommandFailure("\(folder.path) already holds a checkpoint: continue it with --resume, or choose another --output")
             }
-            trainer = Trainer(model: TinyX0Model(coordinates: model == .coords, seed: seed), optimizer: AdamW(learningRate: learningRate), diffusion: diffusion)
+            trainer = Trainer(model: model.makeModel(seed: seed), optimizer: AdamW(learningRate: learningRate), diffusion: diffusion)
             log = [CSVLog.header]
         }
         let firstStep = trainer.optimizer.step

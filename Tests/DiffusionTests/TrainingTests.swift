@@ -191,6 +191,49 @@ struct CoordinatesModelTests {
         try TrainingCheckpoint.save(model: model, optimizer: AdamW(), progress: progress, to: url)
         let loaded = try TrainingCheckpoint.load(from: url).model
         try? FileManager.default.removeItem(at: url)
-        #expect(loaded.coordinates && loaded(xt, IntTensor([3, 9]), IntTensor([0, 0])).scalars == logits.scalars)
+        #expect(loaded.architecture == .coords && loaded(xt, IntTensor([3, 9]), IntTensor([0, 0])).scalars == logits.scalars)
+    }
+}
+
+@Suite("The U-Net model")
+struct UNetModelTests {
+    @Test func outputIsLaidOutBatchChannelHeightWidthClassesOnANonSquareImage() {
+        let model = UNetX0Model(seed: 1)
+        var rng = RandomGenerator(seed: 2)
+        let xt = IntTensor.random([2, 1, 8, 12], in: 0..<4, using: &rng)
+        #expect(model(xt, IntTensor([5, 100]), IntTensor([3, 8])).shape == [2, 1, 8, 12, 4])
+    }
+
+    @Test func theLabelReachesEveryPixel() {
+        let model = UNetX0Model(seed: 4)
+        let xt = IntTensor.full([2, 1, 12, 12], 4)
+        let logits = model(xt, IntTensor([200, 200]), IntTensor([1, 7]))
+        let difference = abs(logits[0] - logits[1]).sum(axis: -1)
+        #expect(difference.scalars.allSatisfy { $0 > 1e-4 })
+    }
+
+    @Test func trainsAndSurvivesACheckpoint() throws {
+        var configuration = DiffusionConfiguration()
+        configuration.corruption = .absorbing
+        configuration.schedule = .inverse
+        let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self, configuration: configuration)
+        var trainer = Trainer(model: UNetX0Model(seed: 5), optimizer: AdamW(learningRate: 3e-3), diffusion: diffusion)
+        let data = try MNIST(split: .test, directory: MNISTTests.shipped)
+        let batches = MiniBatches(count: 64, batchSize: 16, seed: 1)
+        var losses: [Float] = []
+        for step in 0..<12 {
+            let (x0, y) = data.batch(batches.batch(step % 4, epoch: step / 4), levels: 4)
+            losses.append(trainer.step(x0: x0, y: y, seed: UInt64(step)).loss)
+        }
+        let first = losses.prefix(3).reduce(0, +) / 3, last = losses.suffix(3).reduce(0, +) / 3
+        #expect(last < 0.7 * first, "loss \(first) -> \(last)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-unet-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let progress = TrainingProgress(step: 12, seed: 0, batchSize: 16, learningRate: 3e-3, configuration: configuration)
+        try TrainingCheckpoint.save(model: trainer.model, optimizer: trainer.optimizer, progress: progress, to: url)
+        let loaded = try TrainingCheckpoint.load(from: url)
+        #expect(loaded.model.architecture == .unet)
+        let xt = IntTensor.full([1, 1, 28, 28], 4), t = IntTensor([100]), y = IntTensor([3])
+        #expect(loaded.model(xt, t, y).scalars == trainer.model(xt, t, y).scalars)
     }
 }

@@ -63,6 +63,10 @@ struct LayerGradientTests {
         expectLayerGradients(norm, input: Tensor.normal([2, 3, 2, 4], using: &rng))
     }
 
+    @Test mutating func selfAttention() {
+        expectLayerGradients(SelfAttention(channels: 8, heads: 2, groups: 2, using: &rng), input: Tensor.normal([2, 2, 3, 8], using: &rng))
+    }
+
     @Test mutating func embeddingAndPooling() {
         let table = Embedding(5, 3, using: &rng)
         let indices = IntTensor([4, 0, 4])

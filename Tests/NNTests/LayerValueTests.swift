@@ -42,6 +42,38 @@ struct LayerValueTests {
         #expect(abs(y[at: 0, 2 * i + dy, 2 * j + dx, o] - expected) < 1e-5)
     }
 
+    @Test func selfAttentionMatchesTheDefinitionPerHead() {
+        var rng = RandomGenerator(seed: 8)
+        let layer = SelfAttention(channels: 4, heads: 2, groups: 2, using: &rng)
+        let x = Tensor.normal([2, 2, 3, 4], using: &rng)
+        let y = layer(x)
+        // x + proj(concat over heads of softmax(q k^T / sqrt(d)) v), per image, in Double.
+        let normed = layer.norm(x).reshaped(2, 6, 4)
+        let (w, bias) = (layer.qkv.weight, layer.qkv.bias)
+        for b in 0..<2 {
+            func projected(_ row: Int, _ n: Int) -> Double {
+                (0..<4).reduce(Double(bias.scalars[row])) { $0 + Double(w[at: row, $1]) * Double(normed[at: b, n, $1]) }
+            }
+            var attended = [[Double]](repeating: [Double](repeating: 0, count: 4), count: 6)
+            for head in 0..<2 {
+                for i in 0..<6 {
+                    let scores = (0..<6).map { j in (0..<2).reduce(0.0) { $0 + projected(2 * head + $1, i) * projected(4 + 2 * head + $1, j) } / 2.0.squareRoot() }
+                    let weights = scores.map { Foundation.exp($0 - scores.max()!) }, total = weights.reduce(0, +)
+                    for c in 0..<2 {
+                        attended[i][2 * head + c] = (0..<6).reduce(0.0) { $0 + weights[$1] / total * projected(8 + 2 * head + c, $1) }
+                    }
+                }
+            }
+            for i in 0..<6 {
+                for o in 0..<4 {
+                    let out = (0..<4).reduce(Double(layer.proj.bias.scalars[o])) { $0 + Double(layer.proj.weight[at: o, $1]) * attended[i][$1] }
+                    let expected = Double(x[at: b, i / 3, i % 3, o]) + out
+                    #expect(abs(Double(y[at: b, i / 3, i % 3, o]) - expected) < 1e-4, "image \(b) pixel \(i) channel \(o)")
+                }
+            }
+        }
+    }
+
     @Test func groupNormNormalisesEachGroupOfEachImage() {
         var rng = RandomGenerator(seed: 3)
         let x = 3 * Tensor.normal([2, 4, 4, 8], using: &rng) + 5
