@@ -1,3 +1,4 @@
+import Foundation
 import CKernels
 
 // The building blocks of convolutions on channels-last images [B, H, W, C]:
@@ -104,12 +105,15 @@ extension Tensor {
     ///
     /// The input gradient is itself such a convolution (with the kernel
     /// flipped and transposed); the kernel gradient is patches^T . gradient.
-    public func convolved3x3(with kernel: Tensor) -> Tensor {
+    ///
+    /// `algorithm` chooses how (by default Winograd's where it applies, see
+    /// ``Convolution3x3Algorithm``); both give the same result up to rounding.
+    public func convolved3x3(with kernel: Tensor, algorithm: Convolution3x3Algorithm? = nil) -> Tensor {
         ensure(rank == 4, "convolved3x3: expected images [B, H, W, C], got shape \(shape)")
         let c = shape[3]
         ensure(kernel.rank == 2 && kernel.shape[0] == 9 * c,
                "convolved3x3: a kernel of shape \(kernel.shape) for images of shape \(shape) (expected [\(9 * c), O])")
-        var result = Tensor.convolution3x3(detached(), kernel.detached())
+        var result = Tensor.convolution3x3(detached(), kernel.detached(), algorithm: algorithm)
         let x = self
         result.recordGradient("convolved3x3", inputs: [self, kernel]) { g in
             let o = kernel.shape[1]
@@ -122,7 +126,7 @@ extension Tensor {
                         flipped[((3 * (2 - dy) + (2 - dx)) * o + out) * c + channel] = k[((3 * dy + dx) * c + channel) * o + out]
                     } } } }
                 }
-                gradX = Tensor.convolution3x3(g, Tensor(shape: [9 * o, c], scalars: flipped))
+                gradX = Tensor.convolution3x3(g, Tensor(shape: [9 * o, c], scalars: flipped), algorithm: algorithm)
             }
             let gradKernel = kernel.isTracked
                 ? batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
@@ -132,10 +136,13 @@ extension Tensor {
         return result
     }
 
-    /// The forward computation of ``convolved3x3(with:)`` (untracked).
-    static func convolution3x3(_ images: Tensor, _ kernel: Tensor) -> Tensor {
+    /// The forward computation of ``convolved3x3(with:)`` (untracked), by
+    /// `algorithm` (by default Winograd's where it applies).
+    static func convolution3x3(_ images: Tensor, _ kernel: Tensor, algorithm: Convolution3x3Algorithm? = nil) -> Tensor {
         let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
         let o = kernel.shape[1]
+        let algorithm = algorithm ?? .preferred(height: h, width: w, channels: c)
+        ensure(algorithm == .direct || (h % 2 == 0 && w % 2 == 0), "convolution3x3: Winograd's algorithm needs an even height and width, got \(h) x \(w)")
         let paddedImage = (h + 2) * (w + 2) * c
         let slack = ck_conv3x3_padding_slack(c)
         var padded = [Float](repeating: 0, count: b * paddedImage + slack)
@@ -160,13 +167,35 @@ extension Tensor {
                     Parallel.forEach(parts) { part in
                         let first = part * perPart, count = Swift.min(perPart, b - first)
                         guard count > 0 else { return }
-                        ck_conv3x3(UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage, count, h, w, c,
-                                   UnsafePointer<Float>(bitPattern: kAddress)!, o,
-                                   UnsafeMutablePointer<Float>(bitPattern: oAddress)! + first * h * w * o)
+                        let (p, k, out) = (UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
+                                           UnsafePointer<Float>(bitPattern: kAddress)!,
+                                           UnsafeMutablePointer<Float>(bitPattern: oAddress)! + first * h * w * o)
+                        switch algorithm {
+                        case .direct: ck_conv3x3(p, count, h, w, c, k, o, out)
+                        case .winograd: ck_winograd3x3(p, count, h, w, c, k, o, out)
+                        }
                     }
                 }
             }
         }
         return Tensor(shape: [b, h, w, o], scalars: out)
     }
+}
+
+/// How a 3 x 3 convolution is computed.
+public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
+    /// The patches' matrix product, without materialising the patches.
+    case direct
+    /// Winograd's F(2 x 2, 3 x 3): 2.25 times fewer multiply-adds, for even
+    /// heights and widths.
+    case winograd
+
+    /// Winograd's where it applies and pays (even sizes, 8 channels or
+    /// more); `D3PM_CONV3X3=direct` forces the direct one (for comparisons).
+    public static func preferred(height: Int, width: Int, channels: Int) -> Convolution3x3Algorithm {
+        guard height % 2 == 0, width % 2 == 0, channels >= 8, !forceDirect else { return .direct }
+        return .winograd
+    }
+
+    private static let forceDirect = ProcessInfo.processInfo.environment["D3PM_CONV3X3"] == "direct"
 }

@@ -12,7 +12,7 @@ import Glibc
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the tensor library (build with -c release).",
-        subcommands: [MatrixProducts.self, Elementwise.self, TrainingSpeed.self, All.self],
+        subcommands: [MatrixProducts.self, Convolutions.self, Elementwise.self, TrainingSpeed.self, All.self],
         defaultSubcommand: All.self
     )
 }
@@ -81,6 +81,36 @@ struct MatrixProducts: ParsableCommand {
             print(line)
         }
         if openBLAS == nil { print("(OpenBLAS not found: install libopenblas0 to compare)") }
+    }
+}
+
+struct Convolutions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conv", abstract: "Milliseconds per 3x3 convolution of the models' shapes: direct (implicit GEMM) against Winograd's F(2x2, 3x3).")
+
+    @Option(help: "Timed repetitions per shape (the best counts).")
+    var repeats = 3
+
+    /// (batch, height, width, channels in, channels out).
+    static let shapes: [(Int, Int, Int, Int, Int)] = [
+        (128, 28, 28, 32, 32), (128, 14, 14, 32, 64), (128, 14, 14, 64, 64), (128, 14, 14, 64, 32),
+        (16, 28, 28, 32, 32), (16, 14, 14, 64, 64),
+    ]
+
+    func run() throws {
+        print("3x3 convolution, ms (best of \(repeats), \(MatrixProduct.threadCount) threads); GFLOP/s counted as direct multiply-adds")
+        print("shape [B, H, W, C] -> O          direct   winograd   speed-up")
+        for (b, h, w, c, o) in Self.shapes {
+            var rng = RandomGenerator(seed: 2)
+            let x = Tensor.normal([b, h, w, c], using: &rng), kernel = Tensor.normal([9 * c, o], using: &rng)
+            let flops = 2.0 * Double(b * h * w * o * 9 * c)
+            let times = Convolution3x3Algorithm.allCases.map { algorithm in
+                bestTime(repeats: repeats) { _ = withoutGradient { x.convolved3x3(with: kernel, algorithm: algorithm) } }
+            }
+            let name = "[\(b), \(h), \(w), \(c)] -> \(o)".padding(toLength: 30, withPad: " ", startingAt: 0)
+            print(name + String(format: " %7.2f (%4.0f)  %7.2f (%4.0f)  %5.2fx", times[0] * 1e3, flops / times[0] / 1e9,
+                                times[1] * 1e3, flops / times[1] / 1e9, times[0] / times[1]))
+        }
     }
 }
 

@@ -171,4 +171,16 @@ struct ConvolutionTests {
         #expect(allClose(implicitGrads[0], explicitGrads[0], rtol: 1e-3, atol: 1e-4), "input gradient")
         #expect(allClose(implicitGrads[1], explicitGrads[1], rtol: 1e-3, atol: 1e-3), "kernel gradient")
     }
+
+    /// Images, channels in, channels out: odd channel counts, output widths
+    /// that do not fill the register tile, more than one panel.
+    @Test(arguments: [(3, 6, 10, 8, 7), (2, 28, 28, 32, 32), (1, 14, 4, 12, 40), (2, 2, 2, 64, 64)])
+    func winogradMatchesTheDirectConvolution(_ shape: (Int, Int, Int, Int, Int)) {
+        let (b, h, w, c, o) = shape
+        let x = randomTensor([b, h, w, c], seed: 34), kernel = randomTensor([9 * c, o], seed: 35)
+        let direct = Tensor.convolution3x3(x, kernel, algorithm: .direct)
+        let winograd = Tensor.convolution3x3(x, kernel, algorithm: .winograd)
+        #expect(winograd.shape == [b, h, w, o])
+        #expect(allClose(winograd, direct, rtol: 1e-4, atol: 1e-4))
+    }
 }
