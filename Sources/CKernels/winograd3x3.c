@@ -20,6 +20,9 @@
 
 #include "microkernel.h"
 
+/// Tiles per chunk: a multiple of MR.
+#define TILE_CHUNK 48
+
 /// Up to MR tiles (rows of `a`, `lda` apart) against one packed panel of
 /// U (C rows of NR): an MR x NR block of M.
 static void tile_product(const float *restrict a, long lda, long C, const float *restrict b,
@@ -68,13 +71,14 @@ static void transform_kernel(const float *kernel, long C, long O, long panels, f
     }
 }
 
-/// V = B^T d B for the tiles of one image: v[entry][tile][c].
-static void transform_input(const float *restrict image, long H, long W, long C, float *restrict v) {
-    long tilesAcross = W / 2, tiles = (H / 2) * tilesAcross;
+/// V = B^T d B for `tiles` tiles of one image from tile `first` on (tiles
+/// numbered row by row): v[entry][tile - first][c].
+static void transform_input(const float *restrict image, long W, long C, long first, long tiles, float *restrict v) {
+    long tilesAcross = W / 2;
     long rowStride = (W + 2) * C;
-    for (long ty = 0; ty < H / 2; ty++) {
-        for (long tx = 0; tx < tilesAcross; tx++) {
-            long tile = ty * tilesAcross + tx;
+    for (long tile = 0; tile < tiles; tile++) {
+        {
+            long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
             const float *d = image + (2 * ty) * rowStride + (2 * tx) * C;
             for (long c = 0; c < C; c++) {
                 float x[4][4];
@@ -99,13 +103,14 @@ static void transform_input(const float *restrict image, long H, long W, long C,
     }
 }
 
-/// Y = A^T M A for the tiles of one image, written to out [H, W, O].
-static void transform_output(const float *restrict m, long H, long W, long O, float *restrict out) {
-    long tilesAcross = W / 2, tiles = (H / 2) * tilesAcross;
+/// Y = A^T M A for `tiles` tiles of one image from tile `first` on,
+/// written to the image's output out [H, W, O].
+static void transform_output(const float *restrict m, long W, long O, long first, long tiles, float *restrict out) {
+    long tilesAcross = W / 2;
     long entryStride = tiles * O;
-    for (long ty = 0; ty < H / 2; ty++) {
-        for (long tx = 0; tx < tilesAcross; tx++) {
-            long tile = ty * tilesAcross + tx;
+    for (long tile = 0; tile < tiles; tile++) {
+        {
+            long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
             const float *base = m + tile * O;
             float *y0 = out + ((2 * ty) * W + 2 * tx) * O, *y1 = y0 + W * O;
             for (long o = 0; o < O; o++) {
@@ -130,25 +135,31 @@ void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
                     const float *kernel, long O, float *out) {
     long panels = (O + NR - 1) / NR;
     long tiles = (H / 2) * (W / 2);
+    // Tiles go through in chunks whose transforms stay in cache (L2).
+    long chunk = TILE_CHUNK < tiles ? TILE_CHUNK : tiles;
     float *u = aligned_alloc(64, ((16 * panels * C * NR * sizeof(float) + 63) / 64) * 64);
-    float *v = aligned_alloc(64, ((16 * tiles * C * sizeof(float) + 63) / 64) * 64);
-    float *m = aligned_alloc(64, ((16 * tiles * O * sizeof(float) + 63) / 64) * 64);
+    float *v = aligned_alloc(64, ((16 * chunk * C * sizeof(float) + 63) / 64) * 64);
+    float *m = aligned_alloc(64, ((16 * chunk * O * sizeof(float) + 63) / 64) * 64);
     transform_kernel(kernel, C, O, panels, u);
     for (long n = 0; n < images; n++) {
-        transform_input(padded + n * (H + 2) * (W + 2) * C, H, W, C, v);
-        for (long entry = 0; entry < 16; entry++) {
-            const float *a = v + entry * tiles * C;
-            float *mEntry = m + entry * tiles * O;
-            for (long panel = 0; panel < panels; panel++) {
-                const float *b = u + (entry * panels + panel) * C * NR;
-                long nr = O - panel * NR < NR ? O - panel * NR : NR;
-                for (long i = 0; i < tiles; i += MR) {
-                    long mr = tiles - i < MR ? tiles - i : MR;
-                    tile_product(a + i * C, C, C, b, mEntry + i * O + panel * NR, O, mr, nr);
+        const float *image = padded + n * (H + 2) * (W + 2) * C;
+        for (long first = 0; first < tiles; first += chunk) {
+            long count = tiles - first < chunk ? tiles - first : chunk;
+            transform_input(image, W, C, first, count, v);
+            for (long entry = 0; entry < 16; entry++) {
+                const float *a = v + entry * count * C;
+                float *mEntry = m + entry * count * O;
+                for (long panel = 0; panel < panels; panel++) {
+                    const float *b = u + (entry * panels + panel) * C * NR;
+                    long nr = O - panel * NR < NR ? O - panel * NR : NR;
+                    for (long i = 0; i < count; i += MR) {
+                        long mr = count - i < MR ? count - i : MR;
+                        tile_product(a + i * C, C, C, b, mEntry + i * O + panel * NR, O, mr, nr);
+                    }
                 }
             }
+            transform_output(m, W, O, first, count, out + n * H * W * O);
         }
-        transform_output(m, H, W, O, out + n * H * W * O);
     }
     free(u);
     free(v);

@@ -110,7 +110,7 @@ public struct ConvBlock: Layer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        silu(norm2(conv2(silu(norm1(conv1(x))))))
+        norm2.normalizedSiLU(conv2(norm1.normalizedSiLU(conv1(x))))
     }
 
     public mutating func visitParameters(_ body: (String, inout Tensor) -> Void) {
@@ -131,7 +131,7 @@ public struct UpBlock: Layer {
         norm = GroupNorm(groups: 8, channels: outChannels)
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { silu(norm(convTranspose(x))) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { norm.normalizedSiLU(convTranspose(x)) }
 
     public mutating func visitParameters(_ body: (String, inout Tensor) -> Void) {
         convTranspose.visitParameters { body("0.\($0)", &$1) }

@@ -114,9 +114,9 @@ public struct ConditionedConvBlock: ParameterContainer {
 
     /// Applies the block to images x [B, H, W, Cin] under conditions e [B, E].
     public func callAsFunction(_ x: Tensor, _ e: Tensor) -> Tensor {
-        let hidden = silu(norm1(conv1(x)))
+        let hidden = norm1.normalizedSiLU(conv1(x))
         let shift = condition(e).reshaped(e.shape[0], 1, 1, -1)
-        return silu(norm2(conv2(hidden + shift)))
+        return norm2.normalizedSiLU(conv2(hidden + shift))
     }
 
     public mutating func visitParameters(_ body: (String, inout Tensor) -> Void) {

@@ -108,6 +108,12 @@ public struct GroupNorm: Layer {
         return groupNorm(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon)
     }
 
+    /// `silu(self(x))` in one fused pass (``groupNormSiLU(_:groups:weight:bias:epsilon:)``).
+    public func normalizedSiLU(_ x: Tensor) -> Tensor {
+        precondition(x.rank == 4 && x.shape[3] == weight.count, "GroupNorm: input of shape \(x.shape) for \(weight.count) channels")
+        return groupNormSiLU(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon)
+    }
+
     public mutating func visitParameters(_ body: (String, inout Tensor) -> Void) {
         body("weight", &weight)
         body("bias", &bias)

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 
 /// Group normalisation of channels-last data as one fused operation
@@ -17,11 +18,24 @@ import Dispatch
 ///   - x: shape [B, ..., C], with C divisible by `groups`.
 ///   - weight, bias: shape [C].
 public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, epsilon: Float = 1e-5) -> Tensor {
-    ensure(x.rank >= 2, "groupNorm: expected [B, ..., C], got shape \(x.shape)")
+    groupNorm(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon, thenSiLU: false)
+}
+
+/// `silu(groupNorm(x, ...))` in one fused operation: the normalised values
+/// are activated while they are in cache, and the backward pass recomputes
+/// them instead of keeping them. The values are those of the two operations
+/// in sequence (up to the rounding of the vectorised exponential).
+public func groupNormSiLU(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, epsilon: Float = 1e-5) -> Tensor {
+    groupNorm(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon, thenSiLU: true)
+}
+
+private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, epsilon: Float, thenSiLU: Bool) -> Tensor {
+    let op = thenSiLU ? "groupNormSiLU" : "groupNorm"
+    ensure(x.rank >= 2, "\(op): expected [B, ..., C], got shape \(x.shape)")
     let channels = x.shape[x.rank - 1]
-    ensure(groups > 0 && channels % groups == 0, "groupNorm: \(channels) channels do not split into \(groups) groups")
+    ensure(groups > 0 && channels % groups == 0, "\(op): \(channels) channels do not split into \(groups) groups")
     ensure(weight.shape == [channels] && bias.shape == [channels],
-           "groupNorm: weight \(weight.shape) and bias \(bias.shape) for \(channels) channels")
+           "\(op): weight \(weight.shape) and bias \(bias.shape) for \(channels) channels")
     let batch = x.shape[0]
     let positions = x.count / max(batch * channels, 1)
     let perGroup = channels / groups
@@ -73,6 +87,7 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, ep
                                     let row = base + p * channels
                                     for c in 0..<channels { dst[row + c] = src[row + c] * scale[c] + shift[c] }
                                 }
+                                if thenSiLU { ck_silu(dst + base, dst + base, positions * channels) }
                             }
                         }
                     }
@@ -82,14 +97,16 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, ep
     }
     var result = Tensor(shape: x.shape, scalars: out)
     let (savedMean, savedStd) = (mean, inverseStd)
-    result.recordGradient("groupNorm", inputs: [x, weight, bias]) { g in
-        groupNormBackward(g, x: x, weight: weight, mean: savedMean, inverseStd: savedStd, groups: groups)
+    result.recordGradient(op, inputs: [x, weight, bias]) { g in
+        groupNormBackward(g, x: x, weight: weight, mean: savedMean, inverseStd: savedStd, groups: groups, siluBias: thenSiLU ? bias : nil)
     }
     return result
 }
 
-/// Gradients of ``groupNorm(_:groups:weight:bias:epsilon:)`` with respect to x, weight and bias.
-func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], inverseStd: [Float], groups: Int) -> [Tensor?] {
+/// Gradients of ``groupNorm(_:groups:weight:bias:epsilon:)`` with respect to
+/// x, weight and bias; with `siluBias`, of ``groupNormSiLU(_:groups:weight:bias:epsilon:)``
+/// (whose normalised values are recomputed with that bias).
+func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], inverseStd: [Float], groups: Int, siluBias: Tensor? = nil) -> [Tensor?] {
     let channels = weight.count
     let batch = x.shape[0]
     let positions = x.count / max(batch * channels, 1)
@@ -101,7 +118,7 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
         initialized = x.count
         let dstAddress = UInt(bitPattern: dst.baseAddress)
         x.scalars.withUnsafeBufferPointer { src in
-            g.scalars.withUnsafeBufferPointer { dy in
+            g.scalars.withUnsafeBufferPointer { outputGradient in
                 weight.scalars.withUnsafeBufferPointer { w in
                     weightGradients.withUnsafeMutableBufferPointer { dwBuffer in
                         biasGradients.withUnsafeMutableBufferPointer { dbBuffer in
@@ -111,11 +128,31 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
                                 let dw = UnsafeMutablePointer<Float>(bitPattern: dwAddress)! + n * channels
                                 let db = UnsafeMutablePointer<Float>(bitPattern: dbAddress)! + n * channels
                                 let base = n * positions * channels
+                                // Through the SiLU first: dy = g * silu'(normalised x), for this image.
+                                var activationGradient: UnsafeMutablePointer<Float>?
+                                defer { activationGradient?.deallocate() }
+                                if let siluBias {
+                                    let pre = UnsafeMutablePointer<Float>.allocate(capacity: positions * channels)
+                                    activationGradient = pre
+                                    var scale = [Float](repeating: 0, count: channels), shift = [Float](repeating: 0, count: channels)
+                                    for c in 0..<channels {
+                                        let group = c / perGroup, m = mean[n * groups + group], r = inverseStd[n * groups + group]
+                                        // As the forward pass computed them, so that the values match bit for bit.
+                                        scale[c] = r * w[c]
+                                        shift[c] = siluBias.scalars[c] - m * r * w[c]
+                                    }
+                                    for p in 0..<positions {
+                                        for c in 0..<channels { pre[p * channels + c] = src[base + p * channels + c] * scale[c] + shift[c] }
+                                    }
+                                    ck_silu_backward(pre, outputGradient.baseAddress! + base, pre, positions * channels)
+                                }
+                                // The gradient of this image's normalised values, [positions, channels].
+                                let dy = activationGradient.map { UnsafePointer($0) } ?? outputGradient.baseAddress! + base
                                 // Per channel: sum dy and sum dy * xhat; xhat = (x - mean) * rstd.
                                 var sumDy = [Float](repeating: 0, count: channels), sumDyX = [Float](repeating: 0, count: channels)
                                 for p in 0..<positions {
                                     let row = base + p * channels
-                                    for c in 0..<channels { let d = dy[row + c]; sumDy[c] += d; sumDyX[c] += d * src[row + c] }
+                                    for c in 0..<channels { let d = dy[p * channels + c]; sumDy[c] += d; sumDyX[c] += d * src[row + c] }
                                 }
                                 var a = [Float](repeating: 0, count: channels), b = [Float](repeating: 0, count: channels)
                                 for group in 0..<groups {
@@ -141,7 +178,7 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
                                 }
                                 for p in 0..<positions {
                                     let row = base + p * channels
-                                    for c in 0..<channels { dst[row + c] = a[c] * dy[row + c] + b[c] * src[row + c] + sumDy[c] }
+                                    for c in 0..<channels { dst[row + c] = a[c] * dy[p * channels + c] + b[c] * src[row + c] + sumDy[c] }
                                 }
                             }
                         }

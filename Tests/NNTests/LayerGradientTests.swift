@@ -63,6 +63,20 @@ struct LayerGradientTests {
         expectLayerGradients(norm, input: Tensor.normal([2, 3, 2, 4], using: &rng))
     }
 
+    @Test mutating func groupNormThenSiLUFused() {
+        struct NormSiLU: Layer {
+            var norm: GroupNorm
+            func callAsFunction(_ x: Tensor) -> Tensor { norm.normalizedSiLU(x) }
+            mutating func visitParameters(_ body: (String, inout Tensor) -> Void) { norm.visitParameters(body) }
+        }
+        var norm = GroupNorm(groups: 2, channels: 4)
+        norm.weight = Tensor.normal([4], using: &rng)
+        norm.bias = Tensor.normal([4], using: &rng)
+        let x = Tensor.normal([2, 3, 2, 4], using: &rng)
+        #expect(allClose(norm.normalizedSiLU(x), silu(norm(x)), rtol: 1e-6, atol: 1e-6))
+        expectLayerGradients(NormSiLU(norm: norm), input: x)
+    }
+
     @Test mutating func selfAttention() {
         expectLayerGradients(SelfAttention(channels: 8, heads: 2, groups: 2, using: &rng), input: Tensor.normal([2, 2, 3, 8], using: &rng))
     }

@@ -38,10 +38,10 @@ void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
 /// y = e^x elementwise (about 1 ulp; saturates beyond the float range).
 void ck_exp(const float *x, float *y, long n);
 
-/// y = x * sigmoid(x) elementwise.
+/// y = x * sigmoid(x) elementwise (y may be x).
 void ck_silu(const float *x, float *y, long n);
 
-/// dx = g * d silu(x) / dx elementwise.
+/// dx = g * d silu(x) / dx elementwise (dx may be x or g).
 void ck_silu_backward(const float *x, const float *g, float *dx, long n);
 
 /// Makes glibc keep freed memory for reuse (see heap.c); called when tensors
