@@ -165,3 +165,107 @@ void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
     free(v);
     free(m);
 }
+
+// The kernel gradient by the same transforms. The forward map
+// Y = A^T [U . V] A is linear in U = G g G^T, so for an output gradient dY
+// dL/dU = V . Z with Z = A dY A^T, summed over tiles: per entry, the matrix
+// product V^T Z of (C x tiles) and (tiles x O); then dL/dg = G^T (dL/dU) G.
+//
+//     A = | 1  0 |
+//         | 1  1 |
+//         | 1 -1 |
+//         | 0 -1 |
+
+/// Z = A dY A^T for `tiles` tiles of one image's output gradient [H, W, O]
+/// from tile `first` on: z[entry][tile - first][o].
+static void transform_output_gradient(const float *restrict gradient, long W, long O, long first, long tiles, float *restrict z) {
+    long tilesAcross = W / 2;
+    for (long tile = 0; tile < tiles; tile++) {
+        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
+        const float *g0 = gradient + ((2 * ty) * W + 2 * tx) * O, *g1 = g0 + W * O;
+        for (long o = 0; o < O; o++) {
+            float a = g0[o], b = g0[O + o], c = g1[o], d = g1[O + o];
+            float r[4][2] = {{a, b}, {a + c, b + d}, {a - c, b - d}, {-c, -d}};  // A dY
+            for (int i = 0; i < 4; i++) {
+                float *row = z + ((long)(4 * i) * tiles + tile) * O + o;
+                row[0] = r[i][0];
+                row[tiles * O] = r[i][0] + r[i][1];
+                row[2 * tiles * O] = r[i][0] - r[i][1];
+                row[3 * tiles * O] = -r[i][1];
+            }
+        }
+    }
+}
+
+/// acc[c][o] += sum over the k tiles of v[tile][c] z[tile][o], for up to MR
+/// channels from `v` (rows C apart) and up to NR output channels of `z` (rows O apart).
+static void transposed_tile_product(const float *restrict v, long C, const float *restrict z, long O, long k,
+                                    float *restrict acc, long ldacc, long mr, long nr) {
+    vf c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
+    vf c30 = 0, c31 = 0, c40 = 0, c41 = 0, c50 = 0, c51 = 0;
+    // Channels past mr read channel 0 again, outputs past nr read what lies
+    // beyond (inside the buffer: z has NR floats of slack); neither is stored.
+    long i1 = mr > 1, i2 = mr > 2 ? 2 : 0, i3 = mr > 3 ? 3 : 0, i4 = mr > 4 ? 4 : 0, i5 = mr > 5 ? 5 : 0;
+    for (long p = 0; p < k; p++) {
+        const float *row = v + p * C, *b = z + p * O;
+        vf b0 = load(b), b1 = load(b + VW);
+        vf a0 = row[0], a1 = row[i1], a2 = row[i2];
+        c00 += a0 * b0; c01 += a0 * b1;
+        c10 += a1 * b0; c11 += a1 * b1;
+        c20 += a2 * b0; c21 += a2 * b1;
+        vf a3 = row[i3], a4 = row[i4], a5 = row[i5];
+        c30 += a3 * b0; c31 += a3 * b1;
+        c40 += a4 * b0; c41 += a4 * b1;
+        c50 += a5 * b0; c51 += a5 * b1;
+    }
+    vf tile[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    store_tile(tile, acc, ldacc, mr, nr, 1, 1);
+}
+
+void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
+                                    long O, float *kernelGradient) {
+    long tiles = (H / 2) * (W / 2);
+    long chunk = TILE_CHUNK < tiles ? TILE_CHUNK : tiles;
+    float *v = aligned_alloc(64, ((16 * chunk * C * sizeof(float) + 63) / 64) * 64);
+    float *z = aligned_alloc(64, (((16 * chunk * O + NR) * sizeof(float) + 63) / 64) * 64);
+    float *du = calloc(16 * C * O, sizeof(float));
+    memset(z, 0, (16 * chunk * O + NR) * sizeof(float));
+    for (long n = 0; n < images; n++) {
+        const float *image = padded + n * (H + 2) * (W + 2) * C;
+        for (long first = 0; first < tiles; first += chunk) {
+            long count = tiles - first < chunk ? tiles - first : chunk;
+            transform_input(image, W, C, first, count, v);
+            transform_output_gradient(gradient + n * H * W * O, W, O, first, count, z);
+            for (long entry = 0; entry < 16; entry++) {
+                const float *vEntry = v + entry * count * C, *zEntry = z + entry * count * O;
+                float *duEntry = du + entry * C * O;
+                for (long c = 0; c < C; c += MR) {
+                    long mr = C - c < MR ? C - c : MR;
+                    for (long o = 0; o < O; o += NR) {
+                        long nr = O - o < NR ? O - o : NR;
+                        transposed_tile_product(vEntry + c, C, zEntry + o, O, count, duEntry + c * O + o, O, mr, nr);
+                    }
+                }
+            }
+        }
+    }
+    // dL/dg = G^T dU G, per (c, o), into rows (dy, dx, c).
+    static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+    for (long c = 0; c < C; c++) {
+        for (long o = 0; o < O; o++) {
+            float e[4][4];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) e[i][j] = du[((long)(4 * i + j) * C + c) * O + o];
+            for (int dy = 0; dy < 3; dy++)
+                for (int dx = 0; dx < 3; dx++) {
+                    float sum = 0;
+                    for (int i = 0; i < 4; i++)
+                        for (int j = 0; j < 4; j++) sum += G[i][dy] * e[i][j] * G[j][dx];
+                    kernelGradient[((3 * dy + dx) * C + c) * O + o] = sum;
+                }
+        }
+    }
+    free(v);
+    free(z);
+    free(du);
+}

@@ -128,9 +128,13 @@ extension Tensor {
                 }
                 gradX = Tensor.convolution3x3(g, Tensor(shape: [9 * o, c], scalars: flipped), algorithm: algorithm)
             }
-            let gradKernel = kernel.isTracked
-                ? batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
-                : nil
+            var gradKernel: Tensor?
+            if kernel.isTracked {
+                let (h, w) = (x.shape[1], x.shape[2])
+                gradKernel = (algorithm ?? .preferred(height: h, width: w, channels: c)) == .winograd
+                    ? Tensor.convolution3x3KernelGradient(x, g)
+                    : batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
+            }
             return [gradX, gradKernel]
         }
         return result
@@ -144,19 +148,7 @@ extension Tensor {
         let algorithm = algorithm ?? .preferred(height: h, width: w, channels: c)
         ensure(algorithm == .direct || (h % 2 == 0 && w % 2 == 0), "convolution3x3: Winograd's algorithm needs an even height and width, got \(h) x \(w)")
         let paddedImage = (h + 2) * (w + 2) * c
-        let slack = ck_conv3x3_padding_slack(c)
-        var padded = [Float](repeating: 0, count: b * paddedImage + slack)
-        images.scalars.withUnsafeBufferPointer { src in
-            padded.withUnsafeMutableBufferPointer { dst in
-                let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
-                Parallel.forEach(b) { n in
-                    let src = UnsafePointer<Float>(bitPattern: s)!, dst = UnsafeMutablePointer<Float>(bitPattern: d)!
-                    for y in 0..<h {
-                        (dst + n * paddedImage + ((y + 1) * (w + 2) + 1) * c).update(from: src + ((n * h + y) * w) * c, count: w * c)
-                    }
-                }
-            }
-        }
+        let padded = zeroPadded(images)
         let out = [Float](unsafeUninitializedCapacity: b * h * w * o) { buffer, initialized in
             initialized = buffer.count
             padded.withUnsafeBufferPointer { p in
@@ -179,6 +171,56 @@ extension Tensor {
             }
         }
         return Tensor(shape: [b, h, w, o], scalars: out)
+    }
+
+    /// The gradient of the kernel of a 3 x 3 convolution of `images`
+    /// [B, H, W, C] (H, W even) given the gradient of its output [B, H, W, O],
+    /// by Winograd's transforms: [9C, O], rows ordered (dy, dx, c).
+    static func convolution3x3KernelGradient(_ images: Tensor, _ outputGradient: Tensor) -> Tensor {
+        let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        let o = outputGradient.shape[3]
+        let paddedImage = (h + 2) * (w + 2) * c
+        let padded = zeroPadded(images)
+        let parts = Swift.min(MatrixProduct.threadCount, b)
+        let perPart = (b + parts - 1) / Swift.max(parts, 1)
+        // One partial sum per thread, added up at the end.
+        var partial = [Float](repeating: 0, count: parts * 9 * c * o)
+        padded.withUnsafeBufferPointer { p in
+            outputGradient.scalars.withUnsafeBufferPointer { g in
+                partial.withUnsafeMutableBufferPointer { sums in
+                    let (pAddress, gAddress, sAddress) = (UInt(bitPattern: p.baseAddress), UInt(bitPattern: g.baseAddress), UInt(bitPattern: sums.baseAddress))
+                    Parallel.forEach(parts) { part in
+                        let first = part * perPart, count = Swift.min(perPart, b - first)
+                        guard count > 0 else { return }
+                        ck_winograd3x3_kernel_gradient(UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
+                                                       UnsafePointer<Float>(bitPattern: gAddress)! + first * h * w * o,
+                                                       count, h, w, c, o,
+                                                       UnsafeMutablePointer<Float>(bitPattern: sAddress)! + part * 9 * c * o)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [parts, 9 * c, o], scalars: partial).sum(axis: 0)
+    }
+
+    /// Images [B, H, W, C] with a one-pixel zero border, [B, H + 2, W + 2, C],
+    /// followed by the slack the direct kernel reads past the end.
+    private static func zeroPadded(_ images: Tensor) -> [Float] {
+        let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        let paddedImage = (h + 2) * (w + 2) * c
+        var padded = [Float](repeating: 0, count: b * paddedImage + ck_conv3x3_padding_slack(c))
+        images.scalars.withUnsafeBufferPointer { src in
+            padded.withUnsafeMutableBufferPointer { dst in
+                let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
+                Parallel.forEach(b) { n in
+                    let src = UnsafePointer<Float>(bitPattern: s)!, dst = UnsafeMutablePointer<Float>(bitPattern: d)!
+                    for y in 0..<h {
+                        (dst + n * paddedImage + ((y + 1) * (w + 2) + 1) * c).update(from: src + ((n * h + y) * w) * c, count: w * c)
+                    }
+                }
+            }
+        }
+        return padded
     }
 }
 

@@ -182,5 +182,11 @@ struct ConvolutionTests {
         let winograd = Tensor.convolution3x3(x, kernel, algorithm: .winograd)
         #expect(winograd.shape == [b, h, w, o])
         #expect(allClose(winograd, direct, rtol: 1e-4, atol: 1e-4))
+        // The kernel gradient, against patches^T . gradient.
+        let outputGradient = randomTensor([b, h, w, o], seed: 36)
+        let viaPatches = matmul(x.patches(kernelSize: 3, padding: 1).transposed(), outputGradient.reshaped(-1, o))
+        let viaWinograd = Tensor.convolution3x3KernelGradient(x, outputGradient)
+        #expect(viaWinograd.shape == [9 * c, o])
+        #expect(allClose(viaWinograd, viaPatches, rtol: 1e-3, atol: 1e-3))
     }
 }

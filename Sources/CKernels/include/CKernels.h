@@ -35,6 +35,12 @@ long ck_conv3x3_padding_slack(long C);
 void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
                     const float *kernel, long O, float *out);
 
+/// The gradient of that convolution's kernel, [9C, O] with rows (dy, dx, c),
+/// from the padded images (as above) and the output gradient [images, H, W, O],
+/// by the same transforms. H and W must be even.
+void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
+                                    long O, float *kernelGradient);
+
 /// y = e^x elementwise (about 1 ulp; saturates beyond the float range).
 void ck_exp(const float *x, float *y, long n);
 
