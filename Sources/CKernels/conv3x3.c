@@ -16,7 +16,7 @@
 /// Six output pixels starting at `a` (pixel stride C) against one packed
 /// panel of B (9C rows of NR): three segments of 3C, `segmentStride` apart.
 static void conv_kernel(const float *restrict a, long C, long segmentStride, const float *restrict b,
-                        float *restrict out, long ldo, long mr, long nr) {
+                        const float *restrict bias, float *restrict out, long ldo, long mr, long nr) {
     vf c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
     vf c30 = 0, c31 = 0, c40 = 0, c41 = 0, c50 = 0, c51 = 0;
     long kc = 3 * C;
@@ -36,17 +36,21 @@ static void conv_kernel(const float *restrict a, long C, long segmentStride, con
             b += NR;
         }
     }
-    vf acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    vf bias0 = load(bias), bias1 = load(bias + VW);
+    vf acc[MR][2] = {{c00 + bias0, c01 + bias1}, {c10 + bias0, c11 + bias1}, {c20 + bias0, c21 + bias1},
+                     {c30 + bias0, c31 + bias1}, {c40 + bias0, c41 + bias1}, {c50 + bias0, c51 + bias1}};
     store_tile(acc, out, ldo, mr, nr, 1, 0);
 }
 
 long ck_conv3x3_padding_slack(long C) { return MR * C; }
 
 void ck_conv3x3(const float *padded, long images, long H, long W, long C,
-                const float *kernel, long O, float *out) {
+                const float *kernel, const float *bias, long O, float *out) {
     long K = 9 * C;
     long panels = (O + NR - 1) / NR;
     float *packed = aligned_alloc(64, ((panels * K * NR * sizeof(float) + 63) / 64) * 64);
+    float *paddedBias = calloc(panels * NR, sizeof(float));
+    if (bias) memcpy(paddedBias, bias, O * sizeof(float));
     for (long panel = 0; panel < panels; panel++) {
         float *dst = packed + panel * K * NR;
         for (long p = 0; p < K; p++)
@@ -64,10 +68,12 @@ void ck_conv3x3(const float *padded, long images, long H, long W, long C,
                 long mr = W - x < MR ? W - x : MR;
                 for (long panel = 0; panel < panels; panel++) {
                     long nr = O - panel * NR < NR ? O - panel * NR : NR;
-                    conv_kernel(rowBase + x * C, C, rowStride, packed + panel * K * NR, outRow + x * O + panel * NR, O, mr, nr);
+                    conv_kernel(rowBase + x * C, C, rowStride, packed + panel * K * NR, paddedBias + panel * NR,
+                                outRow + x * O + panel * NR, O, mr, nr);
                 }
             }
         }
     }
     free(packed);
+    free(paddedBias);
 }

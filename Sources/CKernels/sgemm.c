@@ -138,12 +138,43 @@ static void small_sgemm(bool transA, bool transB, long M, long N, long K, float 
     }
 }
 
+/// C = alpha A op(B) + beta C for C at most one vector wide (N <= VW): the
+/// 1 x 1 convolution to K gray levels, say. The register tile would waste
+/// most of its columns there; here each row of C is one vector, four rows
+/// at a time.
+static void narrow_sgemm(bool transB, long M, long N, long K, float alpha, const float *A, long lda,
+                         const float *B, long ldb, float beta, float *C, long ldc) {
+    float *packed = aligned_alloc(64, ((K * VW * sizeof(float) + 63) / 64) * 64);
+    for (long p = 0; p < K; p++)
+        for (long j = 0; j < VW; j++) packed[p * VW + j] = j < N ? (transB ? B[j * ldb + p] : B[p * ldb + j]) : 0;
+    float rows[4][VW];
+    for (long i = 0; i < M; i += 4) {
+        long mr = M - i < 4 ? M - i : 4;
+        const float *a0 = A + i * lda, *a1 = a0 + (mr > 1) * lda, *a2 = a0 + (mr > 2) * 2 * lda, *a3 = a0 + (mr > 3) * 3 * lda;
+        vf c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        for (long p = 0; p < K; p++) {
+            vf b = load(packed + p * VW);
+            c0 += a0[p] * b; c1 += a1[p] * b; c2 += a2[p] * b; c3 += a3[p] * b;
+        }
+        store(rows[0], c0); store(rows[1], c1); store(rows[2], c2); store(rows[3], c3);
+        for (long r = 0; r < mr; r++) {
+            float *row = C + (i + r) * ldc;
+            for (long j = 0; j < N; j++) row[j] = beta != 0 ? alpha * rows[r][j] + beta * row[j] : alpha * rows[r][j];
+        }
+    }
+    free(packed);
+}
+
 void ck_sgemm(bool transA, bool transB, long M, long N, long K,
               float alpha, const float *A, long lda, const float *B, long ldb,
               float beta, float *C, long ldc) {
     ck_keep_freed_memory();
     if (M <= 0 || N <= 0) return;
     if (K <= 0 || alpha == 0) { scale_c(M, N, beta, C, ldc); return; }
+    if (!transA && N <= VW && M >= 16) {
+        narrow_sgemm(transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     if (N * K <= 256 || M * N * K <= 4096) {
         small_sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;

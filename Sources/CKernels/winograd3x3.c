@@ -105,7 +105,8 @@ static void transform_input(const float *restrict image, long W, long C, long fi
 
 /// Y = A^T M A for `tiles` tiles of one image from tile `first` on,
 /// written to the image's output out [H, W, O].
-static void transform_output(const float *restrict m, long W, long O, long first, long tiles, float *restrict out) {
+static void transform_output(const float *restrict m, long W, long O, long first, long tiles, const float *restrict bias,
+                             float *restrict out) {
     long tilesAcross = W / 2;
     long entryStride = tiles * O;
     for (long tile = 0; tile < tiles; tile++) {
@@ -122,17 +123,18 @@ static void transform_output(const float *restrict m, long W, long O, long first
                     s0[s] = e[0][s] + e[1][s] + e[2][s];
                     s1[s] = e[1][s] - e[2][s] - e[3][s];
                 }
-                y0[o] = s0[0] + s0[1] + s0[2];
-                y0[O + o] = s0[1] - s0[2] - s0[3];
-                y1[o] = s1[0] + s1[1] + s1[2];
-                y1[O + o] = s1[1] - s1[2] - s1[3];
+                float b = bias ? bias[o] : 0;
+                y0[o] = s0[0] + s0[1] + s0[2] + b;
+                y0[O + o] = s0[1] - s0[2] - s0[3] + b;
+                y1[o] = s1[0] + s1[1] + s1[2] + b;
+                y1[O + o] = s1[1] - s1[2] - s1[3] + b;
             }
         }
     }
 }
 
 void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
-                    const float *kernel, long O, float *out) {
+                    const float *kernel, const float *bias, long O, float *out) {
     long panels = (O + NR - 1) / NR;
     long tiles = (H / 2) * (W / 2);
     // Tiles go through in chunks whose transforms stay in cache (L2).
@@ -158,7 +160,7 @@ void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
                     }
                 }
             }
-            transform_output(m, W, O, first, count, out + n * H * W * O);
+            transform_output(m, W, O, first, count, bias, out + n * H * W * O);
         }
     }
     free(u);

@@ -45,7 +45,7 @@ public struct Conv2d: Layer {
         // Rows (dy, dx, c) of the patches meet weight[o, c, dy, dx].
         let kernel = weight.permuted(2, 3, 1, 0).reshaped(k * k * inChannels, out)
         if k == 3 && padding == 1 {
-            return x.convolved3x3(with: kernel) + bias
+            return x.convolved3x3(with: kernel, bias: bias)
         }
         let rows = k == 1 && padding == 0 ? x.reshaped(-1, inChannels) : x.patches(kernelSize: k, padding: padding)
         return (matmul(rows, kernel) + bias).reshaped(b, oh, ow, out)

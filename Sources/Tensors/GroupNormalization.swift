@@ -56,16 +56,9 @@ private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, e
                                 let means = UnsafeMutablePointer<Float>(bitPattern: meanAddress)!
                                 let stds = UnsafeMutablePointer<Float>(bitPattern: stdAddress)!
                                 let base = n * positions * channels
-                                // Per-channel sums (a loop the compiler vectorises), then per group in Double.
+                                // Per-channel sums (vectorised, in C), then per group in Double.
                                 var channelSums = [Float](repeating: 0, count: channels), channelSquares = [Float](repeating: 0, count: channels)
-                                channelSums.withUnsafeMutableBufferPointer { sum in
-                                    channelSquares.withUnsafeMutableBufferPointer { square in
-                                        for p in 0..<positions {
-                                            let row = base + p * channels
-                                            for c in 0..<channels { let v = src[row + c]; sum[c] += v; square[c] += v * v }
-                                        }
-                                    }
-                                }
+                                ck_channel_sums(src.baseAddress! + base, positions, channels, &channelSums, &channelSquares)
                                 var sums = [Double](repeating: 0, count: groups), squares = [Double](repeating: 0, count: groups)
                                 for c in 0..<channels {
                                     sums[c / perGroup] += Double(channelSums[c])
@@ -83,10 +76,7 @@ private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, e
                                         shift[c] = b[c] - Float(m) * r * w[c]
                                     }
                                 }
-                                for p in 0..<positions {
-                                    let row = base + p * channels
-                                    for c in 0..<channels { dst[row + c] = src[row + c] * scale[c] + shift[c] }
-                                }
+                                ck_channel_affine(src.baseAddress! + base, positions, channels, scale, shift, dst + base)
                                 if thenSiLU { ck_silu(dst + base, dst + base, positions * channels) }
                             }
                         }
@@ -141,19 +131,14 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
                                         scale[c] = r * w[c]
                                         shift[c] = siluBias.scalars[c] - m * r * w[c]
                                     }
-                                    for p in 0..<positions {
-                                        for c in 0..<channels { pre[p * channels + c] = src[base + p * channels + c] * scale[c] + shift[c] }
-                                    }
+                                    ck_channel_affine(src.baseAddress! + base, positions, channels, scale, shift, pre)
                                     ck_silu_backward(pre, outputGradient.baseAddress! + base, pre, positions * channels)
                                 }
                                 // The gradient of this image's normalised values, [positions, channels].
                                 let dy = activationGradient.map { UnsafePointer($0) } ?? outputGradient.baseAddress! + base
                                 // Per channel: sum dy and sum dy * xhat; xhat = (x - mean) * rstd.
                                 var sumDy = [Float](repeating: 0, count: channels), sumDyX = [Float](repeating: 0, count: channels)
-                                for p in 0..<positions {
-                                    let row = base + p * channels
-                                    for c in 0..<channels { let d = dy[p * channels + c]; sumDy[c] += d; sumDyX[c] += d * src[row + c] }
-                                }
+                                ck_channel_dot_sums(dy, src.baseAddress! + base, positions, channels, &sumDy, &sumDyX)
                                 var a = [Float](repeating: 0, count: channels), b = [Float](repeating: 0, count: channels)
                                 for group in 0..<groups {
                                     let m = mean[n * groups + group], r = inverseStd[n * groups + group]
@@ -176,10 +161,7 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
                                     let constant = -r * meanDxhat + r * r * m * meanDxhatXhat
                                     for c in (group * perGroup)..<((group + 1) * perGroup) { sumDy[c] = constant }
                                 }
-                                for p in 0..<positions {
-                                    let row = base + p * channels
-                                    for c in 0..<channels { dst[row + c] = a[c] * dy[p * channels + c] + b[c] * src[row + c] + sumDy[c] }
-                                }
+                                ck_channel_combine(dy, src.baseAddress! + base, positions, channels, a, b, sumDy, dst + base)
                             }
                         }
                     }

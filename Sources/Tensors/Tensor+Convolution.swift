@@ -108,14 +108,18 @@ extension Tensor {
     ///
     /// `algorithm` chooses how (by default Winograd's where it applies, see
     /// ``Convolution3x3Algorithm``); both give the same result up to rounding.
-    public func convolved3x3(with kernel: Tensor, algorithm: Convolution3x3Algorithm? = nil) -> Tensor {
+    /// A `bias` [O] is added to every output pixel in the same pass.
+    public func convolved3x3(with kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil) -> Tensor {
         ensure(rank == 4, "convolved3x3: expected images [B, H, W, C], got shape \(shape)")
         let c = shape[3]
         ensure(kernel.rank == 2 && kernel.shape[0] == 9 * c,
                "convolved3x3: a kernel of shape \(kernel.shape) for images of shape \(shape) (expected [\(9 * c), O])")
-        var result = Tensor.convolution3x3(detached(), kernel.detached(), algorithm: algorithm)
+        if let bias {
+            ensure(bias.shape == [kernel.shape[1]], "convolved3x3: a bias of shape \(bias.shape) for \(kernel.shape[1]) output channels")
+        }
+        var result = Tensor.convolution3x3(detached(), kernel.detached(), bias: bias?.detached(), algorithm: algorithm)
         let x = self
-        result.recordGradient("convolved3x3", inputs: [self, kernel]) { g in
+        result.recordGradient("convolved3x3", inputs: [self, kernel] + (bias.map { [$0] } ?? [])) { g in
             let o = kernel.shape[1]
             var gradX: Tensor?
             if x.isTracked {
@@ -135,25 +139,29 @@ extension Tensor {
                     ? Tensor.convolution3x3KernelGradient(x, g)
                     : batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
             }
-            return [gradX, gradKernel]
+            let gradBias = bias?.isTracked == true ? g.reshaped(-1, o).sum(axis: 0) : nil
+            return [gradX, gradKernel, gradBias]
         }
         return result
     }
 
     /// The forward computation of ``convolved3x3(with:)`` (untracked), by
     /// `algorithm` (by default Winograd's where it applies).
-    static func convolution3x3(_ images: Tensor, _ kernel: Tensor, algorithm: Convolution3x3Algorithm? = nil) -> Tensor {
+    static func convolution3x3(_ images: Tensor, _ kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil) -> Tensor {
         let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
         let o = kernel.shape[1]
         let algorithm = algorithm ?? .preferred(height: h, width: w, channels: c)
         ensure(algorithm == .direct || (h % 2 == 0 && w % 2 == 0), "convolution3x3: Winograd's algorithm needs an even height and width, got \(h) x \(w)")
         let paddedImage = (h + 2) * (w + 2) * c
         let padded = zeroPadded(images)
+        let biasValues = bias?.scalars ?? [Float](repeating: 0, count: o)
         let out = [Float](unsafeUninitializedCapacity: b * h * w * o) { buffer, initialized in
             initialized = buffer.count
             padded.withUnsafeBufferPointer { p in
                 kernel.scalars.withUnsafeBufferPointer { k in
+                  biasValues.withUnsafeBufferPointer { biasBuffer in
                     let (pAddress, kAddress, oAddress) = (UInt(bitPattern: p.baseAddress), UInt(bitPattern: k.baseAddress), UInt(bitPattern: buffer.baseAddress))
+                    let biasAddress = UInt(bitPattern: biasBuffer.baseAddress)
                     let parts = Swift.min(MatrixProduct.threadCount, b)
                     let perPart = (b + parts - 1) / Swift.max(parts, 1)
                     Parallel.forEach(parts) { part in
@@ -162,11 +170,13 @@ extension Tensor {
                         let (p, k, out) = (UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
                                            UnsafePointer<Float>(bitPattern: kAddress)!,
                                            UnsafeMutablePointer<Float>(bitPattern: oAddress)! + first * h * w * o)
+                        let bias = UnsafePointer<Float>(bitPattern: biasAddress)!
                         switch algorithm {
-                        case .direct: ck_conv3x3(p, count, h, w, c, k, o, out)
-                        case .winograd: ck_winograd3x3(p, count, h, w, c, k, o, out)
+                        case .direct: ck_conv3x3(p, count, h, w, c, k, bias, o, out)
+                        case .winograd: ck_winograd3x3(p, count, h, w, c, k, bias, o, out)
                         }
                     }
+                  }
                 }
             }
         }

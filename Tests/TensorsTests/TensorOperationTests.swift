@@ -56,11 +56,15 @@ struct TensorOperationTests {
     }
 
     @Test func matmulAgreesWithTheDefinition() {
-        for (m, k, n) in [(1, 1, 1), (7, 5, 3), (13, 300, 37), (200, 17, 65)] {
+        // Tiny, odd, wide, and one vector wide or less (the 1 x 1 convolution to K levels).
+        for (m, k, n) in [(1, 1, 1), (7, 5, 3), (13, 300, 37), (200, 17, 65), (1001, 32, 4), (301, 7, 16), (50, 600, 9)] {
             let a = randomTensor([m, k], seed: UInt64(m)), b = randomTensor([k, n], seed: UInt64(n))
             var expected = [Float](repeating: 0, count: m * n)
             for i in 0..<m { for j in 0..<n { for p in 0..<k { expected[i * n + j] += a.scalars[i * k + p] * b.scalars[p * n + j] } } }
-            #expect(allClose(matmul(a, b), Tensor(shape: [m, n], scalars: expected), rtol: 1e-4, atol: 1e-4), "m \(m), k \(k), n \(n)")
+            let product = Tensor(shape: [m, n], scalars: expected)
+            #expect(allClose(matmul(a, b), product, rtol: 1e-4, atol: 1e-4), "m \(m), k \(k), n \(n)")
+            let viaTransposedB = batchedProduct(a, transA: false, b.transposed(), transB: true, op: "test")
+            #expect(allClose(viaTransposedB, product, rtol: 1e-4, atol: 1e-4), "B transposed: m \(m), k \(k), n \(n)")
         }
     }
 
@@ -163,13 +167,15 @@ struct ConvolutionTests {
         let (b, h, w, c, o) = shape
         let x = randomTensor([b, h, w, c], seed: 31), kernel = randomTensor([9 * c, o], seed: 32)
         let weights = randomTensor([b, h, w, o], seed: 33)
-        let (implicit, implicitGrads) = valueWithGradient(at: [x, kernel]) { ($0[0].convolved3x3(with: $0[1]) * weights).sum() }
-        let (explicit, explicitGrads) = valueWithGradient(at: [x, kernel]) {
-            (matmul($0[0].patches(kernelSize: 3, padding: 1), $0[1]).reshaped(b, h, w, o) * weights).sum()
+        let bias = randomTensor([o], seed: 30)
+        let (implicit, implicitGrads) = valueWithGradient(at: [x, kernel, bias]) { ($0[0].convolved3x3(with: $0[1], bias: $0[2]) * weights).sum() }
+        let (explicit, explicitGrads) = valueWithGradient(at: [x, kernel, bias]) {
+            ((matmul($0[0].patches(kernelSize: 3, padding: 1), $0[1]).reshaped(b, h, w, o) + $0[2]) * weights).sum()
         }
         #expect(abs(implicit.item - explicit.item) <= 1e-3 * abs(explicit.item) + 1e-3)
         #expect(allClose(implicitGrads[0], explicitGrads[0], rtol: 1e-3, atol: 1e-4), "input gradient")
         #expect(allClose(implicitGrads[1], explicitGrads[1], rtol: 1e-3, atol: 1e-3), "kernel gradient")
+        #expect(allClose(implicitGrads[2], explicitGrads[2], rtol: 1e-3, atol: 1e-3), "bias gradient")
     }
 
     /// Images, channels in, channels out: odd channel counts, output widths
@@ -178,8 +184,9 @@ struct ConvolutionTests {
     func winogradMatchesTheDirectConvolution(_ shape: (Int, Int, Int, Int, Int)) {
         let (b, h, w, c, o) = shape
         let x = randomTensor([b, h, w, c], seed: 34), kernel = randomTensor([9 * c, o], seed: 35)
-        let direct = Tensor.convolution3x3(x, kernel, algorithm: .direct)
-        let winograd = Tensor.convolution3x3(x, kernel, algorithm: .winograd)
+        let bias = randomTensor([o], seed: 37)
+        let direct = Tensor.convolution3x3(x, kernel, bias: bias, algorithm: .direct)
+        let winograd = Tensor.convolution3x3(x, kernel, bias: bias, algorithm: .winograd)
         #expect(winograd.shape == [b, h, w, o])
         #expect(allClose(winograd, direct, rtol: 1e-4, atol: 1e-4))
         // The kernel gradient, against patches^T . gradient.

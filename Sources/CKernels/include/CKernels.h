@@ -20,26 +20,40 @@ long ck_sgemm_tile_cols(void);
 
 /// A 3 x 3 convolution with stride 1 and zero padding 1 on channels-last images:
 ///
-///     out[n, y, x, o] = sum over dy, dx, c of image[n, y + dy - 1, x + dx - 1, c] * kernel[(3 dy + dx) C + c, o]
+///     out[n, y, x, o] = bias[o] + sum over dy, dx, c of image[n, y + dy - 1, x + dx - 1, c] * kernel[(3 dy + dx) C + c, o]
 ///
 /// `padded` holds the images with a one-pixel zero border, [images, H + 2, W + 2, C],
 /// followed by ck_conv3x3_padding_slack(C) more floats (read, never used).
-/// `out` is [images * H * W, O].
+/// `bias` has O entries, or is NULL for none. `out` is [images * H * W, O].
 void ck_conv3x3(const float *padded, long images, long H, long W, long C,
-                const float *kernel, long O, float *out);
+                const float *kernel, const float *bias, long O, float *out);
 long ck_conv3x3_padding_slack(long C);
 
 /// The same convolution by Winograd's F(2 x 2, 3 x 3): 2.25 times fewer
 /// multiply-adds. H and W must be even; `padded` and `out` as for ck_conv3x3
 /// (no slack needed).
 void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
-                    const float *kernel, long O, float *out);
+                    const float *kernel, const float *bias, long O, float *out);
 
 /// The gradient of that convolution's kernel, [9C, O] with rows (dy, dx, c),
 /// from the padded images (as above) and the output gradient [images, H, W, O],
 /// by the same transforms. H and W must be even.
 void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
                                     long O, float *kernelGradient);
+
+/// Per channel of channels-last data x [positions, channels]: sum[c] and
+/// square[c], the sums of x and x^2 over the positions.
+void ck_channel_sums(const float *x, long positions, long channels, float *sum, float *square);
+
+/// Per channel: sumG[c] = sum of g, sumGX[c] = sum of g * x over the positions.
+void ck_channel_dot_sums(const float *g, const float *x, long positions, long channels, float *sumG, float *sumGX);
+
+/// y = x * scale[c] + shift[c] (y must not overlap x).
+void ck_channel_affine(const float *x, long positions, long channels, const float *scale, const float *shift, float *y);
+
+/// y = a[c] * g + b[c] * x + constant[c] (y must not overlap g or x).
+void ck_channel_combine(const float *g, const float *x, long positions, long channels,
+                        const float *a, const float *b, const float *constant, float *y);
 
 /// y = e^x elementwise (about 1 ulp; saturates beyond the float range).
 void ck_exp(const float *x, float *y, long n);

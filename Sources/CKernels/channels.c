@@ -1,0 +1,45 @@
+// Per-channel loops over channels-last data [positions, channels], for the
+// fused group normalisation: sums, dot products and affine maps, with the
+// channel loop innermost so that it vectorises.
+#include "CKernels.h"
+
+void ck_channel_sums(const float *restrict x, long positions, long channels, float *restrict sum, float *restrict square) {
+    for (long c = 0; c < channels; c++) sum[c] = square[c] = 0;
+    for (long p = 0; p < positions; p++) {
+        const float *row = x + p * channels;
+        for (long c = 0; c < channels; c++) {
+            sum[c] += row[c];
+            square[c] += row[c] * row[c];
+        }
+    }
+}
+
+void ck_channel_dot_sums(const float *restrict g, const float *restrict x, long positions, long channels,
+                         float *restrict sumG, float *restrict sumGX) {
+    for (long c = 0; c < channels; c++) sumG[c] = sumGX[c] = 0;
+    for (long p = 0; p < positions; p++) {
+        const float *gRow = g + p * channels, *xRow = x + p * channels;
+        for (long c = 0; c < channels; c++) {
+            sumG[c] += gRow[c];
+            sumGX[c] += gRow[c] * xRow[c];
+        }
+    }
+}
+
+void ck_channel_affine(const float *restrict x, long positions, long channels, const float *restrict scale,
+                       const float *restrict shift, float *restrict y) {
+    for (long p = 0; p < positions; p++) {
+        const float *row = x + p * channels;
+        float *out = y + p * channels;
+        for (long c = 0; c < channels; c++) out[c] = row[c] * scale[c] + shift[c];
+    }
+}
+
+void ck_channel_combine(const float *restrict g, const float *restrict x, long positions, long channels,
+                        const float *restrict a, const float *restrict b, const float *restrict constant, float *restrict y) {
+    for (long p = 0; p < positions; p++) {
+        const float *gRow = g + p * channels, *xRow = x + p * channels;
+        float *out = y + p * channels;
+        for (long c = 0; c < channels; c++) out[c] = a[c] * gRow[c] + b[c] * xRow[c] + constant[c];
+    }
+}
