@@ -43,3 +43,11 @@ void ck_channel_combine(const float *restrict g, const float *restrict x, long p
         for (long c = 0; c < channels; c++) out[c] = a[c] * gRow[c] + b[c] * xRow[c] + constant[c];
     }
 }
+
+void ck_sum_rows(const float *restrict x, long rows, long columns, float *restrict out) {
+    for (long j = 0; j < columns; j++) out[j] = 0;
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * columns;
+        for (long j = 0; j < columns; j++) out[j] += row[j];
+    }
+}

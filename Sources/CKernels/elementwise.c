@@ -6,6 +6,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/// The bits of a float, and a float of given bits: integer tests of NaN and
+/// infinity survive -ffast-math, which assumes floats are finite.
+static inline int32_t bits_of(float x) { int32_t b; memcpy(&b, &x, sizeof b); return b; }
+static inline float float_of(int32_t b) { float x; memcpy(&x, &b, sizeof x); return x; }
+
+#define POSITIVE_INFINITY_BITS 0x7f800000
+#define NEGATIVE_INFINITY_BITS ((int32_t)0xff800000)
+#define QUIET_NAN_BITS 0x7fc00000
+
 /// e^x to about 1 ulp for |x| < 87 (Cephes' expf polynomial), saturating outside.
 static inline float fast_exp(float x) {
     x = x > 88.3762626647949f ? 88.3762626647949f : x;
@@ -32,7 +41,53 @@ static inline float fast_exp(float x) {
 // fall back to scalar code.
 void ck_exp(const float *x, float *y, long n) {
 #pragma clang loop vectorize(assume_safety)
-    for (long i = 0; i < n; i++) y[i] = fast_exp(x[i]);
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        int32_t magnitude = bits_of(v) & 0x7fffffff;
+        float r = fast_exp(v);
+        r = v < -87.3365447504f ? 0.0f : r;                                       // subnormal results flush to 0
+        r = v > 88.7228394f ? float_of(POSITIVE_INFINITY_BITS) : r;                // overflow, +infinity
+        y[i] = magnitude > POSITIVE_INFINITY_BITS ? v : r;                        // NaN stays NaN
+    }
+}
+
+/// ln x to about 1 ulp (Cephes' logf polynomial on the mantissa in
+/// [sqrt(1/2), sqrt(2))), for positive normal and subnormal x.
+static inline float fast_log(float x) {
+    int32_t subnormal = bits_of(x) < 0x00800000;
+    float scaled = subnormal ? x * 8388608.0f : x;  // 2^23
+    int32_t bits = bits_of(scaled);
+    float e = (float)(((bits >> 23) & 0xff) - 126) - (subnormal ? 23.0f : 0.0f);
+    float m = float_of((bits & 0x007fffff) | 0x3f000000);  // in [1/2, 1)
+    int32_t below = m < 0.707106781186547524f;
+    e = below ? e - 1.0f : e;
+    m = below ? m + m - 1.0f : m - 1.0f;
+    float z = m * m;
+    float p = 7.0376836292e-2f;
+    p = p * m - 1.1514610310e-1f;
+    p = p * m + 1.1676998740e-1f;
+    p = p * m - 1.2420140846e-1f;
+    p = p * m + 1.4249322787e-1f;
+    p = p * m - 1.6668057665e-1f;
+    p = p * m + 2.0000714765e-1f;
+    p = p * m - 2.4999993993e-1f;
+    p = p * m + 3.3333331174e-1f;
+    p = p * m * z;
+    p += -2.12194440e-4f * e;
+    p += -0.5f * z;
+    return m + p + 0.693359375f * e;
+}
+
+void ck_log(const float *x, float *y, long n) {
+#pragma clang loop vectorize(assume_safety)
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        int32_t b = bits_of(v);
+        float r = fast_log(v);
+        r = (b & 0x7fffffff) == 0 ? float_of(NEGATIVE_INFINITY_BITS) : r;  // log(±0) = -infinity
+        r = b < 0 && (b & 0x7fffffff) != 0 ? float_of(QUIET_NAN_BITS) : r;  // negative: NaN
+        y[i] = (b & 0x7fffffff) >= POSITIVE_INFINITY_BITS && b > 0 ? v : r; // +infinity and NaN stay
+    }
 }
 
 void ck_silu(const float *x, float *y, long n) {

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -72,13 +73,35 @@ extension Tensor {
     /// The sum over `axes` (all axes when nil).
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let axes = reductionAxes(axes, op: "sum")
-        let kept = foldValues(axes: axes, initial: 0, +)
+        let kept = axes == Array(0..<axes.count) && !axes.isEmpty && axes.count < rank ? sumOfRows(leadingAxes: axes.count) : foldValues(axes: axes, initial: 0, +)
         var result = kept.reshaped(droppingAxes(axes, keepDims: keepDims))
         let inputShape = shape
         result.recordGradient("sum", inputs: [self]) { g in
             [g.reshaped(kept.shape).broadcast(to: inputShape)]
         }
         return result
+    }
+
+    /// The sum over the first `leadingAxes` axes (a bias gradient, say), with
+    /// those axes kept as 1: a vectorised sum of rows, split over the cores.
+    private func sumOfRows(leadingAxes: Int) -> Tensor {
+        let columns = shape[leadingAxes...].reduce(1, *), rows = count / Swift.max(columns, 1)
+        let parts = Swift.max(1, Swift.min(MatrixProduct.threadCount, count / (1 << 16)))
+        let perPart = (rows + parts - 1) / parts
+        var partial = [Float](repeating: 0, count: parts * columns)
+        scalars.withUnsafeBufferPointer { src in
+            partial.withUnsafeMutableBufferPointer { dst in
+                let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
+                Parallel.forEach(parts) { part in
+                    let first = Swift.min(part * perPart, rows), count = Swift.min(perPart, rows - first)
+                    ck_sum_rows(UnsafePointer<Float>(bitPattern: s)! + first * columns, count, columns,
+                                UnsafeMutablePointer<Float>(bitPattern: d)! + part * columns)
+                }
+            }
+        }
+        var total = Array(partial[0..<columns])
+        for part in 1..<parts { for j in 0..<columns { total[j] += partial[part * columns + j] } }
+        return Tensor(shape: Array(repeating: 1, count: leadingAxes) + shape[leadingAxes...], scalars: total)
     }
 
     /// The sum over one axis.

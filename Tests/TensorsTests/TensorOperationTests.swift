@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Tensors
 
@@ -43,6 +44,13 @@ struct TensorOperationTests {
         #expect(x.argmax(axis: 1).scalars == [1, 2])
         #expect(x.argmax(axis: 0).scalars == [1, 0, 1])
         #expect(x.mean().item == 3.5)
+        // Leading axes of a large tensor: the row sums are split over the cores.
+        let large = randomTensor([7001, 3, 5], seed: 9)
+        var expected = [Double](repeating: 0, count: 5)
+        for (i, v) in large.scalars.enumerated() { expected[i % 5] += Double(v) }
+        let leading = large.sum(axes: [0, 1])
+        #expect(leading.shape == [5])
+        #expect(allClose(leading, Tensor(expected.map(Float.init)), rtol: 1e-4, atol: 1e-3))
         let lse = x.logSumExp(axis: 1)
         #expect(allClose(lse, log(exp(x).sum(axis: 1)), rtol: 1e-5))
     }
@@ -53,6 +61,26 @@ struct TensorOperationTests {
         #expect(allClose(p.sum(axis: -1), Tensor([1, 1])))
         #expect(p.scalars.allSatisfy { $0.isFinite })
         #expect(allClose(logSoftmax(x), log(p), atol: 1e-5))
+    }
+
+    @Test func expAndLogMatchTheLibraryAndKeepTheSpecialValues() {
+        // 1003 values from 1e-44 (subnormal) to 1e30, through the vector loop and its tail.
+        let positives = (0..<1003).map { Float(Foundation.pow(10.0, -44.0 + 74.0 * Double($0) / 1002)) }
+        for (value, result) in zip(positives, log(Tensor(positives)).scalars) {
+            let expected = Foundation.log(Double(value))
+            #expect(abs(Double(result) - expected) <= 2e-7 * max(1, abs(expected)), "log(\(value)) = \(result), expected \(expected)")
+        }
+        let exponents = (0..<1003).map { -87 + 175 * Float($0) / 1002 }
+        for (value, result) in zip(exponents, exp(Tensor(exponents)).scalars) {
+            let expected = Foundation.exp(Double(value))
+            #expect(abs(Double(result) - expected) <= 3e-7 * expected, "exp(\(value)) = \(result), expected \(expected)")
+        }
+        let specials = log(Tensor([0, -0.0, -1, .infinity, -.infinity, .nan])).scalars
+        #expect(specials[0] == -.infinity && specials[1] == -.infinity && specials[2].isNaN)
+        #expect(specials[3] == .infinity && specials[4].isNaN && specials[5].isNaN)
+        let exponentials = exp(Tensor([-.infinity, -100, 100, .infinity, .nan, 0])).scalars
+        #expect(exponentials[0] == 0 && exponentials[1] == 0 && exponentials[2] == .infinity)
+        #expect(exponentials[3] == .infinity && exponentials[4].isNaN && exponentials[5] == 1)
     }
 
     @Test func matmulAgreesWithTheDefinition() {

@@ -55,8 +55,16 @@ void ck_channel_affine(const float *x, long positions, long channels, const floa
 void ck_channel_combine(const float *g, const float *x, long positions, long channels,
                         const float *a, const float *b, const float *constant, float *y);
 
-/// y = e^x elementwise (about 1 ulp; saturates beyond the float range).
+/// out[j] = sum over the rows of x[r, j] (x is [rows, columns]).
+void ck_sum_rows(const float *x, long rows, long columns, float *out);
+
+/// y = e^x elementwise, to about 1 ulp; 0 where it would be subnormal,
+/// +infinity above the float range, NaN for NaN. y may be x.
 void ck_exp(const float *x, float *y, long n);
+
+/// y = ln x elementwise, to about 1 ulp; -infinity at ±0, NaN below 0 and
+/// for NaN, +infinity at +infinity. y may be x.
+void ck_log(const float *x, float *y, long n);
 
 /// y = x * sigmoid(x) elementwise (y may be x).
 void ck_silu(const float *x, float *y, long n);
