@@ -20,6 +20,7 @@
 #define NC 2048 /* a multiple of NR */
 
 
+long ck_vector_width(void) { return VW; }
 long ck_sgemm_tile_rows(void) { return MR; }
 long ck_sgemm_tile_cols(void) { return NR; }
 

@@ -20,8 +20,16 @@
 
 #include "microkernel.h"
 
-/// Tiles per chunk: a multiple of MR.
+/// Tiles per chunk at most: a multiple of MR.
 #define TILE_CHUNK 48
+
+/// Tiles per chunk for `tiles` tiles: as even as chunks of whole MR-row
+/// blocks allow, so that no chunk is left with a sliver of tiles.
+static long chunk_size(long tiles) {
+    long chunks = (tiles + TILE_CHUNK - 1) / TILE_CHUNK;
+    long size = (tiles + chunks - 1) / chunks;
+    return (size + MR - 1) / MR * MR;
+}
 
 /// Up to MR tiles (rows of `a`, `lda` apart) against one packed panel of
 /// U (C rows of NR): an MR x NR block of M.
@@ -138,7 +146,7 @@ void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
     long panels = (O + NR - 1) / NR;
     long tiles = (H / 2) * (W / 2);
     // Tiles go through in chunks whose transforms stay in cache (L2).
-    long chunk = TILE_CHUNK < tiles ? TILE_CHUNK : tiles;
+    long chunk = chunk_size(tiles);
     float *u = aligned_alloc(64, ((16 * panels * C * NR * sizeof(float) + 63) / 64) * 64);
     float *v = aligned_alloc(64, ((16 * chunk * C * sizeof(float) + 63) / 64) * 64);
     float *m = aligned_alloc(64, ((16 * chunk * O * sizeof(float) + 63) / 64) * 64);
@@ -227,7 +235,7 @@ static void transposed_tile_product(const float *restrict v, long C, const float
 void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
                                     long O, float *kernelGradient) {
     long tiles = (H / 2) * (W / 2);
-    long chunk = TILE_CHUNK < tiles ? TILE_CHUNK : tiles;
+    long chunk = chunk_size(tiles);
     float *v = aligned_alloc(64, ((16 * chunk * C * sizeof(float) + 63) / 64) * 64);
     float *z = aligned_alloc(64, (((16 * chunk * O + NR) * sizeof(float) + 63) / 64) * 64);
     float *du = calloc(16 * C * O, sizeof(float));
@@ -270,4 +278,146 @@ void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, 
     free(v);
     free(z);
     free(du);
+}
+
+// F(4 x 4, 3 x 3): each 4 x 4 block of outputs from a 6 x 6 block of inputs,
+// 36 entries, 36 multiply-adds per channel pair for 16 outputs instead of
+// 144: 1.78 times fewer again than F(2 x 2, 3 x 3), for sizes divisible by 4.
+//
+//     B^T = | 4  0 -5  0  1  0 |   G = |  1/4     0     0  |   A^T = | 1  1  1  1  1  0 |
+//           | 0 -4 -4  1  1  0 |       | -1/6  -1/6  -1/6  |         | 0  1 -1  2 -2  0 |
+//           | 0  4 -4 -1  1  0 |       | -1/6   1/6  -1/6  |         | 0  1  1  4  4  0 |
+//           | 0 -2 -1  2  1  0 |       |  1/24  1/12  1/6  |         | 0  1 -1  8 -8  1 |
+//           | 0  2 -1 -2  1  0 |       |  1/24 -1/12  1/6  |
+//           | 0  4  0 -5  0  1 |       |  0     0     1    |
+
+static const float G6[6][3] = {
+    {1.0f / 4, 0, 0}, {-1.0f / 6, -1.0f / 6, -1.0f / 6}, {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+    {1.0f / 24, 1.0f / 12, 1.0f / 6}, {1.0f / 24, -1.0f / 12, 1.0f / 6}, {0, 0, 1},
+};
+
+/// U = G g G^T (6 x 6) for every (c, o), packed[entry][panel][c][NR].
+static void transform_kernel_f4(const float *kernel, long C, long O, long panels, float *packed) {
+    memset(packed, 0, 36 * panels * C * NR * sizeof(float));
+    for (long c = 0; c < C; c++) {
+        for (long o = 0; o < O; o++) {
+            float g[3][3];
+            for (int dy = 0; dy < 3; dy++)
+                for (int dx = 0; dx < 3; dx++) g[dy][dx] = kernel[((3 * dy + dx) * C + c) * O + o];
+            float gg[6][3];
+            for (int i = 0; i < 6; i++)
+                for (int dx = 0; dx < 3; dx++) gg[i][dx] = G6[i][0] * g[0][dx] + G6[i][1] * g[1][dx] + G6[i][2] * g[2][dx];
+            long panel = o / NR, j = o % NR;
+            for (int i = 0; i < 6; i++)
+                for (int k = 0; k < 6; k++)
+                    packed[(((long)(6 * i + k) * panels + panel) * C + c) * NR + j] =
+                        gg[i][0] * G6[k][0] + gg[i][1] * G6[k][1] + gg[i][2] * G6[k][2];
+        }
+    }
+}
+
+/// B^T applied to six vectors: one column (or row) of a 6 x 6 tile.
+static inline void bt6(const vf d[6], vf t[6]) {
+    t[0] = 4 * d[0] - 5 * d[2] + d[4];
+    t[1] = d[3] + d[4] - 4 * (d[1] + d[2]);
+    t[2] = 4 * (d[1] - d[2]) + d[4] - d[3];
+    t[3] = 2 * (d[3] - d[1]) + d[4] - d[2];
+    t[4] = 2 * (d[1] - d[3]) + d[4] - d[2];
+    t[5] = 4 * d[1] - 5 * d[3] + d[5];
+}
+
+/// A^T applied to six vectors, giving four.
+static inline void at6(const vf e[6], vf y[4]) {
+    vf sum12 = e[1] + e[2], difference12 = e[1] - e[2], sum34 = e[3] + e[4], difference34 = e[3] - e[4];
+    y[0] = e[0] + sum12 + sum34;
+    y[1] = difference12 + 2 * difference34;
+    y[2] = sum12 + 4 * sum34;
+    y[3] = difference12 + 8 * difference34 + e[5];
+}
+
+/// V = B^T d B for `tiles` 6 x 6 tiles (stride 4) from tile `first` on:
+/// v[entry][tile - first][c], VW channels at a time (C a multiple of VW).
+static void transform_input_f4(const float *restrict image, long W, long C, long first, long tiles, float *restrict v) {
+    long tilesAcross = W / 4;
+    long rowStride = (W + 2) * C;
+    for (long tile = 0; tile < tiles; tile++) {
+        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
+        const float *d = image + (4 * ty) * rowStride + (4 * tx) * C;
+        for (long c = 0; c < C; c += VW) {
+            vf t[6][6];  // t[i][s] = (B^T d)[i][s]
+            for (int s = 0; s < 6; s++) {
+                vf column[6], transformed[6];
+                for (int r = 0; r < 6; r++) column[r] = load(d + r * rowStride + s * C + c);
+                bt6(column, transformed);
+                for (int i = 0; i < 6; i++) t[i][s] = transformed[i];
+            }
+            for (int i = 0; i < 6; i++) {
+                vf row[6];
+                bt6(t[i], row);
+                for (int j = 0; j < 6; j++) store(v + ((long)(6 * i + j) * tiles + tile) * C + c, row[j]);
+            }
+        }
+    }
+}
+
+/// Y = A^T M A + bias for `tiles` tiles from tile `first` on, into out [H, W, O],
+/// VW output channels at a time (O a multiple of VW).
+static void transform_output_f4(const float *restrict m, long W, long O, long first, long tiles, const float *restrict bias,
+                                float *restrict out) {
+    long tilesAcross = W / 4;
+    long entryStride = tiles * O;
+    for (long tile = 0; tile < tiles; tile++) {
+        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
+        const float *base = m + tile * O;
+        float *y = out + ((4 * ty) * W + 4 * tx) * O;
+        for (long o = 0; o < O; o += VW) {
+            vf s[4][6];  // s[i][q] = (A^T M)[i][q]
+            for (int q = 0; q < 6; q++) {
+                vf column[6], transformed[4];
+                for (int r = 0; r < 6; r++) column[r] = load(base + (6 * r + q) * entryStride + o);
+                at6(column, transformed);
+                for (int i = 0; i < 4; i++) s[i][q] = transformed[i];
+            }
+            vf b = bias ? load(bias + o) : (vf)0;
+            for (int i = 0; i < 4; i++) {
+                vf row[4];
+                at6(s[i], row);
+                for (int j = 0; j < 4; j++) store(y + (i * W + j) * O + o, row[j] + b);
+            }
+        }
+    }
+}
+
+void ck_winograd4x4_3x3(const float *padded, long images, long H, long W, long C,
+                        const float *kernel, const float *bias, long O, float *out) {
+    long panels = (O + NR - 1) / NR;
+    long tiles = (H / 4) * (W / 4);
+    long chunk = chunk_size(tiles);
+    float *u = aligned_alloc(64, ((36 * panels * C * NR * sizeof(float) + 63) / 64) * 64);
+    float *v = aligned_alloc(64, ((36 * chunk * C * sizeof(float) + 63) / 64) * 64);
+    float *m = aligned_alloc(64, ((36 * chunk * O * sizeof(float) + 63) / 64) * 64);
+    transform_kernel_f4(kernel, C, O, panels, u);
+    for (long n = 0; n < images; n++) {
+        const float *image = padded + n * (H + 2) * (W + 2) * C;
+        for (long first = 0; first < tiles; first += chunk) {
+            long count = tiles - first < chunk ? tiles - first : chunk;
+            transform_input_f4(image, W, C, first, count, v);
+            for (long entry = 0; entry < 36; entry++) {
+                const float *a = v + entry * count * C;
+                float *mEntry = m + entry * count * O;
+                for (long panel = 0; panel < panels; panel++) {
+                    const float *b = u + (entry * panels + panel) * C * NR;
+                    long nr = O - panel * NR < NR ? O - panel * NR : NR;
+                    for (long i = 0; i < count; i += MR) {
+                        long mr = count - i < MR ? count - i : MR;
+                        tile_product(a + i * C, C, C, b, mEntry + i * O + panel * NR, O, mr, nr);
+                    }
+                }
+            }
+            transform_output_f4(m, W, O, first, count, bias, out + n * H * W * O);
+        }
+    }
+    free(u);
+    free(v);
+    free(m);
 }

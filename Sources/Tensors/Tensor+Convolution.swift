@@ -130,12 +130,15 @@ extension Tensor {
                         flipped[((3 * (2 - dy) + (2 - dx)) * o + out) * c + channel] = k[((3 * dy + dx) * c + channel) * o + out]
                     } } } }
                 }
-                gradX = Tensor.convolution3x3(g, Tensor(shape: [9 * o, c], scalars: flipped), algorithm: algorithm)
+                // The same algorithm where it applies with the channels swapped.
+                let (h, w) = (x.shape[1], x.shape[2])
+                let backward = algorithm.flatMap { $0.applies(height: h, width: w, channels: o, outputs: c) ? $0 : nil }
+                gradX = Tensor.convolution3x3(g, Tensor(shape: [9 * o, c], scalars: flipped), algorithm: backward)
             }
             var gradKernel: Tensor?
             if kernel.isTracked {
                 let (h, w) = (x.shape[1], x.shape[2])
-                gradKernel = (algorithm ?? .preferred(height: h, width: w, channels: c)) == .winograd
+                gradKernel = (algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)) != .direct
                     ? Tensor.convolution3x3KernelGradient(x, g)
                     : batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
             }
@@ -150,8 +153,9 @@ extension Tensor {
     static func convolution3x3(_ images: Tensor, _ kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil) -> Tensor {
         let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
         let o = kernel.shape[1]
-        let algorithm = algorithm ?? .preferred(height: h, width: w, channels: c)
-        ensure(algorithm == .direct || (h % 2 == 0 && w % 2 == 0), "convolution3x3: Winograd's algorithm needs an even height and width, got \(h) x \(w)")
+        let algorithm = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
+        ensure(algorithm.applies(height: h, width: w, channels: c, outputs: o),
+               "convolution3x3: \(algorithm) does not apply to images of shape \(images.shape) and \(o) output channels")
         let paddedImage = (h + 2) * (w + 2) * c
         let padded = zeroPadded(images)
         let biasValues = bias?.scalars ?? [Float](repeating: 0, count: o)
@@ -174,6 +178,7 @@ extension Tensor {
                         switch algorithm {
                         case .direct: ck_conv3x3(p, count, h, w, c, k, bias, o, out)
                         case .winograd: ck_winograd3x3(p, count, h, w, c, k, bias, o, out)
+                        case .winograd4x4: ck_winograd4x4_3x3(p, count, h, w, c, k, bias, o, out)
                         }
                     }
                   }
@@ -241,13 +246,29 @@ public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
     /// Winograd's F(2 x 2, 3 x 3): 2.25 times fewer multiply-adds, for even
     /// heights and widths.
     case winograd
+    /// Winograd's F(4 x 4, 3 x 3): 4 times fewer multiply-adds, for heights
+    /// and widths divisible by 4.
+    case winograd4x4
 
     /// Winograd's where it applies and pays (even sizes, 8 channels or
-    /// more); `D3PM_CONV3X3=direct` forces the direct one (for comparisons).
-    public static func preferred(height: Int, width: Int, channels: Int) -> Convolution3x3Algorithm {
-        guard height % 2 == 0, width % 2 == 0, channels >= 8, !forceDirect else { return .direct }
-        return .winograd
+    /// more). `D3PM_CONV3X3=direct` (or `winograd`) forces one where it
+    /// applies, for comparisons.
+    public static func preferred(height: Int, width: Int, channels: Int, outputs: Int) -> Convolution3x3Algorithm {
+        if let forced, forced.applies(height: height, width: width, channels: channels, outputs: outputs) { return forced }
+        guard channels >= 8 else { return .direct }
+        return [.winograd4x4, .winograd].first { $0.applies(height: height, width: width, channels: channels, outputs: outputs) } ?? .direct
     }
 
-    private static let forceDirect = ProcessInfo.processInfo.environment["D3PM_CONV3X3"] == "direct"
+    /// Whether the algorithm handles images of this size with this many
+    /// input and output channels.
+    public func applies(height: Int, width: Int, channels: Int, outputs: Int) -> Bool {
+        switch self {
+        case .direct: true
+        case .winograd: height % 2 == 0 && width % 2 == 0
+        case .winograd4x4:
+            height % 4 == 0 && width % 4 == 0 && channels % ck_vector_width() == 0 && outputs % ck_vector_width() == 0
+        }
+    }
+
+    private static let forced = ProcessInfo.processInfo.environment["D3PM_CONV3X3"].flatMap(Convolution3x3Algorithm.init(rawValue:))
 }

@@ -86,7 +86,7 @@ struct MatrixProducts: ParsableCommand {
 
 struct Convolutions: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "conv", abstract: "Milliseconds per 3x3 convolution of the models' shapes: direct (implicit GEMM) against Winograd's F(2x2, 3x3).")
+        commandName: "conv", abstract: "Milliseconds per 3x3 convolution of the models' shapes, forward and forward + kernel gradient: direct (implicit GEMM) against Winograd's F(2x2, 3x3) and F(4x4, 3x3).")
 
     @Option(help: "Timed repetitions per shape (the best counts).")
     var repeats = 3
@@ -98,18 +98,30 @@ struct Convolutions: ParsableCommand {
     ]
 
     func run() throws {
-        print("3x3 convolution, ms (best of \(repeats), \(MatrixProduct.threadCount) threads); GFLOP/s counted as direct multiply-adds")
-        print("shape [B, H, W, C] -> O          direct   winograd   speed-up")
+        let algorithms = Convolution3x3Algorithm.allCases
+        print("3x3 convolution, ms (GFLOP/s counted as direct multiply-adds), best of \(repeats), \(MatrixProduct.threadCount) threads")
+        print("shape [B, H, W, C] -> O       " + algorithms.map { $0.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         for (b, h, w, c, o) in Self.shapes {
             var rng = RandomGenerator(seed: 2)
             let x = Tensor.normal([b, h, w, c], using: &rng), kernel = Tensor.normal([9 * c, o], using: &rng)
+            let gradient = Tensor.normal([b, h, w, o], using: &rng)
             let flops = 2.0 * Double(b * h * w * o * 9 * c)
-            let times = Convolution3x3Algorithm.allCases.map { algorithm in
-                bestTime(repeats: repeats) { _ = withoutGradient { x.convolved3x3(with: kernel, algorithm: algorithm) } }
+            func row(_ name: String, work: Double, _ body: (Convolution3x3Algorithm) -> Void) {
+                var line = name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                for algorithm in algorithms {
+                    guard algorithm.applies(height: h, width: w, channels: c, outputs: o) else { line += "      -           "; continue }
+                    let seconds = bestTime(repeats: repeats) { body(algorithm) }
+                    line += String(format: "%7.2f (%4.0f)  ", seconds * 1e3, work / seconds / 1e9)
+                }
+                print(line)
             }
-            let name = "[\(b), \(h), \(w), \(c)] -> \(o)".padding(toLength: 30, withPad: " ", startingAt: 0)
-            print(name + String(format: " %7.2f (%4.0f)  %7.2f (%4.0f)  %5.2fx", times[0] * 1e3, flops / times[0] / 1e9,
-                                times[1] * 1e3, flops / times[1] / 1e9, times[0] / times[1]))
+            row("[\(b), \(h), \(w), \(c)] -> \(o)", work: flops) { algorithm in
+                _ = withoutGradient { x.convolved3x3(with: kernel, algorithm: algorithm) }
+            }
+            // The kernel gradient: patches^T . gradient for direct, Winograd's F(2 x 2, 3 x 3) otherwise.
+            row("  + kernel gradient", work: 2 * flops) { algorithm in
+                _ = valueWithGradient(at: kernel) { (withoutGradient { x }.convolved3x3(with: $0, algorithm: algorithm) * gradient).sum() }
+            }
         }
     }
 }

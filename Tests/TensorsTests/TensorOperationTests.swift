@@ -208,7 +208,7 @@ struct ConvolutionTests {
 
     /// Images, channels in, channels out: odd channel counts, output widths
     /// that do not fill the register tile, more than one panel.
-    @Test(arguments: [(3, 6, 10, 8, 7), (2, 28, 28, 32, 32), (1, 14, 4, 12, 40), (2, 2, 2, 64, 64)])
+    @Test(arguments: [(3, 6, 10, 8, 7), (2, 28, 28, 32, 32), (1, 14, 4, 12, 40), (2, 2, 2, 64, 64), (2, 8, 12, 16, 48)])
     func winogradMatchesTheDirectConvolution(_ shape: (Int, Int, Int, Int, Int)) {
         let (b, h, w, c, o) = shape
         let x = randomTensor([b, h, w, c], seed: 34), kernel = randomTensor([9 * c, o], seed: 35)
@@ -217,6 +217,10 @@ struct ConvolutionTests {
         let winograd = Tensor.convolution3x3(x, kernel, bias: bias, algorithm: .winograd)
         #expect(winograd.shape == [b, h, w, o])
         #expect(allClose(winograd, direct, rtol: 1e-4, atol: 1e-4))
+        if Convolution3x3Algorithm.winograd4x4.applies(height: h, width: w, channels: c, outputs: o) {
+            let winograd4x4 = Tensor.convolution3x3(x, kernel, bias: bias, algorithm: .winograd4x4)
+            #expect(allClose(winograd4x4, direct, rtol: 1e-4, atol: 1e-4), "F(4 x 4, 3 x 3)")
+        }
         // The kernel gradient, against patches^T . gradient.
         let outputGradient = randomTensor([b, h, w, o], seed: 36)
         let viaPatches = matmul(x.patches(kernelSize: 3, padding: 1).transposed(), outputGradient.reshaped(-1, o))

@@ -14,6 +14,9 @@ void ck_sgemm(bool transA, bool transB, long M, long N, long K,
               float alpha, const float *A, long lda, const float *B, long ldb,
               float beta, float *C, long ldc);
 
+/// The floats in one vector register of the kernels (16 with AVX-512).
+long ck_vector_width(void);
+
 /// The register tile of the micro-kernel, for the benchmark's report.
 long ck_sgemm_tile_rows(void);
 long ck_sgemm_tile_cols(void);
@@ -34,6 +37,12 @@ long ck_conv3x3_padding_slack(long C);
 /// (no slack needed).
 void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
                     const float *kernel, const float *bias, long O, float *out);
+
+/// The same convolution by Winograd's F(4 x 4, 3 x 3): 4 times fewer
+/// multiply-adds than the direct one. H and W must be multiples of 4, and C
+/// and O multiples of ck_vector_width().
+void ck_winograd4x4_3x3(const float *padded, long images, long H, long W, long C,
+                        const float *kernel, const float *bias, long O, float *out);
 
 /// The gradient of that convolution's kernel, [9C, O] with rows (dy, dx, c),
 /// from the padded images (as above) and the output gradient [images, H, W, O],
