@@ -421,3 +421,87 @@ void ck_winograd4x4_3x3(const float *padded, long images, long H, long W, long C
     free(v);
     free(m);
 }
+
+/// A applied to four vectors (A^T's transpose), giving six.
+static inline void a6(const vf g[4], vf z[6]) {
+    z[0] = g[0];
+    z[1] = g[0] + g[1] + g[2] + g[3];
+    z[2] = g[0] - g[1] + g[2] - g[3];
+    z[3] = g[0] + 2 * g[1] + 4 * g[2] + 8 * g[3];
+    z[4] = g[0] - 2 * g[1] + 4 * g[2] - 8 * g[3];
+    z[5] = g[3];
+}
+
+/// Z = A dY A^T for `tiles` 4 x 4 tiles of one image's output gradient
+/// [H, W, O] from tile `first` on: z[entry][tile - first][o], VW at a time.
+static void transform_output_gradient_f4(const float *restrict gradient, long W, long O, long first, long tiles, float *restrict z) {
+    long tilesAcross = W / 4;
+    for (long tile = 0; tile < tiles; tile++) {
+        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
+        const float *g = gradient + ((4 * ty) * W + 4 * tx) * O;
+        for (long o = 0; o < O; o += VW) {
+            vf t[6][4];  // t[i][b] = (A dY)[i][b]
+            for (int b = 0; b < 4; b++) {
+                vf column[4], transformed[6];
+                for (int a = 0; a < 4; a++) column[a] = load(g + (a * W + b) * O + o);
+                a6(column, transformed);
+                for (int i = 0; i < 6; i++) t[i][b] = transformed[i];
+            }
+            for (int i = 0; i < 6; i++) {
+                vf row[6];
+                a6(t[i], row);
+                for (int j = 0; j < 6; j++) store(z + ((long)(6 * i + j) * tiles + tile) * O + o, row[j]);
+            }
+        }
+    }
+}
+
+void ck_winograd4x4_3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
+                                        long O, float *kernelGradient) {
+    long tiles = (H / 4) * (W / 4);
+    long chunk = chunk_size(tiles);
+    float *v = aligned_alloc(64, ((36 * chunk * C * sizeof(float) + 63) / 64) * 64);
+    float *z = aligned_alloc(64, (((36 * chunk * O + NR) * sizeof(float) + 63) / 64) * 64);
+    float *du = calloc(36 * C * O, sizeof(float));
+    memset(z, 0, (36 * chunk * O + NR) * sizeof(float));
+    for (long n = 0; n < images; n++) {
+        const float *image = padded + n * (H + 2) * (W + 2) * C;
+        for (long first = 0; first < tiles; first += chunk) {
+            long count = tiles - first < chunk ? tiles - first : chunk;
+            transform_input_f4(image, W, C, first, count, v);
+            transform_output_gradient_f4(gradient + n * H * W * O, W, O, first, count, z);
+            for (long entry = 0; entry < 36; entry++) {
+                const float *vEntry = v + entry * count * C, *zEntry = z + entry * count * O;
+                float *duEntry = du + entry * C * O;
+                for (long c = 0; c < C; c += MR) {
+                    long mr = C - c < MR ? C - c : MR;
+                    for (long o = 0; o < O; o += NR) {
+                        long nr = O - o < NR ? O - o : NR;
+                        transposed_tile_product(vEntry + c, C, zEntry + o, O, count, duEntry + c * O + o, O, mr, nr);
+                    }
+                }
+            }
+        }
+    }
+    // dL/dg = G^T dU G (3 x 6 . 6 x 6 . 6 x 3), per (c, o), into rows (dy, dx, c).
+    for (long c = 0; c < C; c++) {
+        for (long o = 0; o < O; o++) {
+            float left[3][6];  // G^T dU
+            for (int dy = 0; dy < 3; dy++)
+                for (int j = 0; j < 6; j++) {
+                    float sum = 0;
+                    for (int i = 0; i < 6; i++) sum += G6[i][dy] * du[((long)(6 * i + j) * C + c) * O + o];
+                    left[dy][j] = sum;
+                }
+            for (int dy = 0; dy < 3; dy++)
+                for (int dx = 0; dx < 3; dx++) {
+                    float sum = 0;
+                    for (int j = 0; j < 6; j++) sum += left[dy][j] * G6[j][dx];
+                    kernelGradient[((3 * dy + dx) * C + c) * O + o] = sum;
+                }
+        }
+    }
+    free(v);
+    free(z);
+    free(du);
+}

@@ -138,9 +138,10 @@ extension Tensor {
             var gradKernel: Tensor?
             if kernel.isTracked {
                 let (h, w) = (x.shape[1], x.shape[2])
-                gradKernel = (algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)) != .direct
-                    ? Tensor.convolution3x3KernelGradient(x, g)
-                    : batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
+                let chosen = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
+                gradKernel = chosen == .direct
+                    ? batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
+                    : Tensor.convolution3x3KernelGradient(x, g, algorithm: chosen)
             }
             let gradBias = bias?.isTracked == true ? g.reshaped(-1, o).sum(axis: 0) : nil
             return [gradX, gradKernel, gradBias]
@@ -189,9 +190,10 @@ extension Tensor {
     }
 
     /// The gradient of the kernel of a 3 x 3 convolution of `images`
-    /// [B, H, W, C] (H, W even) given the gradient of its output [B, H, W, O],
-    /// by Winograd's transforms: [9C, O], rows ordered (dy, dx, c).
-    static func convolution3x3KernelGradient(_ images: Tensor, _ outputGradient: Tensor) -> Tensor {
+    /// [B, H, W, C] given the gradient of its output [B, H, W, O], by the
+    /// transforms of Winograd's `algorithm` (which must apply): [9C, O], rows
+    /// ordered (dy, dx, c).
+    static func convolution3x3KernelGradient(_ images: Tensor, _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm) -> Tensor {
         let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
         let o = outputGradient.shape[3]
         let paddedImage = (h + 2) * (w + 2) * c
@@ -207,10 +209,13 @@ extension Tensor {
                     Parallel.forEach(parts) { part in
                         let first = part * perPart, count = Swift.min(perPart, b - first)
                         guard count > 0 else { return }
-                        ck_winograd3x3_kernel_gradient(UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
-                                                       UnsafePointer<Float>(bitPattern: gAddress)! + first * h * w * o,
-                                                       count, h, w, c, o,
-                                                       UnsafeMutablePointer<Float>(bitPattern: sAddress)! + part * 9 * c * o)
+                        let (p, g, sum) = (UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
+                                           UnsafePointer<Float>(bitPattern: gAddress)! + first * h * w * o,
+                                           UnsafeMutablePointer<Float>(bitPattern: sAddress)! + part * 9 * c * o)
+                        switch algorithm {
+                        case .winograd4x4: ck_winograd4x4_3x3_kernel_gradient(p, g, count, h, w, c, o, sum)
+                        default: ck_winograd3x3_kernel_gradient(p, g, count, h, w, c, o, sum)
+                        }
                     }
                 }
             }

@@ -224,8 +224,12 @@ struct ConvolutionTests {
         // The kernel gradient, against patches^T . gradient.
         let outputGradient = randomTensor([b, h, w, o], seed: 36)
         let viaPatches = matmul(x.patches(kernelSize: 3, padding: 1).transposed(), outputGradient.reshaped(-1, o))
-        let viaWinograd = Tensor.convolution3x3KernelGradient(x, outputGradient)
+        let viaWinograd = Tensor.convolution3x3KernelGradient(x, outputGradient, algorithm: .winograd)
         #expect(viaWinograd.shape == [9 * c, o])
         #expect(allClose(viaWinograd, viaPatches, rtol: 1e-3, atol: 1e-3))
+        if Convolution3x3Algorithm.winograd4x4.applies(height: h, width: w, channels: c, outputs: o) {
+            let viaWinograd4x4 = Tensor.convolution3x3KernelGradient(x, outputGradient, algorithm: .winograd4x4)
+            #expect(allClose(viaWinograd4x4, viaPatches, rtol: 1e-3, atol: 1e-3), "F(4 x 4, 3 x 3) kernel gradient")
+        }
     }
 }

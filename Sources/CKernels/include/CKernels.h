@@ -50,6 +50,11 @@ void ck_winograd4x4_3x3(const float *padded, long images, long H, long W, long C
 void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
                                     long O, float *kernelGradient);
 
+/// The kernel gradient by F(4 x 4, 3 x 3)'s transforms: H and W multiples
+/// of 4, C and O multiples of ck_vector_width().
+void ck_winograd4x4_3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
+                                        long O, float *kernelGradient);
+
 /// Per channel of channels-last data x [positions, channels]: sum[c] and
 /// square[c], the sums of x and x^2 over the positions.
 void ck_channel_sums(const float *x, long positions, long channels, float *sum, float *square);
