@@ -51,3 +51,12 @@ void ck_sum_rows(const float *restrict x, long rows, long columns, float *restri
         for (long j = 0; j < columns; j++) out[j] += row[j];
     }
 }
+
+void ck_add_repeated(const float *restrict big, long firstRow, long rows, long inner, const float *restrict small,
+                     long rowsPerSmall, float *restrict out) {
+    for (long r = firstRow; r < firstRow + rows; r++) {
+        const float *s = small + (r / rowsPerSmall) * inner, *b = big + r * inner;
+        float *o = out + r * inner;
+        for (long i = 0; i < inner; i++) o[i] = b[i] + s[i];
+    }
+}

@@ -27,6 +27,24 @@ struct TensorOperationTests {
         }
     }
 
+    /// Large enough for the vectorised addition split over the cores, with
+    /// the split falling inside an image.
+    @Test func addingARepeatedBiasOrPerImageVectorAgreesWithTheDefinition() {
+        let big = randomTensor([3, 50, 70, 16], seed: 43)
+        for shape in [[3, 1, 1, 16], [16], [1, 70, 16], [1, 1, 1, 16]] {
+            let small = randomTensor(shape, seed: 44)
+            let strides = Shape.broadcastStrides(shape, to: big.shape)
+            var expected = [Float](repeating: 0, count: big.count)
+            var i = 0
+            for n in 0..<3 { for y in 0..<50 { for x in 0..<70 { for c in 0..<16 {
+                expected[i] = big.scalars[i] + small.scalars[n * strides[0] + y * strides[1] + x * strides[2] + c * strides[3]]
+                i += 1
+            } } } }
+            #expect((big + small).scalars == expected, "[3, 50, 70, 16] + \(shape)")
+            #expect((small + big).scalars == expected, "\(shape) + [3, 50, 70, 16]")
+        }
+    }
+
     @Test func creationFunctions() {
         #expect(Tensor.eye(3).scalars == [1, 0, 0, 0, 1, 0, 0, 0, 1])
         #expect(Tensor.linspace(0.01, 0.2, count: 5).scalars.last == 0.2)

@@ -72,6 +72,12 @@ void ck_channel_combine(const float *g, const float *x, long positions, long cha
 /// out[j] = sum over the rows of x[r, j] (x is [rows, columns]).
 void ck_sum_rows(const float *x, long rows, long columns, float *out);
 
+/// out = big + small repeated, for rows firstRow ..< firstRow + rows of big
+/// and out ([*, inner]): row r adds row r / rowsPerSmall of small (a bias:
+/// one row of small for all; a per-image vector: one row per image's rows).
+void ck_add_repeated(const float *big, long firstRow, long rows, long inner, const float *small, long rowsPerSmall,
+                     float *out);
+
 /// y = e^x elementwise, to about 1 ulp; 0 where it would be subnormal,
 /// +infinity above the float range, NaN for NaN. y may be x.
 void ck_exp(const float *x, float *y, long n);
