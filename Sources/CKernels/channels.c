@@ -3,7 +3,29 @@
 // channel loop innermost so that it vectorises.
 #include "CKernels.h"
 
+#include "microkernel.h"
+
+/// The sums for `V` vectors of channels (channels == V * VW), held in registers.
+#define CHANNEL_SUMS_IN_REGISTERS(V)                                              \
+    do {                                                                          \
+        vf s[V] = {0}, q[V] = {0};                                                \
+        for (long p = 0; p < positions; p++)                                      \
+            for (int v = 0; v < V; v++) {                                         \
+                vf value = load(x + p * channels + v * VW);                       \
+                s[v] += value;                                                    \
+                q[v] += value * value;                                            \
+            }                                                                     \
+        for (int v = 0; v < V; v++) { store(sum + v * VW, s[v]); store(square + v * VW, q[v]); } \
+    } while (0)
+
 void ck_channel_sums(const float *restrict x, long positions, long channels, float *restrict sum, float *restrict square) {
+    // The common widths keep their sums in registers rather than in memory.
+    switch (channels) {
+    case VW: CHANNEL_SUMS_IN_REGISTERS(1); return;
+    case 2 * VW: CHANNEL_SUMS_IN_REGISTERS(2); return;
+    case 4 * VW: CHANNEL_SUMS_IN_REGISTERS(4); return;
+    case 8 * VW: CHANNEL_SUMS_IN_REGISTERS(8); return;
+    }
     for (long c = 0; c < channels; c++) sum[c] = square[c] = 0;
     for (long p = 0; p < positions; p++) {
         const float *row = x + p * channels;
