@@ -141,40 +141,6 @@ static void transform_output(const float *restrict m, long W, long O, long first
     }
 }
 
-void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
-                    const float *kernel, const float *bias, long O, float *out) {
-    long panels = (O + NR - 1) / NR;
-    long tiles = (H / 2) * (W / 2);
-    // Tiles go through in chunks whose transforms stay in cache (L2).
-    long chunk = chunk_size(tiles);
-    float *u = aligned_alloc(64, ((16 * panels * C * NR * sizeof(float) + 63) / 64) * 64);
-    float *v = aligned_alloc(64, ((16 * chunk * C * sizeof(float) + 63) / 64) * 64);
-    float *m = aligned_alloc(64, ((16 * chunk * O * sizeof(float) + 63) / 64) * 64);
-    transform_kernel(kernel, C, O, panels, u);
-    for (long n = 0; n < images; n++) {
-        const float *image = padded + n * (H + 2) * (W + 2) * C;
-        for (long first = 0; first < tiles; first += chunk) {
-            long count = tiles - first < chunk ? tiles - first : chunk;
-            transform_input(image, W, C, first, count, v);
-            for (long entry = 0; entry < 16; entry++) {
-                const float *a = v + entry * count * C;
-                float *mEntry = m + entry * count * O;
-                for (long panel = 0; panel < panels; panel++) {
-                    const float *b = u + (entry * panels + panel) * C * NR;
-                    long nr = O - panel * NR < NR ? O - panel * NR : NR;
-                    for (long i = 0; i < count; i += MR) {
-                        long mr = count - i < MR ? count - i : MR;
-                        tile_product(a + i * C, C, C, b, mEntry + i * O + panel * NR, O, mr, nr);
-                    }
-                }
-            }
-            transform_output(m, W, O, first, count, bias, out + n * H * W * O);
-        }
-    }
-    free(u);
-    free(v);
-    free(m);
-}
 
 // The kernel gradient by the same transforms. The forward map
 // Y = A^T [U . V] A is linear in U = G g G^T, so for an output gradient dY
@@ -232,53 +198,6 @@ static void transposed_tile_product(const float *restrict v, long C, const float
     store_tile(tile, acc, ldacc, mr, nr, 1, 1);
 }
 
-void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
-                                    long O, float *kernelGradient) {
-    long tiles = (H / 2) * (W / 2);
-    long chunk = chunk_size(tiles);
-    float *v = aligned_alloc(64, ((16 * chunk * C * sizeof(float) + 63) / 64) * 64);
-    float *z = aligned_alloc(64, (((16 * chunk * O + NR) * sizeof(float) + 63) / 64) * 64);
-    float *du = calloc(16 * C * O, sizeof(float));
-    memset(z, 0, (16 * chunk * O + NR) * sizeof(float));
-    for (long n = 0; n < images; n++) {
-        const float *image = padded + n * (H + 2) * (W + 2) * C;
-        for (long first = 0; first < tiles; first += chunk) {
-            long count = tiles - first < chunk ? tiles - first : chunk;
-            transform_input(image, W, C, first, count, v);
-            transform_output_gradient(gradient + n * H * W * O, W, O, first, count, z);
-            for (long entry = 0; entry < 16; entry++) {
-                const float *vEntry = v + entry * count * C, *zEntry = z + entry * count * O;
-                float *duEntry = du + entry * C * O;
-                for (long c = 0; c < C; c += MR) {
-                    long mr = C - c < MR ? C - c : MR;
-                    for (long o = 0; o < O; o += NR) {
-                        long nr = O - o < NR ? O - o : NR;
-                        transposed_tile_product(vEntry + c, C, zEntry + o, O, count, duEntry + c * O + o, O, mr, nr);
-                    }
-                }
-            }
-        }
-    }
-    // dL/dg = G^T dU G, per (c, o), into rows (dy, dx, c).
-    static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
-    for (long c = 0; c < C; c++) {
-        for (long o = 0; o < O; o++) {
-            float e[4][4];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) e[i][j] = du[((long)(4 * i + j) * C + c) * O + o];
-            for (int dy = 0; dy < 3; dy++)
-                for (int dx = 0; dx < 3; dx++) {
-                    float sum = 0;
-                    for (int i = 0; i < 4; i++)
-                        for (int j = 0; j < 4; j++) sum += G[i][dy] * e[i][j] * G[j][dx];
-                    kernelGradient[((3 * dy + dx) * C + c) * O + o] = sum;
-                }
-        }
-    }
-    free(v);
-    free(z);
-    free(du);
-}
 
 // F(4 x 4, 3 x 3): each 4 x 4 block of outputs from a 6 x 6 block of inputs,
 // 36 entries, 36 multiply-adds per channel pair for 16 outputs instead of
@@ -388,39 +307,6 @@ static void transform_output_f4(const float *restrict m, long W, long O, long fi
     }
 }
 
-void ck_winograd4x4_3x3(const float *padded, long images, long H, long W, long C,
-                        const float *kernel, const float *bias, long O, float *out) {
-    long panels = (O + NR - 1) / NR;
-    long tiles = (H / 4) * (W / 4);
-    long chunk = chunk_size(tiles);
-    float *u = aligned_alloc(64, ((36 * panels * C * NR * sizeof(float) + 63) / 64) * 64);
-    float *v = aligned_alloc(64, ((36 * chunk * C * sizeof(float) + 63) / 64) * 64);
-    float *m = aligned_alloc(64, ((36 * chunk * O * sizeof(float) + 63) / 64) * 64);
-    transform_kernel_f4(kernel, C, O, panels, u);
-    for (long n = 0; n < images; n++) {
-        const float *image = padded + n * (H + 2) * (W + 2) * C;
-        for (long first = 0; first < tiles; first += chunk) {
-            long count = tiles - first < chunk ? tiles - first : chunk;
-            transform_input_f4(image, W, C, first, count, v);
-            for (long entry = 0; entry < 36; entry++) {
-                const float *a = v + entry * count * C;
-                float *mEntry = m + entry * count * O;
-                for (long panel = 0; panel < panels; panel++) {
-                    const float *b = u + (entry * panels + panel) * C * NR;
-                    long nr = O - panel * NR < NR ? O - panel * NR : NR;
-                    for (long i = 0; i < count; i += MR) {
-                        long mr = count - i < MR ? count - i : MR;
-                        tile_product(a + i * C, C, C, b, mEntry + i * O + panel * NR, O, mr, nr);
-                    }
-                }
-            }
-            transform_output_f4(m, W, O, first, count, bias, out + n * H * W * O);
-        }
-    }
-    free(u);
-    free(v);
-    free(m);
-}
 
 /// A applied to four vectors (A^T's transpose), giving six.
 static inline void a6(const vf g[4], vf z[6]) {
@@ -456,34 +342,27 @@ static void transform_output_gradient_f4(const float *restrict gradient, long W,
     }
 }
 
-void ck_winograd4x4_3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
-                                        long O, float *kernelGradient) {
-    long tiles = (H / 4) * (W / 4);
-    long chunk = chunk_size(tiles);
-    float *v = aligned_alloc(64, ((36 * chunk * C * sizeof(float) + 63) / 64) * 64);
-    float *z = aligned_alloc(64, (((36 * chunk * O + NR) * sizeof(float) + 63) / 64) * 64);
-    float *du = calloc(36 * C * O, sizeof(float));
-    memset(z, 0, (36 * chunk * O + NR) * sizeof(float));
-    for (long n = 0; n < images; n++) {
-        const float *image = padded + n * (H + 2) * (W + 2) * C;
-        for (long first = 0; first < tiles; first += chunk) {
-            long count = tiles - first < chunk ? tiles - first : chunk;
-            transform_input_f4(image, W, C, first, count, v);
-            transform_output_gradient_f4(gradient + n * H * W * O, W, O, first, count, z);
-            for (long entry = 0; entry < 36; entry++) {
-                const float *vEntry = v + entry * count * C, *zEntry = z + entry * count * O;
-                float *duEntry = du + entry * C * O;
-                for (long c = 0; c < C; c += MR) {
-                    long mr = C - c < MR ? C - c : MR;
-                    for (long o = 0; o < O; o += NR) {
-                        long nr = O - o < NR ? O - o : NR;
-                        transposed_tile_product(vEntry + c, C, zEntry + o, O, count, duEntry + c * O + o, O, mr, nr);
-                    }
+/// dL/dg = G^T dU G for F(2 x 2, 3 x 3), per (c, o), into rows (dy, dx, c).
+static void finish_kernel_gradient(const float *du, long C, long O, float *kernelGradient) {
+    static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+    for (long c = 0; c < C; c++) {
+        for (long o = 0; o < O; o++) {
+            float e[4][4];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) e[i][j] = du[((long)(4 * i + j) * C + c) * O + o];
+            for (int dy = 0; dy < 3; dy++)
+                for (int dx = 0; dx < 3; dx++) {
+                    float sum = 0;
+                    for (int i = 0; i < 4; i++)
+                        for (int j = 0; j < 4; j++) sum += G[i][dy] * e[i][j] * G[j][dx];
+                    kernelGradient[((3 * dy + dx) * C + c) * O + o] = sum;
                 }
-            }
         }
     }
-    // dL/dg = G^T dU G (3 x 6 . 6 x 6 . 6 x 3), per (c, o), into rows (dy, dx, c).
+}
+
+/// dL/dg = G^T dU G for F(4 x 4, 3 x 3) (3 x 6 . 6 x 6 . 6 x 3), per (c, o), into rows (dy, dx, c).
+static void finish_kernel_gradient_f4(const float *du, long C, long O, float *kernelGradient) {
     for (long c = 0; c < C; c++) {
         for (long o = 0; o < O; o++) {
             float left[3][6];  // G^T dU
@@ -501,7 +380,110 @@ void ck_winograd4x4_3x3_kernel_gradient(const float *padded, const float *gradie
                 }
         }
     }
+}
+
+/// One of Winograd's algorithms: its tile and its transforms.
+typedef struct {
+    long outputs;  // output pixels per tile side: 2 or 4
+    long entries;  // (outputs + 2)^2
+    void (*transformKernel)(const float *kernel, long C, long O, long panels, float *packed);
+    void (*transformInput)(const float *image, long W, long C, long first, long tiles, float *v);
+    void (*transformOutput)(const float *m, long W, long O, long first, long tiles, const float *bias, float *out);
+    void (*transformOutputGradient)(const float *gradient, long W, long O, long first, long tiles, float *z);
+    void (*finishKernelGradient)(const float *du, long C, long O, float *kernelGradient);
+} Scheme;
+
+static const Scheme F2 = {2, 16, transform_kernel, transform_input, transform_output, transform_output_gradient, finish_kernel_gradient};
+static const Scheme F4 = {4, 36, transform_kernel_f4, transform_input_f4, transform_output_f4, transform_output_gradient_f4,
+                          finish_kernel_gradient_f4};
+
+static void convolve(const Scheme *scheme, const float *padded, long images, long H, long W, long C,
+                     const float *kernel, const float *bias, long O, float *out) {
+    long entries = scheme->entries;
+    long panels = (O + NR - 1) / NR;
+    long tiles = (H / scheme->outputs) * (W / scheme->outputs);
+    // Tiles go through in chunks whose transforms stay in cache (L2).
+    long chunk = chunk_size(tiles);
+    float *u = aligned_alloc(64, ((entries * panels * C * NR * sizeof(float) + 63) / 64) * 64);
+    float *v = aligned_alloc(64, ((entries * chunk * C * sizeof(float) + 63) / 64) * 64);
+    float *m = aligned_alloc(64, ((entries * chunk * O * sizeof(float) + 63) / 64) * 64);
+    scheme->transformKernel(kernel, C, O, panels, u);
+    for (long n = 0; n < images; n++) {
+        const float *image = padded + n * (H + 2) * (W + 2) * C;
+        for (long first = 0; first < tiles; first += chunk) {
+            long count = tiles - first < chunk ? tiles - first : chunk;
+            scheme->transformInput(image, W, C, first, count, v);
+            for (long entry = 0; entry < entries; entry++) {
+                const float *a = v + entry * count * C;
+                float *mEntry = m + entry * count * O;
+                for (long panel = 0; panel < panels; panel++) {
+                    const float *b = u + (entry * panels + panel) * C * NR;
+                    long nr = O - panel * NR < NR ? O - panel * NR : NR;
+                    for (long i = 0; i < count; i += MR) {
+                        long mr = count - i < MR ? count - i : MR;
+                        tile_product(a + i * C, C, C, b, mEntry + i * O + panel * NR, O, mr, nr);
+                    }
+                }
+            }
+            scheme->transformOutput(m, W, O, first, count, bias, out + n * H * W * O);
+        }
+    }
+    free(u);
+    free(v);
+    free(m);
+}
+
+static void kernel_gradient(const Scheme *scheme, const float *padded, const float *gradient, long images, long H, long W,
+                            long C, long O, float *kernelGradient) {
+    long entries = scheme->entries;
+    long tiles = (H / scheme->outputs) * (W / scheme->outputs);
+    long chunk = chunk_size(tiles);
+    float *v = aligned_alloc(64, ((entries * chunk * C * sizeof(float) + 63) / 64) * 64);
+    // NR floats of slack: the product reads a whole register tile of z.
+    float *z = aligned_alloc(64, (((entries * chunk * O + NR) * sizeof(float) + 63) / 64) * 64);
+    float *du = calloc(entries * C * O, sizeof(float));
+    memset(z, 0, (entries * chunk * O + NR) * sizeof(float));
+    for (long n = 0; n < images; n++) {
+        const float *image = padded + n * (H + 2) * (W + 2) * C;
+        for (long first = 0; first < tiles; first += chunk) {
+            long count = tiles - first < chunk ? tiles - first : chunk;
+            scheme->transformInput(image, W, C, first, count, v);
+            scheme->transformOutputGradient(gradient + n * H * W * O, W, O, first, count, z);
+            for (long entry = 0; entry < entries; entry++) {
+                const float *vEntry = v + entry * count * C, *zEntry = z + entry * count * O;
+                float *duEntry = du + entry * C * O;
+                for (long c = 0; c < C; c += MR) {
+                    long mr = C - c < MR ? C - c : MR;
+                    for (long o = 0; o < O; o += NR) {
+                        long nr = O - o < NR ? O - o : NR;
+                        transposed_tile_product(vEntry + c, C, zEntry + o, O, count, duEntry + c * O + o, O, mr, nr);
+                    }
+                }
+            }
+        }
+    }
+    scheme->finishKernelGradient(du, C, O, kernelGradient);
     free(v);
     free(z);
     free(du);
+}
+
+void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
+                    const float *kernel, const float *bias, long O, float *out) {
+    convolve(&F2, padded, images, H, W, C, kernel, bias, O, out);
+}
+
+void ck_winograd4x4_3x3(const float *padded, long images, long H, long W, long C,
+                        const float *kernel, const float *bias, long O, float *out) {
+    convolve(&F4, padded, images, H, W, C, kernel, bias, O, out);
+}
+
+void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
+                                    long O, float *kernelGradient) {
+    kernel_gradient(&F2, padded, gradient, images, H, W, C, O, kernelGradient);
+}
+
+void ck_winograd4x4_3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
+                                        long O, float *kernelGradient) {
+    kernel_gradient(&F4, padded, gradient, images, H, W, C, O, kernelGradient);
 }
