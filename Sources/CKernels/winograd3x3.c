@@ -56,27 +56,43 @@ static void tile_product(const float *restrict a, long lda, long C, const float 
     store_tile(acc, out, ldo, mr, nr, 1, 0);
 }
 
-/// U = G g G^T for every (c, o), packed per entry as panels of NR output
-/// channels: packed[entry][panel][c][NR], zero beyond O.
-static void transform_kernel(const float *kernel, long C, long O, long panels, float *packed) {
-    static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
-    memset(packed, 0, 16 * panels * C * NR * sizeof(float));
+/// U = G g G^T for every (c, o), with G n x 3 (n = 4 or 6), packed per
+/// entry as panels of NR output channels: packed[entry][panel][c][NR], zero
+/// beyond O. The loop over the NR channels of a panel is the vectorised one.
+static inline void pack_transformed_kernel(const float *kernel, long C, long O, float *packed, int n, const float G[][3]) {
+    long panels = (O + NR - 1) / NR, width = panels * NR;
+    // A kernel whose channels do not fill the last panel is copied into one that does.
+    const float *source = kernel;
+    float *widened = NULL;
+    if (width != O) {
+        widened = calloc(9 * C * width, sizeof(float));
+        for (long row = 0; row < 9 * C; row++) memcpy(widened + row * width, kernel + row * O, O * sizeof(float));
+        source = widened;
+    }
     for (long c = 0; c < C; c++) {
-        for (long o = 0; o < O; o++) {
-            float g[3][3];
-            for (int dy = 0; dy < 3; dy++)
-                for (int dx = 0; dx < 3; dx++) g[dy][dx] = kernel[((3 * dy + dx) * C + c) * O + o];
-            float gg[4][3];  // G g
-            for (int i = 0; i < 4; i++)
-                for (int dx = 0; dx < 3; dx++) gg[i][dx] = G[i][0] * g[0][dx] + G[i][1] * g[1][dx] + G[i][2] * g[2][dx];
-            long panel = o / NR, j = o % NR;
-            for (int i = 0; i < 4; i++)
-                for (int k = 0; k < 4; k++) {
-                    float u = gg[i][0] * G[k][0] + gg[i][1] * G[k][1] + gg[i][2] * G[k][2];
-                    packed[(((long)(4 * i + k) * panels + panel) * C + c) * NR + j] = u;
-                }
+        for (long panel = 0; panel < panels; panel++) {
+            for (long j = 0; j < NR; j++) {
+                long o = panel * NR + j;
+                float g[3][3];
+                for (int dy = 0; dy < 3; dy++)
+                    for (int dx = 0; dx < 3; dx++) g[dy][dx] = source[((3 * dy + dx) * C + c) * width + o];
+                float gg[6][3];  // G g
+                for (int i = 0; i < n; i++)
+                    for (int dx = 0; dx < 3; dx++) gg[i][dx] = G[i][0] * g[0][dx] + G[i][1] * g[1][dx] + G[i][2] * g[2][dx];
+                for (int i = 0; i < n; i++)
+                    for (int k = 0; k < n; k++)
+                        packed[(((long)(n * i + k) * panels + panel) * C + c) * NR + j] =
+                            gg[i][0] * G[k][0] + gg[i][1] * G[k][1] + gg[i][2] * G[k][2];
+            }
         }
     }
+    free(widened);
+}
+
+static const float G4[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+
+static void transform_kernel(const float *kernel, long C, long O, float *packed) {
+    pack_transformed_kernel(kernel, C, O, packed, 4, G4);
 }
 
 /// V = B^T d B for `tiles` tiles of one image from tile `first` on (tiles
@@ -215,24 +231,8 @@ static const float G6[6][3] = {
     {1.0f / 24, 1.0f / 12, 1.0f / 6}, {1.0f / 24, -1.0f / 12, 1.0f / 6}, {0, 0, 1},
 };
 
-/// U = G g G^T (6 x 6) for every (c, o), packed[entry][panel][c][NR].
-static void transform_kernel_f4(const float *kernel, long C, long O, long panels, float *packed) {
-    memset(packed, 0, 36 * panels * C * NR * sizeof(float));
-    for (long c = 0; c < C; c++) {
-        for (long o = 0; o < O; o++) {
-            float g[3][3];
-            for (int dy = 0; dy < 3; dy++)
-                for (int dx = 0; dx < 3; dx++) g[dy][dx] = kernel[((3 * dy + dx) * C + c) * O + o];
-            float gg[6][3];
-            for (int i = 0; i < 6; i++)
-                for (int dx = 0; dx < 3; dx++) gg[i][dx] = G6[i][0] * g[0][dx] + G6[i][1] * g[1][dx] + G6[i][2] * g[2][dx];
-            long panel = o / NR, j = o % NR;
-            for (int i = 0; i < 6; i++)
-                for (int k = 0; k < 6; k++)
-                    packed[(((long)(6 * i + k) * panels + panel) * C + c) * NR + j] =
-                        gg[i][0] * G6[k][0] + gg[i][1] * G6[k][1] + gg[i][2] * G6[k][2];
-        }
-    }
+static void transform_kernel_f4(const float *kernel, long C, long O, float *packed) {
+    pack_transformed_kernel(kernel, C, O, packed, 6, G6);
 }
 
 /// B^T applied to six vectors: one column (or row) of a 6 x 6 tile.
@@ -344,7 +344,6 @@ static void transform_output_gradient_f4(const float *restrict gradient, long W,
 
 /// dL/dg = G^T dU G for F(2 x 2, 3 x 3), per (c, o), into rows (dy, dx, c).
 static void finish_kernel_gradient(const float *du, long C, long O, float *kernelGradient) {
-    static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
     for (long c = 0; c < C; c++) {
         for (long o = 0; o < O; o++) {
             float e[4][4];
@@ -354,7 +353,7 @@ static void finish_kernel_gradient(const float *du, long C, long O, float *kerne
                 for (int dx = 0; dx < 3; dx++) {
                     float sum = 0;
                     for (int i = 0; i < 4; i++)
-                        for (int j = 0; j < 4; j++) sum += G[i][dy] * e[i][j] * G[j][dx];
+                        for (int j = 0; j < 4; j++) sum += G4[i][dy] * e[i][j] * G4[j][dx];
                     kernelGradient[((3 * dy + dx) * C + c) * O + o] = sum;
                 }
         }
@@ -386,7 +385,7 @@ static void finish_kernel_gradient_f4(const float *du, long C, long O, float *ke
 typedef struct {
     long outputs;  // output pixels per tile side: 2 or 4
     long entries;  // (outputs + 2)^2
-    void (*transformKernel)(const float *kernel, long C, long O, long panels, float *packed);
+    void (*transformKernel)(const float *kernel, long C, long O, float *packed);
     void (*transformInput)(const float *image, long W, long C, long first, long tiles, float *v);
     void (*transformOutput)(const float *m, long W, long O, long first, long tiles, const float *bias, float *out);
     void (*transformOutputGradient)(const float *gradient, long W, long O, long first, long tiles, float *z);
@@ -407,7 +406,7 @@ static void convolve(const Scheme *scheme, const float *padded, long images, lon
     float *u = aligned_alloc(64, ((entries * panels * C * NR * sizeof(float) + 63) / 64) * 64);
     float *v = aligned_alloc(64, ((entries * chunk * C * sizeof(float) + 63) / 64) * 64);
     float *m = aligned_alloc(64, ((entries * chunk * O * sizeof(float) + 63) / 64) * 64);
-    scheme->transformKernel(kernel, C, O, panels, u);
+    scheme->transformKernel(kernel, C, O, u);
     for (long n = 0; n < images; n++) {
         const float *image = padded + n * (H + 2) * (W + 2) * C;
         for (long first = 0; first < tiles; first += chunk) {
