@@ -82,3 +82,25 @@ void ck_add_repeated(const float *restrict big, long firstRow, long rows, long i
         for (long i = 0; i < inner; i++) o[i] = b[i] + s[i];
     }
 }
+
+void ck_spread_blocks_2x2(const float *restrict blocks, long rows, long W, long O, const float *restrict bias,
+                          float *restrict out) {
+    for (long r = 0; r < rows; r++)
+        for (long dy = 0; dy < 2; dy++) {
+            float *line = out + (2 * r + dy) * 2 * W * O;
+            for (long x = 0; x < W; x++) {
+                const float *block = blocks + ((r * W + x) * 4 + 2 * dy) * O;
+                float *pixels = line + 2 * x * O;
+                for (long o = 0; o < O; o++) pixels[o] = block[o] + bias[o];
+                for (long o = 0; o < O; o++) pixels[O + o] = block[O + o] + bias[o];
+            }
+        }
+}
+
+void ck_gather_blocks_2x2(const float *restrict gradient, long rows, long W, long O, float *restrict blocks) {
+    for (long r = 0; r < rows; r++)
+        for (long dy = 0; dy < 2; dy++) {
+            const float *line = gradient + (2 * r + dy) * 2 * W * O;
+            for (long x = 0; x < W; x++) memcpy(blocks + ((r * W + x) * 4 + 2 * dy) * O, line + 2 * x * O, 2 * O * sizeof(float));
+        }
+}

@@ -77,7 +77,7 @@ public struct ConvTranspose2d: Layer {
         // Each input pixel becomes a 2 x 2 block: out[2y + dy, 2x + dx, o] = sum_c x[y, x, c] W[c, o, dy, dx].
         let kernel = weight.permuted(0, 2, 3, 1).reshaped(inChannels, 4 * out)
         let blocks = matmul(x.reshaped(-1, inChannels), kernel).reshaped(b, h, w, 2, 2, out)
-        return blocks.permuted(0, 1, 3, 2, 4, 5).reshaped(b, 2 * h, 2 * w, out) + bias
+        return blocks.spreadingBlocks2x2(bias: bias)
     }
 
     public mutating func visitParameters(_ body: (String, inout Tensor) -> Void) {

@@ -185,7 +185,7 @@ public struct FigureRenderer: Sendable {
         var script = "set multiplot layout \(rows),\(used) title \(quoted(title)) margins 0.01,0.99,0.005,\(top) spacing \(spacingX),\(spacingY)\n"
         script += "unset xtics; unset ytics; unset colorbox; unset xlabel; unset ylabel; set border 0\n"
         script += "set palette gray; set cbrange [0:\(max(levels - 1, 1))]\nset size ratio -1\n"
-        for (index, panel) in panels.enumerated() {
+        for panel in panels {
             guard panel.pixels.rank == 2 else { throw PlotError.badInput("an image needs shape [H, W], got \(panel.pixels.shape)") }
             let (h, w) = (panel.pixels.shape[0], panel.pixels.shape[1])
             let offset = pixels.count

@@ -277,3 +277,46 @@ public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
 
     private static let forced = ProcessInfo.processInfo.environment["D3PM_CONV3X3"].flatMap(Convolution3x3Algorithm.init(rawValue:))
 }
+
+extension Tensor {
+    /// The output of a kernel-2, stride-2 transposed convolution from its
+    /// per-pixel blocks: `self` [B, H, W, 2, 2, O] becomes [B, 2H, 2W, O] with
+    /// out[b, 2y + dy, 2x + dx, o] = self[b, y, x, dy, dx, o] + bias[o],
+    /// in one pass (a permutation and a broadcast addition otherwise).
+    public func spreadingBlocks2x2(bias: Tensor) -> Tensor {
+        ensure(rank == 6 && shape[3] == 2 && shape[4] == 2, "spreadingBlocks2x2: expected blocks [B, H, W, 2, 2, O], got shape \(shape)")
+        let (b, h, w, o) = (shape[0], shape[1], shape[2], shape[5])
+        ensure(bias.shape == [o], "spreadingBlocks2x2: a bias of shape \(bias.shape) for \(o) channels")
+        let rows = b * h
+        let spread = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = count
+            scalars.withUnsafeBufferPointer { src in
+                bias.scalars.withUnsafeBufferPointer { biasValues in
+                    let (s, d, c) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: buffer.baseAddress), UInt(bitPattern: biasValues.baseAddress))
+                    Parallel.ranges(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(4 * w * o, 1))) { range in
+                        let perRow = 4 * w * o
+                        ck_spread_blocks_2x2(UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * perRow, range.count, w, o,
+                                             UnsafePointer<Float>(bitPattern: c)!, UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * perRow)
+                    }
+                }
+            }
+        }
+        var result = Tensor(shape: [b, 2 * h, 2 * w, o], scalars: spread)
+        let blockShape = shape
+        result.recordGradient("spreadingBlocks2x2", inputs: [self, bias]) { g in
+            let gathered = [Float](unsafeUninitializedCapacity: g.count) { buffer, initialized in
+                initialized = g.count
+                g.scalars.withUnsafeBufferPointer { src in
+                    let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: buffer.baseAddress))
+                    Parallel.ranges(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(4 * w * o, 1))) { range in
+                        let perRow = 4 * w * o
+                        ck_gather_blocks_2x2(UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * perRow, range.count, w, o,
+                                             UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * perRow)
+                    }
+                }
+            }
+            return [Tensor(shape: blockShape, scalars: gathered), g.reshaped(-1, o).sum(axis: 0)]
+        }
+        return result
+    }
+}

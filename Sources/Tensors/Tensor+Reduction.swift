@@ -156,14 +156,16 @@ extension Tensor {
         let inner = shape[(axis + 1)...].reduce(1, *)
         var out = [Int](repeating: 0, count: outer * inner)
         scalars.withUnsafeBufferPointer { src in
-            for o in 0..<outer {
-                for i in 0..<inner {
-                    var best = src[o * size * inner + i], bestIndex = 0
-                    for k in 1..<Swift.max(size, 1) {
-                        let v = src[(o * size + k) * inner + i]
-                        if v > best || (best.isNaN && !v.isNaN) { best = v; bestIndex = k }
+            out.withUnsafeMutableBufferPointer { out in
+                for o in 0..<outer {
+                    for i in 0..<inner {
+                        var best = src[o * size * inner + i], bestIndex = 0
+                        for k in 1..<Swift.max(size, 1) {
+                            let v = src[(o * size + k) * inner + i]
+                            if v > best || (best.isNaN && !v.isNaN) { best = v; bestIndex = k }
+                        }
+                        out[o * inner + i] = bestIndex
                     }
-                    out[o * inner + i] = bestIndex
                 }
             }
         }

@@ -237,8 +237,9 @@ enum GaussianUnscaled: Mutant {
     }
 }
 
-/// Every mutant, the exercise it breaks, and a phrase the report must contain.
-let allMutants: [(type: D3PMExercises.Type, breaks: Int, phrase: String)] = [
+/// Every mutant, the exercise it breaks, and a phrase the report must contain
+/// (metatypes are not Sendable; the list is never mutated).
+nonisolated(unsafe) let allMutants: [(type: D3PMExercises.Type, breaks: Int, phrase: String)] = [
     (DiagonalOneMinusBeta.self, 1, "1 - (K - 1) beta_t / K"),
     (CumulativeReversed.self, 1, "wrong order"),
     (CumulativeStartsAtIdentity.self, 1, "index 0 must hold Q_1"),

@@ -45,6 +45,19 @@ struct TensorOperationTests {
         }
     }
 
+    @Test func spreadingBlocksMatchesThePermutationPlusBias() {
+        let blocks = randomTensor([3, 5, 7, 2, 2, 16], seed: 45), bias = randomTensor([16], seed: 46)
+        let weights = randomTensor([3, 10, 14, 16], seed: 47)
+        let (fused, fusedGradients) = valueWithGradient(at: [blocks, bias]) { ($0[0].spreadingBlocks2x2(bias: $0[1]) * weights).sum() }
+        let (composed, composedGradients) = valueWithGradient(at: [blocks, bias]) {
+            (($0[0].permuted(0, 1, 3, 2, 4, 5).reshaped(3, 10, 14, 16) + $0[1]) * weights).sum()
+        }
+        #expect(abs(fused.item - composed.item) <= 1e-3)
+        #expect(blocks.spreadingBlocks2x2(bias: bias).scalars == (blocks.permuted(0, 1, 3, 2, 4, 5).reshaped(3, 10, 14, 16) + bias).scalars)
+        #expect(fusedGradients[0].scalars == composedGradients[0].scalars)
+        #expect(allClose(fusedGradients[1], composedGradients[1], rtol: 1e-5, atol: 1e-5))
+    }
+
     @Test func creationFunctions() {
         #expect(Tensor.eye(3).scalars == [1, 0, 0, 0, 1, 0, 0, 0, 1])
         #expect(Tensor.linspace(0.01, 0.2, count: 5).scalars.last == 0.2)

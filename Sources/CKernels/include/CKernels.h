@@ -78,6 +78,14 @@ void ck_sum_rows(const float *x, long rows, long columns, float *out);
 void ck_add_repeated(const float *big, long firstRow, long rows, long inner, const float *small, long rowsPerSmall,
                      float *out);
 
+/// The 2 x 2 blocks of a transposed convolution spread into place:
+/// blocks [rows, W, 2, 2, O] (rows = images x H) give out [2 rows, 2W, O] with
+/// out[2r + dy, 2x + dx, o] = blocks[r, x, dy, dx, o] + bias[o].
+void ck_spread_blocks_2x2(const float *blocks, long rows, long W, long O, const float *bias, float *out);
+
+/// The adjoint of ck_spread_blocks_2x2 without the bias: each block gathered back.
+void ck_gather_blocks_2x2(const float *gradient, long rows, long W, long O, float *blocks);
+
 /// y = e^x elementwise, to about 1 ulp; 0 where it would be subnormal,
 /// +infinity above the float range, NaN for NaN. y may be x.
 void ck_exp(const float *x, float *y, long n);
