@@ -58,7 +58,7 @@ static void tile_product(const float *restrict a, long lda, long C, const float 
 
 /// U = G g G^T for every (c, o), with G n x 3 (n = 4 or 6), packed per
 /// entry as panels of NR output channels: packed[entry][panel][c][NR], zero
-/// beyond O. The loop over the NR channels of a panel is the vectorised one.
+/// beyond O, VW output channels at a time.
 static inline void pack_transformed_kernel(const float *kernel, long C, long O, float *packed, int n, const float G[][3]) {
     long panels = (O + NR - 1) / NR, width = panels * NR;
     // A kernel whose channels do not fill the last panel is copied into one that does.
@@ -71,18 +71,18 @@ static inline void pack_transformed_kernel(const float *kernel, long C, long O, 
     }
     for (long c = 0; c < C; c++) {
         for (long panel = 0; panel < panels; panel++) {
-            for (long j = 0; j < NR; j++) {
+            for (long j = 0; j < NR; j += VW) {
                 long o = panel * NR + j;
-                float g[3][3];
+                vf g[3][3];
                 for (int dy = 0; dy < 3; dy++)
-                    for (int dx = 0; dx < 3; dx++) g[dy][dx] = source[((3 * dy + dx) * C + c) * width + o];
-                float gg[6][3];  // G g
+                    for (int dx = 0; dx < 3; dx++) g[dy][dx] = load(source + ((3 * dy + dx) * C + c) * width + o);
+                vf gg[6][3];  // G g
                 for (int i = 0; i < n; i++)
                     for (int dx = 0; dx < 3; dx++) gg[i][dx] = G[i][0] * g[0][dx] + G[i][1] * g[1][dx] + G[i][2] * g[2][dx];
                 for (int i = 0; i < n; i++)
                     for (int k = 0; k < n; k++)
-                        packed[(((long)(n * i + k) * panels + panel) * C + c) * NR + j] =
-                            gg[i][0] * G[k][0] + gg[i][1] * G[k][1] + gg[i][2] * G[k][2];
+                        store(packed + (((long)(n * i + k) * panels + panel) * C + c) * NR + j,
+                              gg[i][0] * G[k][0] + gg[i][1] * G[k][1] + gg[i][2] * G[k][2]);
             }
         }
     }
