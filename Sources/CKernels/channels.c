@@ -104,3 +104,28 @@ void ck_gather_blocks_2x2(const float *restrict gradient, long rows, long W, lon
             for (long x = 0; x < W; x++) memcpy(blocks + ((r * W + x) * 4 + 2 * dy) * O, line + 2 * x * O, 2 * O * sizeof(float));
         }
 }
+
+void ck_average_pool_2x2(const float *restrict x, long rows, long W, long C, float *restrict out) {
+    for (long r = 0; r < rows; r++) {
+        const float *top = x + 2 * r * W * C, *bottom = top + W * C;
+        float *line = out + r * (W / 2) * C;
+        for (long p = 0; p < W / 2; p++)
+            for (long c = 0; c < C; c++)
+                line[p * C + c] = 0.25f * (top[2 * p * C + c] + top[(2 * p + 1) * C + c] + bottom[2 * p * C + c] + bottom[(2 * p + 1) * C + c]);
+    }
+}
+
+void ck_average_pool_2x2_backward(const float *restrict g, long rows, long W, long C, float *restrict dx) {
+    for (long r = 0; r < rows; r++) {
+        float *top = dx + 2 * r * W * C, *bottom = top + W * C;
+        const float *line = g + r * (W / 2) * C;
+        for (long p = 0; p < W / 2; p++)
+            for (long c = 0; c < C; c++) {
+                float share = 0.25f * line[p * C + c];
+                top[2 * p * C + c] = share;
+                top[(2 * p + 1) * C + c] = share;
+                bottom[2 * p * C + c] = share;
+                bottom[(2 * p + 1) * C + c] = share;
+            }
+    }
+}

@@ -140,8 +140,7 @@ public struct Embedding: ParameterContainer {
 /// 2 x 2 average pooling of channels-last images (PyTorch's `nn.AvgPool2d(2)`).
 public func averagePool2x2(_ x: Tensor) -> Tensor {
     precondition(x.rank == 4 && x.shape[1] % 2 == 0 && x.shape[2] % 2 == 0, "averagePool2x2: expected [B, H, W, C] with even H and W, got \(x.shape)")
-    let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    return x.reshaped(b, h / 2, 2, w / 2, 2, c).mean(axes: [2, 4])
+    return x.averagePooled2x2()
 }
 
 /// The sinusoidal embedding of time steps: with half = dimension / 2 and

@@ -320,3 +320,34 @@ extension Tensor {
         return result
     }
 }
+
+extension Tensor {
+    /// 2 x 2 average pooling of channels-last images [B, H, W, C] (H, W
+    /// even): [B, H / 2, W / 2, C], one vectorised pass over the cores.
+    public func averagePooled2x2() -> Tensor {
+        ensure(rank == 4 && shape[1] % 2 == 0 && shape[2] % 2 == 0, "averagePooled2x2: expected [B, H, W, C] with even H and W, got \(shape)")
+        let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
+        let rows = b * h / 2, perRow = 2 * w * c
+        func run(_ input: Tensor, count: Int, _ kernel: (UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
+                 inputPerRow: Int, outputPerRow: Int) -> [Float] {
+            [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                initialized = count
+                input.scalars.withUnsafeBufferPointer { src in
+                    let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: buffer.baseAddress))
+                    Parallel.ranges(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(perRow, 1))) { range in
+                        kernel(UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * inputPerRow, range.count, w, c,
+                               UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * outputPerRow)
+                    }
+                }
+            }
+        }
+        let pooled = run(self, count: count / 4, { ck_average_pool_2x2($0, $1, $2, $3, $4) }, inputPerRow: perRow, outputPerRow: perRow / 4)
+        var result = Tensor(shape: [b, h / 2, w / 2, c], scalars: pooled)
+        let inputShape = shape
+        result.recordGradient("averagePooled2x2", inputs: [self]) { g in
+            [Tensor(shape: inputShape, scalars: run(g, count: g.count * 4, { ck_average_pool_2x2_backward($0, $1, $2, $3, $4) },
+                                                   inputPerRow: perRow / 4, outputPerRow: perRow))]
+        }
+        return result
+    }
+}

@@ -58,6 +58,15 @@ struct TensorOperationTests {
         #expect(allClose(fusedGradients[1], composedGradients[1], rtol: 1e-5, atol: 1e-5))
     }
 
+    @Test func averagePoolingMatchesTheMeanOfEachBlock() {
+        let x = randomTensor([3, 10, 6, 16], seed: 48), weights = randomTensor([3, 5, 3, 16], seed: 49)
+        let (pooled, pooledGradient) = valueWithGradient(at: x) { ($0.averagePooled2x2() * weights).sum() }
+        let (mean, meanGradient) = valueWithGradient(at: x) { ($0.reshaped(3, 5, 2, 3, 2, 16).mean(axes: [2, 4]) * weights).sum() }
+        #expect(allClose(x.averagePooled2x2(), x.reshaped(3, 5, 2, 3, 2, 16).mean(axes: [2, 4]), rtol: 1e-6, atol: 1e-6))
+        #expect(abs(pooled.item - mean.item) <= 1e-4)
+        #expect(allClose(pooledGradient, meanGradient, rtol: 1e-6, atol: 1e-6))
+    }
+
     @Test func creationFunctions() {
         #expect(Tensor.eye(3).scalars == [1, 0, 0, 0, 1, 0, 0, 0, 1])
         #expect(Tensor.linspace(0.01, 0.2, count: 5).scalars.last == 0.2)

@@ -86,6 +86,13 @@ void ck_spread_blocks_2x2(const float *blocks, long rows, long W, long O, const 
 /// The adjoint of ck_spread_blocks_2x2 without the bias: each block gathered back.
 void ck_gather_blocks_2x2(const float *gradient, long rows, long W, long O, float *blocks);
 
+/// 2 x 2 average pooling of channels-last images: x [2 rows, W, C] (rows =
+/// images x H / 2, W even) gives out [rows, W / 2, C].
+void ck_average_pool_2x2(const float *x, long rows, long W, long C, float *out);
+
+/// Its adjoint: each output gradient shared equally by its four pixels.
+void ck_average_pool_2x2_backward(const float *g, long rows, long W, long C, float *dx);
+
 /// y = e^x elementwise, to about 1 ulp; 0 where it would be subnormal,
 /// +infinity above the float range, NaN for NaN. y may be x.
 void ck_exp(const float *x, float *y, long n);
