@@ -92,7 +92,8 @@ struct Evaluate: ParsableCommand {
               reconstruction L_0   %.4f bits/dim
               total                %.4f bits/dim
             """, count, data.dataset.rawValue, configuration.corruption.rawValue, configuration.schedule.rawValue, configuration.numSteps,
-            bound.prior / perDimension, bound.terms.reduce(0, +) / perDimension, bound.reconstruction / perDimension, bound.bitsPerDimension))
+            // A KL is never negative; rounding can leave a prior term of -1e-9.
+            max(bound.prior, 0) / perDimension, bound.terms.reduce(0, +) / perDimension, bound.reconstruction / perDimension, bound.bitsPerDimension))
         let folder = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var csv = "t,term,nats_per_image,bits_per_dim\n"
