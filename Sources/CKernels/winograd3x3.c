@@ -101,27 +101,25 @@ static void transform_input(const float *restrict image, long W, long C, long fi
     long tilesAcross = W / 2;
     long rowStride = (W + 2) * C;
     for (long tile = 0; tile < tiles; tile++) {
-        {
-            long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
-            const float *d = image + (2 * ty) * rowStride + (2 * tx) * C;
-            for (long c = 0; c < C; c++) {
-                float x[4][4];
-                for (int r = 0; r < 4; r++)
-                    for (int s = 0; s < 4; s++) x[r][s] = d[r * rowStride + s * C + c];
-                float t[4][4];  // B^T d
-                for (int s = 0; s < 4; s++) {
-                    t[0][s] = x[0][s] - x[2][s];
-                    t[1][s] = x[1][s] + x[2][s];
-                    t[2][s] = x[2][s] - x[1][s];
-                    t[3][s] = x[1][s] - x[3][s];
-                }
-                for (int r = 0; r < 4; r++) {
-                    float *row = v + ((long)(4 * r) * tiles + tile) * C + c;
-                    row[0] = t[r][0] - t[r][2];
-                    row[tiles * C] = t[r][1] + t[r][2];
-                    row[2 * tiles * C] = t[r][2] - t[r][1];
-                    row[3 * tiles * C] = t[r][1] - t[r][3];
-                }
+        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
+        const float *d = image + (2 * ty) * rowStride + (2 * tx) * C;
+        for (long c = 0; c < C; c++) {
+            float x[4][4];
+            for (int r = 0; r < 4; r++)
+                for (int s = 0; s < 4; s++) x[r][s] = d[r * rowStride + s * C + c];
+            float t[4][4];  // B^T d
+            for (int s = 0; s < 4; s++) {
+                t[0][s] = x[0][s] - x[2][s];
+                t[1][s] = x[1][s] + x[2][s];
+                t[2][s] = x[2][s] - x[1][s];
+                t[3][s] = x[1][s] - x[3][s];
+            }
+            for (int r = 0; r < 4; r++) {
+                float *row = v + ((long)(4 * r) * tiles + tile) * C + c;
+                row[0] = t[r][0] - t[r][2];
+                row[tiles * C] = t[r][1] + t[r][2];
+                row[2 * tiles * C] = t[r][2] - t[r][1];
+                row[3 * tiles * C] = t[r][1] - t[r][3];
             }
         }
     }
@@ -134,25 +132,23 @@ static void transform_output(const float *restrict m, long W, long O, long first
     long tilesAcross = W / 2;
     long entryStride = tiles * O;
     for (long tile = 0; tile < tiles; tile++) {
-        {
-            long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
-            const float *base = m + tile * O;
-            float *y0 = out + ((2 * ty) * W + 2 * tx) * O, *y1 = y0 + W * O;
-            for (long o = 0; o < O; o++) {
-                float e[4][4];
-                for (int r = 0; r < 4; r++)
-                    for (int s = 0; s < 4; s++) e[r][s] = base[(4 * r + s) * entryStride + o];
-                float s0[4], s1[4];  // A^T M
-                for (int s = 0; s < 4; s++) {
-                    s0[s] = e[0][s] + e[1][s] + e[2][s];
-                    s1[s] = e[1][s] - e[2][s] - e[3][s];
-                }
-                float b = bias ? bias[o] : 0;
-                y0[o] = s0[0] + s0[1] + s0[2] + b;
-                y0[O + o] = s0[1] - s0[2] - s0[3] + b;
-                y1[o] = s1[0] + s1[1] + s1[2] + b;
-                y1[O + o] = s1[1] - s1[2] - s1[3] + b;
+        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
+        const float *base = m + tile * O;
+        float *y0 = out + ((2 * ty) * W + 2 * tx) * O, *y1 = y0 + W * O;
+        for (long o = 0; o < O; o++) {
+            float e[4][4];
+            for (int r = 0; r < 4; r++)
+                for (int s = 0; s < 4; s++) e[r][s] = base[(4 * r + s) * entryStride + o];
+            float s0[4], s1[4];  // A^T M
+            for (int s = 0; s < 4; s++) {
+                s0[s] = e[0][s] + e[1][s] + e[2][s];
+                s1[s] = e[1][s] - e[2][s] - e[3][s];
             }
+            float b = bias ? bias[o] : 0;
+            y0[o] = s0[0] + s0[1] + s0[2] + b;
+            y0[O + o] = s0[1] - s0[2] - s0[3] + b;
+            y1[o] = s1[0] + s1[1] + s1[2] + b;
+            y1[O + o] = s1[1] - s1[2] - s1[3] + b;
         }
     }
 }

@@ -48,14 +48,8 @@ struct TrainingTests {
 
     /// A few steps on a small subset: the loss falls.
     @Test func smokeTrainingLowersTheLoss() throws {
-        let data = try MNIST(split: .test, directory: MNISTTests.shipped)
         var trainer = Trainer(model: TinyX0Model(seed: 0), optimizer: AdamW(learningRate: 3e-3), diffusion: DiscreteDiffusion(exercises: ReferenceSolutions.self))
-        let batches = MiniBatches(count: 256, batchSize: 32, seed: 1)
-        var losses: [Float] = []
-        for step in 0..<24 {
-            let (x0, y) = data.batch(batches.batch(step % 8, epoch: step / 8), levels: 4)
-            losses.append(trainer.step(x0: x0, y: y, seed: UInt64(step)).loss)
-        }
+        let losses = try trainBriefly(&trainer, images: 256, batchSize: 32, steps: 24)
         let first = losses.prefix(4).reduce(0, +) / 4, last = losses.suffix(4).reduce(0, +) / 4
         #expect(last < 0.7 * first, "loss \(first) -> \(last)")
         #expect(losses.allSatisfy { $0.isFinite })
@@ -218,13 +212,7 @@ struct UNetModelTests {
         configuration.schedule = .inverse
         let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self, configuration: configuration)
         var trainer = Trainer(model: UNetX0Model(seed: 5), optimizer: AdamW(learningRate: 3e-3), diffusion: diffusion)
-        let data = try MNIST(split: .test, directory: MNISTTests.shipped)
-        let batches = MiniBatches(count: 64, batchSize: 16, seed: 1)
-        var losses: [Float] = []
-        for step in 0..<12 {
-            let (x0, y) = data.batch(batches.batch(step % 4, epoch: step / 4), levels: 4)
-            losses.append(trainer.step(x0: x0, y: y, seed: UInt64(step)).loss)
-        }
+        let losses = try trainBriefly(&trainer, images: 64, batchSize: 16, steps: 12)
         let first = losses.prefix(3).reduce(0, +) / 3, last = losses.suffix(3).reduce(0, +) / 3
         #expect(last < 0.7 * first, "loss \(first) -> \(last)")
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-unet-\(UUID().uuidString).safetensors")
@@ -235,5 +223,16 @@ struct UNetModelTests {
         #expect(loaded.model.architecture == .unet)
         let xt = IntTensor.full([1, 1, 28, 28], 4), t = IntTensor([100]), y = IntTensor([3])
         #expect(loaded.model(xt, t, y).scalars == trainer.model(xt, t, y).scalars)
+    }
+}
+
+/// `steps` training steps on the first `images` test images, in seeded
+/// batches; the loss of each step.
+func trainBriefly(_ trainer: inout Trainer, images: Int, batchSize: Int, steps: Int) throws -> [Float] {
+    let data = try MNIST(split: .test, directory: MNISTTests.shipped)
+    let batches = MiniBatches(count: images, batchSize: batchSize, seed: 1)
+    return (0..<steps).map { step in
+        let (x0, y) = data.batch(batches.batch(step % batches.batchesPerEpoch, epoch: step / batches.batchesPerEpoch), levels: 4)
+        return trainer.step(x0: x0, y: y, seed: UInt64(step)).loss
     }
 }
