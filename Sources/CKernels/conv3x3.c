@@ -17,28 +17,19 @@
 /// panel of B (9C rows of NR): three segments of 3C, `segmentStride` apart.
 static void conv_kernel(const float *restrict a, long C, long segmentStride, const float *restrict b,
                         const float *restrict bias, float *restrict out, long ldo, long mr, long nr) {
-    vf c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
-    vf c30 = 0, c31 = 0, c40 = 0, c41 = 0, c50 = 0, c51 = 0;
+    TILE_ACCUMULATORS;
     long kc = 3 * C;
     for (int segment = 0; segment < 3; segment++) {
         const float *a0p = a + segment * segmentStride;
         const float *a1p = a0p + C, *a2p = a0p + 2 * C, *a3p = a0p + 3 * C, *a4p = a0p + 4 * C, *a5p = a0p + 5 * C;
         for (long p = 0; p < kc; p++) {
             vf b0 = load(b), b1 = load(b + VW);
-            vf a0 = a0p[p], a1 = a1p[p], a2 = a2p[p];
-            c00 += a0 * b0; c01 += a0 * b1;
-            c10 += a1 * b0; c11 += a1 * b1;
-            c20 += a2 * b0; c21 += a2 * b1;
-            vf a3 = a3p[p], a4 = a4p[p], a5 = a5p[p];
-            c30 += a3 * b0; c31 += a3 * b1;
-            c40 += a4 * b0; c41 += a4 * b1;
-            c50 += a5 * b0; c51 += a5 * b1;
+            TILE_STEP(a0p[p], a1p[p], a2p[p], a3p[p], a4p[p], a5p[p], b0, b1);
             b += NR;
         }
     }
     vf bias0 = load(bias), bias1 = load(bias + VW);
-    vf acc[MR][2] = {{c00 + bias0, c01 + bias1}, {c10 + bias0, c11 + bias1}, {c20 + bias0, c21 + bias1},
-                     {c30 + bias0, c31 + bias1}, {c40 + bias0, c41 + bias1}, {c50 + bias0, c51 + bias1}};
+    TILE_ARRAY(acc, bias0, bias1);
     store_tile(acc, out, ldo, mr, nr, 1, 0);
 }
 

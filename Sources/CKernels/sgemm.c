@@ -72,22 +72,14 @@ static void pack_b(bool transB, const float *B, long ldb, long p0, long j0,
 static void micro_kernel(long kc, const float *restrict a, const float *restrict b,
                          float *restrict C, long ldc, long mr, long nr,
                          float alpha, float beta) {
-    vf c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
-    vf c30 = 0, c31 = 0, c40 = 0, c41 = 0, c50 = 0, c51 = 0;
+    TILE_ACCUMULATORS;
     for (long p = 0; p < kc; p++) {
         vf b0 = load(b), b1 = load(b + VW);
-        vf a0 = a[0], a1 = a[1], a2 = a[2];
-        c00 += a0 * b0; c01 += a0 * b1;
-        c10 += a1 * b0; c11 += a1 * b1;
-        c20 += a2 * b0; c21 += a2 * b1;
-        vf a3 = a[3], a4 = a[4], a5 = a[5];
-        c30 += a3 * b0; c31 += a3 * b1;
-        c40 += a4 * b0; c41 += a4 * b1;
-        c50 += a5 * b0; c51 += a5 * b1;
+        TILE_STEP(a[0], a[1], a[2], a[3], a[4], a[5], b0, b1);
         a += MR;
         b += NR;
     }
-    vf acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    TILE_ARRAY(acc, 0, 0);
     store_tile(acc, C, ldc, mr, nr, alpha, beta);
 }
 
@@ -96,23 +88,15 @@ static void micro_kernel(long kc, const float *restrict a, const float *restrict
 /// only one or two panels of B, where packing A would cost more than it saves.
 static void micro_kernel_direct(long kc, const float *restrict a, long rs, long cs, const float *restrict b,
                                 float *restrict C, long ldc, long nr, float alpha, float beta) {
-    vf c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
-    vf c30 = 0, c31 = 0, c40 = 0, c41 = 0, c50 = 0, c51 = 0;
+    TILE_ACCUMULATORS;
     const float *a0p = a, *a1p = a + rs, *a2p = a + 2 * rs, *a3p = a + 3 * rs, *a4p = a + 4 * rs, *a5p = a + 5 * rs;
     for (long p = 0; p < kc; p++) {
         long o = p * cs;
         vf b0 = load(b), b1 = load(b + VW);
-        vf a0 = a0p[o], a1 = a1p[o], a2 = a2p[o];
-        c00 += a0 * b0; c01 += a0 * b1;
-        c10 += a1 * b0; c11 += a1 * b1;
-        c20 += a2 * b0; c21 += a2 * b1;
-        vf a3 = a3p[o], a4 = a4p[o], a5 = a5p[o];
-        c30 += a3 * b0; c31 += a3 * b1;
-        c40 += a4 * b0; c41 += a4 * b1;
-        c50 += a5 * b0; c51 += a5 * b1;
+        TILE_STEP(a0p[o], a1p[o], a2p[o], a3p[o], a4p[o], a5p[o], b0, b1);
         b += NR;
     }
-    vf acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    TILE_ARRAY(acc, 0, 0);
     store_tile(acc, C, ldc, MR, nr, alpha, beta);
 }
 

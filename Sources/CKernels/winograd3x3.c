@@ -35,24 +35,16 @@ static long chunk_size(long tiles) {
 /// U (C rows of NR): an MR x NR block of M.
 static void tile_product(const float *restrict a, long lda, long C, const float *restrict b,
                          float *restrict out, long ldo, long mr, long nr) {
-    vf c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
-    vf c30 = 0, c31 = 0, c40 = 0, c41 = 0, c50 = 0, c51 = 0;
+    TILE_ACCUMULATORS;
     // Rows past mr read row 0 again; their results are not stored.
     const float *a0p = a, *a1p = a + (mr > 1) * lda, *a2p = a + (mr > 2) * 2 * lda;
     const float *a3p = a + (mr > 3) * 3 * lda, *a4p = a + (mr > 4) * 4 * lda, *a5p = a + (mr > 5) * 5 * lda;
     for (long p = 0; p < C; p++) {
         vf b0 = load(b), b1 = load(b + VW);
-        vf a0 = a0p[p], a1 = a1p[p], a2 = a2p[p];
-        c00 += a0 * b0; c01 += a0 * b1;
-        c10 += a1 * b0; c11 += a1 * b1;
-        c20 += a2 * b0; c21 += a2 * b1;
-        vf a3 = a3p[p], a4 = a4p[p], a5 = a5p[p];
-        c30 += a3 * b0; c31 += a3 * b1;
-        c40 += a4 * b0; c41 += a4 * b1;
-        c50 += a5 * b0; c51 += a5 * b1;
+        TILE_STEP(a0p[p], a1p[p], a2p[p], a3p[p], a4p[p], a5p[p], b0, b1);
         b += NR;
     }
-    vf acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    TILE_ARRAY(acc, 0, 0);
     store_tile(acc, out, ldo, mr, nr, 1, 0);
 }
 
@@ -189,24 +181,16 @@ static void transform_output_gradient(const float *restrict gradient, long W, lo
 /// channels from `v` (rows C apart) and up to NR output channels of `z` (rows O apart).
 static void transposed_tile_product(const float *restrict v, long C, const float *restrict z, long O, long k,
                                     float *restrict acc, long ldacc, long mr, long nr) {
-    vf c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
-    vf c30 = 0, c31 = 0, c40 = 0, c41 = 0, c50 = 0, c51 = 0;
+    TILE_ACCUMULATORS;
     // Channels past mr read channel 0 again, outputs past nr read what lies
     // beyond (inside the buffer: z has NR floats of slack); neither is stored.
     long i1 = mr > 1, i2 = mr > 2 ? 2 : 0, i3 = mr > 3 ? 3 : 0, i4 = mr > 4 ? 4 : 0, i5 = mr > 5 ? 5 : 0;
     for (long p = 0; p < k; p++) {
         const float *row = v + p * C, *b = z + p * O;
         vf b0 = load(b), b1 = load(b + VW);
-        vf a0 = row[0], a1 = row[i1], a2 = row[i2];
-        c00 += a0 * b0; c01 += a0 * b1;
-        c10 += a1 * b0; c11 += a1 * b1;
-        c20 += a2 * b0; c21 += a2 * b1;
-        vf a3 = row[i3], a4 = row[i4], a5 = row[i5];
-        c30 += a3 * b0; c31 += a3 * b1;
-        c40 += a4 * b0; c41 += a4 * b1;
-        c50 += a5 * b0; c51 += a5 * b1;
+        TILE_STEP(row[0], row[i1], row[i2], row[i3], row[i4], row[i5], b0, b1);
     }
-    vf tile[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    TILE_ARRAY(tile, 0, 0);
     store_tile(tile, acc, ldacc, mr, nr, 1, 1);
 }
 
