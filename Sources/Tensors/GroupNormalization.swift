@@ -64,18 +64,14 @@ private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, e
                                     sums[c / perGroup] += Double(channelSums[c])
                                     squares[c / perGroup] += Double(channelSquares[c])
                                 }
-                                var scale = [Float](repeating: 0, count: channels), shift = [Float](repeating: 0, count: channels)
                                 for g in 0..<groups {
                                     let m = sums[g] / Double(groupSize)
                                     let variance = max(squares[g] / Double(groupSize) - m * m, 0)
-                                    let r = Float(1 / (variance + Double(epsilon)).squareRoot())
                                     means[n * groups + g] = Float(m)
-                                    stds[n * groups + g] = r
-                                    for c in (g * perGroup)..<((g + 1) * perGroup) {
-                                        scale[c] = r * w[c]
-                                        shift[c] = b[c] - Float(m) * r * w[c]
-                                    }
+                                    stds[n * groups + g] = Float(1 / (variance + Double(epsilon)).squareRoot())
                                 }
+                                let (scale, shift) = normalisingAffine(
+                                    means: means + n * groups, inverseStds: stds + n * groups, perGroup: perGroup, weight: w, bias: b)
                                 ck_channel_affine(src.baseAddress! + base, positions, channels, scale, shift, dst + base)
                                 if thenSiLU { ck_silu(dst + base, dst + base, positions * channels) }
                             }
@@ -91,6 +87,24 @@ private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, e
         groupNormBackward(g, x: x, weight: weight, mean: savedMean, inverseStd: savedStd, groups: groups, siluBias: thenSiLU ? bias : nil)
     }
     return result
+}
+
+/// The affine map that normalises one image, per channel c of group g:
+/// y = x * scale[c] + shift[c] with scale = r w[c] and shift = b[c] - m r w[c]
+/// (m and r the group's mean and inverse standard deviation). One definition
+/// for the forward pass and for the backward pass's recomputation, so that
+/// both see the same values bit for bit.
+private func normalisingAffine(
+    means: UnsafePointer<Float>, inverseStds: UnsafePointer<Float>, perGroup: Int,
+    weight: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>
+) -> (scale: [Float], shift: [Float]) {
+    var scale = [Float](repeating: 0, count: weight.count), shift = [Float](repeating: 0, count: weight.count)
+    for c in 0..<weight.count {
+        let (m, r) = (means[c / perGroup], inverseStds[c / perGroup])
+        scale[c] = r * weight[c]
+        shift[c] = bias[c] - m * r * weight[c]
+    }
+    return (scale, shift)
 }
 
 /// Gradients of ``groupNorm(_:groups:weight:bias:epsilon:)`` with respect to
@@ -124,12 +138,13 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
                                 if let siluBias {
                                     let pre = UnsafeMutablePointer<Float>.allocate(capacity: positions * channels)
                                     activationGradient = pre
-                                    var scale = [Float](repeating: 0, count: channels), shift = [Float](repeating: 0, count: channels)
-                                    for c in 0..<channels {
-                                        let group = c / perGroup, m = mean[n * groups + group], r = inverseStd[n * groups + group]
-                                        // As the forward pass computed them, so that the values match bit for bit.
-                                        scale[c] = r * w[c]
-                                        shift[c] = siluBias.scalars[c] - m * r * w[c]
+                                    let (scale, shift) = mean.withUnsafeBufferPointer { means in
+                                        inverseStd.withUnsafeBufferPointer { stds in
+                                            siluBias.scalars.withUnsafeBufferPointer { bias in
+                                                normalisingAffine(means: means.baseAddress! + n * groups, inverseStds: stds.baseAddress! + n * groups,
+                                                                  perGroup: perGroup, weight: w, bias: bias)
+                                            }
+                                        }
                                     }
                                     ck_channel_affine(src.baseAddress! + base, positions, channels, scale, shift, pre)
                                     ck_silu_backward(pre, outputGradient.baseAddress! + base, pre, positions * channels)
@@ -177,9 +192,11 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
 /// Work split over the cores.
 enum Parallel {
     /// Calls `body` on contiguous ranges covering 0..<count, one per thread
-    /// when the work is large enough to be worth it.
-    static func ranges(_ count: Int, minimumPerThread: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
-        let threads = max(1, min(MatrixProduct.threadCount, count / minimumPerThread))
+    /// when the work is large enough to be worth it: at least
+    /// `minimumPerThread` elements per thread, an item being
+    /// `elementsPerItem` elements (a row of an image, say).
+    static func ranges(_ count: Int, elementsPerItem: Int = 1, minimumPerThread: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+        let threads = max(1, min(MatrixProduct.threadCount, count * elementsPerItem / minimumPerThread))
         if threads == 1 {
             if count > 0 { body(0..<count) }
             return
@@ -188,6 +205,21 @@ enum Parallel {
         forEach(threads) { part in
             let range = (part * chunk)..<min((part + 1) * chunk, count)
             if !range.isEmpty { body(range) }
+        }
+    }
+
+    /// How many blocks ``forEachBlock(of:_:)`` splits `count` items into: one per thread.
+    static func blockCount(of count: Int) -> Int { max(1, min(MatrixProduct.threadCount, count)) }
+
+    /// Calls `body(block, first, count)` once per contiguous block of the
+    /// items 0..<count, one block per thread (images split over the cores,
+    /// each thread's share handed to a C kernel at once).
+    static func forEachBlock(of count: Int, _ body: (_ block: Int, _ first: Int, _ count: Int) -> Void) {
+        let blocks = blockCount(of: count)
+        let perBlock = (count + blocks - 1) / blocks
+        forEach(blocks) { block in
+            let first = block * perBlock
+            if first < count { body(block, first, min(perBlock, count - first)) }
         }
     }
 

@@ -109,7 +109,7 @@ extension Tensor {
             big.scalars.withUnsafeBufferPointer { pa in
                 small.scalars.withUnsafeBufferPointer { pb in
                     let (a, b, o) = (UInt(bitPattern: pa.baseAddress), UInt(bitPattern: pb.baseAddress), UInt(bitPattern: buffer.baseAddress))
-                    Parallel.ranges(rows, minimumPerThread: Swift.max(1, (1 << 15) / inner)) { range in
+                    Parallel.ranges(rows, elementsPerItem: inner) { range in
                         ck_add_repeated(UnsafePointer<Float>(bitPattern: a)!, range.lowerBound, range.count, inner,
                                         UnsafePointer<Float>(bitPattern: b)!, rowsPerSmall, UnsafeMutablePointer<Float>(bitPattern: o)!)
                     }

@@ -104,7 +104,9 @@ extension Tensor {
     /// ``patches(kernelSize:padding:)``. Returns [B, H, W, O].
     ///
     /// The input gradient is itself such a convolution (with the kernel
-    /// flipped and transposed); the kernel gradient is patches^T . gradient.
+    /// flipped and transposed); the kernel gradient is patches^T . gradient,
+    /// or its equivalent through Winograd's transforms, on the zero-padded
+    /// images the forward pass made.
     ///
     /// `algorithm` chooses how (by default Winograd's where it applies, see
     /// ``Convolution3x3Algorithm``); both give the same result up to rounding.
@@ -117,10 +119,14 @@ extension Tensor {
         if let bias {
             ensure(bias.shape == [kernel.shape[1]], "convolved3x3: a bias of shape \(bias.shape) for \(kernel.shape[1]) output channels")
         }
-        var result = Tensor.convolution3x3(detached(), kernel.detached(), bias: bias?.detached(), algorithm: algorithm)
+        let (h, w, o) = (shape[1], shape[2], kernel.shape[1])
+        let chosen = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
+        let padded = Tensor.zeroPadded(self)
+        var result = Tensor.convolution3x3(padded: padded, shape: shape, kernel.detached(), bias: bias?.detached(), algorithm: chosen)
+        // The Winograd kernel gradient reads the same padded images.
+        let paddedForGradient = kernel.isTracked && chosen != .direct ? padded : nil
         let x = self
         result.recordGradient("convolved3x3", inputs: [self, kernel] + (bias.map { [$0] } ?? [])) { g in
-            let o = kernel.shape[1]
             var gradX: Tensor?
             if x.isTracked {
                 // dX[y, x, c] = sum over (dy, dx, o) of g[y - dy + 1, x - dx + 1, o] kernel[(dy, dx, c), o]
@@ -131,17 +137,16 @@ extension Tensor {
                     } } } }
                 }
                 // The same algorithm where it applies with the channels swapped.
-                let (h, w) = (x.shape[1], x.shape[2])
                 let backward = algorithm.flatMap { $0.applies(height: h, width: w, channels: o, outputs: c) ? $0 : nil }
                 gradX = Tensor.convolution3x3(g, Tensor(shape: [9 * o, c], scalars: flipped), algorithm: backward)
             }
             var gradKernel: Tensor?
             if kernel.isTracked {
-                let (h, w) = (x.shape[1], x.shape[2])
-                let chosen = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
-                gradKernel = chosen == .direct
-                    ? batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
-                    : Tensor.convolution3x3KernelGradient(x, g, algorithm: chosen)
+                gradKernel = if let paddedForGradient {
+                    Tensor.convolution3x3KernelGradient(padded: paddedForGradient, shape: x.shape, g, algorithm: chosen)
+                } else {
+                    batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
+                }
             }
             let gradBias = bias?.isTracked == true ? g.reshaped(-1, o).sum(axis: 0) : nil
             return [gradX, gradKernel, gradBias]
@@ -152,13 +157,18 @@ extension Tensor {
     /// The forward computation of ``convolved3x3(with:)`` (untracked), by
     /// `algorithm` (by default Winograd's where it applies).
     static func convolution3x3(_ images: Tensor, _ kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil) -> Tensor {
-        let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        let (h, w, c, o) = (images.shape[1], images.shape[2], images.shape[3], kernel.shape[1])
+        return convolution3x3(padded: zeroPadded(images), shape: images.shape, kernel, bias: bias,
+                              algorithm: algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o))
+    }
+
+    /// The same on images already zero-padded by ``zeroPadded(_:)``, of `shape` before padding.
+    private static func convolution3x3(padded: [Float], shape: [Int], _ kernel: Tensor, bias: Tensor?, algorithm: Convolution3x3Algorithm) -> Tensor {
+        let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let o = kernel.shape[1]
-        let algorithm = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
         ensure(algorithm.applies(height: h, width: w, channels: c, outputs: o),
-               "convolution3x3: \(algorithm) does not apply to images of shape \(images.shape) and \(o) output channels")
+               "convolution3x3: \(algorithm) does not apply to images of shape \(shape) and \(o) output channels")
         let paddedImage = (h + 2) * (w + 2) * c
-        let padded = zeroPadded(images)
         let biasValues = bias?.scalars ?? [Float](repeating: 0, count: o)
         let out = [Float](unsafeUninitializedCapacity: b * h * w * o) { buffer, initialized in
             initialized = buffer.count
@@ -167,11 +177,7 @@ extension Tensor {
                   biasValues.withUnsafeBufferPointer { biasBuffer in
                     let (pAddress, kAddress, oAddress) = (UInt(bitPattern: p.baseAddress), UInt(bitPattern: k.baseAddress), UInt(bitPattern: buffer.baseAddress))
                     let biasAddress = UInt(bitPattern: biasBuffer.baseAddress)
-                    let parts = Swift.min(MatrixProduct.threadCount, b)
-                    let perPart = (b + parts - 1) / Swift.max(parts, 1)
-                    Parallel.forEach(parts) { part in
-                        let first = part * perPart, count = Swift.min(perPart, b - first)
-                        guard count > 0 else { return }
+                    Parallel.forEachBlock(of: b) { _, first, count in
                         let (p, k, out) = (UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
                                            UnsafePointer<Float>(bitPattern: kAddress)!,
                                            UnsafeMutablePointer<Float>(bitPattern: oAddress)! + first * h * w * o)
@@ -194,21 +200,22 @@ extension Tensor {
     /// transforms of Winograd's `algorithm` (which must apply): [9C, O], rows
     /// ordered (dy, dx, c).
     static func convolution3x3KernelGradient(_ images: Tensor, _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm) -> Tensor {
-        let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        convolution3x3KernelGradient(padded: zeroPadded(images), shape: images.shape, outputGradient, algorithm: algorithm)
+    }
+
+    /// The same on images already zero-padded by ``zeroPadded(_:)``, of `shape` before padding.
+    private static func convolution3x3KernelGradient(padded: [Float], shape: [Int], _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm) -> Tensor {
+        let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let o = outputGradient.shape[3]
         let paddedImage = (h + 2) * (w + 2) * c
-        let padded = zeroPadded(images)
-        let parts = Swift.min(MatrixProduct.threadCount, b)
-        let perPart = (b + parts - 1) / Swift.max(parts, 1)
+        let parts = Parallel.blockCount(of: b)
         // One partial sum per thread, added up at the end.
         var partial = [Float](repeating: 0, count: parts * 9 * c * o)
         padded.withUnsafeBufferPointer { p in
             outputGradient.scalars.withUnsafeBufferPointer { g in
                 partial.withUnsafeMutableBufferPointer { sums in
                     let (pAddress, gAddress, sAddress) = (UInt(bitPattern: p.baseAddress), UInt(bitPattern: g.baseAddress), UInt(bitPattern: sums.baseAddress))
-                    Parallel.forEach(parts) { part in
-                        let first = part * perPart, count = Swift.min(perPart, b - first)
-                        guard count > 0 else { return }
+                    Parallel.forEachBlock(of: b) { part, first, count in
                         let (p, g, sum) = (UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
                                            UnsafePointer<Float>(bitPattern: gAddress)! + first * h * w * o,
                                            UnsafeMutablePointer<Float>(bitPattern: sAddress)! + part * 9 * c * o)
@@ -293,7 +300,7 @@ extension Tensor {
             scalars.withUnsafeBufferPointer { src in
                 bias.scalars.withUnsafeBufferPointer { biasValues in
                     let (s, d, c) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: buffer.baseAddress), UInt(bitPattern: biasValues.baseAddress))
-                    Parallel.ranges(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(4 * w * o, 1))) { range in
+                    Parallel.ranges(rows, elementsPerItem: 4 * w * o) { range in
                         let perRow = 4 * w * o
                         ck_spread_blocks_2x2(UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * perRow, range.count, w, o,
                                              UnsafePointer<Float>(bitPattern: c)!, UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * perRow)
@@ -308,7 +315,7 @@ extension Tensor {
                 initialized = g.count
                 g.scalars.withUnsafeBufferPointer { src in
                     let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: buffer.baseAddress))
-                    Parallel.ranges(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(4 * w * o, 1))) { range in
+                    Parallel.ranges(rows, elementsPerItem: 4 * w * o) { range in
                         let perRow = 4 * w * o
                         ck_gather_blocks_2x2(UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * perRow, range.count, w, o,
                                              UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * perRow)
@@ -334,7 +341,7 @@ extension Tensor {
                 initialized = count
                 input.scalars.withUnsafeBufferPointer { src in
                     let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: buffer.baseAddress))
-                    Parallel.ranges(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(perRow, 1))) { range in
+                    Parallel.ranges(rows, elementsPerItem: perRow) { range in
                         kernel(UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * inputPerRow, range.count, w, c,
                                UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * outputPerRow)
                     }
