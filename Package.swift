@@ -3,15 +3,25 @@
 // D3PM Kit: a hands-on practical on discrete diffusion models.
 //
 // Module map (each folder is one module with one job):
-//   Sources/CKernels   the matrix-product kernel (C, compiled optimised even in debug builds)
-//   Sources/Tensors    n-dimensional Float tensors with reverse-mode automatic differentiation
-//   Sources/D3PM       the exercise protocol, noise schedules and shared D3PM types
-//   Exercises/         module `Student`: the functions a student writes (stubs as shipped)
-//   Solutions/         module `Solutions`: the reference implementations
-//   Sources/Checks     every check, defined once, used by `grade` and by `swift test`
-//   Sources/Plotting   figures drawn by a gnuplot process
-//   Sources/grade      the grader executable
-//   Sources/bench      release-build benchmarks
+//   Sources/CKernels         the C kernels: matrix product, convolutions, elementwise loops
+//   Sources/CZlib            zlib, for the gzip-compressed MNIST files
+//   Sources/CProcess         the one system call Swift cannot make (prctl's child subreaper)
+//   Sources/Tensors          n-dimensional Float tensors with reverse-mode automatic differentiation
+//   Sources/D3PM             the exercise protocol, calls to it as data, the runner loop, schedules
+//   Exercises/               module `Student`: the functions a student writes (stubs as shipped)
+//   Solutions/               module `Solutions`: the reference implementations
+//   Sources/student-runner   runs the student's functions for the grader: Student, D3PM, Tensors only
+//   Sources/solutions-runner the same runner built with Solutions
+//   Sources/Checks           every exercise and its checks: inputs from the seed, and the judges
+//   Sources/Grading          runs checks in runner processes, contains them, and reports
+//   Sources/NN               layers, AdamW, safetensors
+//   Sources/Datasets         MNIST (IDX files), mini-batches, .npy
+//   Sources/Diffusion        the models, the D3PM training step and reverse chain, the bound
+//   Sources/Plotting         figures drawn by a gnuplot process
+//   Sources/CommandSupport   what the grade and d3pm commands share: --solutions, errors, argument types
+//   Sources/grade            the grader executable (never links student or reference code)
+//   Sources/d3pm             train, sample, eval, probe, classifier
+//   Sources/bench            release-build benchmarks
 import PackageDescription
 
 /// The tensor library and its kernel are compiled with optimisation even in
@@ -40,6 +50,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
+        .target(name: "CProcess"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
             name: "Tensors",
@@ -54,15 +65,18 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensors"], swiftSettings: optimised),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: optimised),
         .target(name: "Diffusion", dependencies: ["D3PM", "NN", "Tensors"], swiftSettings: optimised),
-        .target(name: "Checks", dependencies: ["D3PM", "Tensors", "Student", "Solutions"]),
+        .executableTarget(name: "student-runner", dependencies: ["D3PM", "Student"]),
+        .executableTarget(name: "solutions-runner", dependencies: ["D3PM", "Solutions"]),
+        .target(name: "Checks", dependencies: ["D3PM", "Tensors"]),
+        .target(name: "Grading", dependencies: ["Checks", "D3PM", "CProcess"]),
         .target(
             name: "CommandSupport",
-            dependencies: ["Checks", "D3PM", "Diffusion", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["D3PM", "Grading", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "grade",
             dependencies: [
-                "Checks", "CommandSupport", "D3PM", "Tensors", "Plotting", "Solutions",
+                "Checks", "CommandSupport", "D3PM", "Grading", "Plotting", "Tensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Pristine copies of the exercise files, for `grade reset`.
@@ -71,19 +85,23 @@ let package = Package(
         .executableTarget(
             name: "d3pm",
             dependencies: [
-                "Checks", "CommandSupport", "D3PM", "Datasets", "Diffusion", "NN", "Plotting", "Tensors",
+                "Checks", "CommandSupport", "D3PM", "Datasets", "Diffusion", "Grading", "NN", "Plotting", "Solutions", "Student", "Tensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "bench",
             dependencies: [
-                "Tensors", "Diffusion", "NN", "D3PM", "Solutions", "CommandSupport",
+                "Tensors", "Diffusion", "NN", "D3PM", "Solutions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "ExerciseTests", dependencies: ["Checks", "D3PM", "Tensors"]),
+        .testTarget(
+            name: "ExerciseTests",
+            // The executables are dependencies so that `swift build --build-tests` builds them for the tests to run.
+            dependencies: ["Checks", "Grading", "D3PM", "Tensors", "Solutions", "grade", "student-runner", "solutions-runner"]
+        ),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Datasets", "D3PM", "NN", "Solutions", "Tensors"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Tensors", "CZlib"]),

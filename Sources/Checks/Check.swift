@@ -1,117 +1,6 @@
 import D3PM
 import Foundation
-import Solutions
-import Student
 import Tensors
-
-/// The five exercises of the practical.
-public enum Exercise: Int, CaseIterable, Codable, Sendable, Comparable {
-    case exercise1 = 1, exercise2, exercise3, exercise4, exercise5, exercise6, exercise7
-
-    /// The command-line name: `exercise1` ... `exercise5`.
-    public var id: String { "exercise\(rawValue)" }
-
-    /// What the exercise is about.
-    public var title: String {
-        switch self {
-        case .exercise1: "Transition matrices"
-        case .exercise2: "Posterior and Gumbel-max"
-        case .exercise3: "The hybrid loss"
-        case .exercise4: "Forward sampling"
-        case .exercise5: "One reverse step"
-        case .exercise6: "Absorbing state (beyond the practical)"
-        case .exercise7: "Discretized Gaussian (beyond the practical)"
-        }
-    }
-
-    /// The file of `Exercises/` that holds it.
-    public var file: String {
-        switch self {
-        case .exercise1: "Exercises/Exercise1+TransitionMatrices.swift"
-        case .exercise2: "Exercises/Exercise2+Posterior.swift"
-        case .exercise3: "Exercises/Exercise3+HybridLoss.swift"
-        case .exercise4: "Exercises/Exercise4+ForwardSampling.swift"
-        case .exercise5: "Exercises/Exercise5+ReverseStep.swift"
-        case .exercise6: "Exercises/Exercise6+AbsorbingState.swift"
-        case .exercise7: "Exercises/Exercise7+DiscretizedGaussian.swift"
-        }
-    }
-
-    /// The functions to write.
-    public var functions: [String] {
-        switch self {
-        case .exercise1: ["makeUniformQOnestep", "cumulativeQ"]
-        case .exercise2: ["gatherAt", "qPosteriorLogits", "gumbelMaxSample"]
-        case .exercise3: ["vb", "hybridLoss"]
-        case .exercise4: ["qSample"]
-        case .exercise5: ["pSample"]
-        case .exercise6: ["makeAbsorbingQOnestep"]
-        case .exercise7: ["makeGaussianQOnestep"]
-        }
-    }
-
-    /// A nudge in the right direction that does not give the answer away.
-    public var hint: String {
-        switch self {
-        case .exercise1:
-            "Write Q_t for one t on paper with K = 2 first: what is the probability of staying put? For the product, the first step's matrix is on the left."
-        case .exercise2:
-            "Bayes' rule: q(x_{t-1} | x_t, x0) is proportional to q(x_t | x_{t-1}) q(x_{t-1} | x0). Which matrix gives each factor, at which index, and as a row or a column?"
-        case .exercise3:
-            "KL(p || q) = sum p (log p - log q), with log p and log q from logSoftmax. The true posterior is p. Keep everything differentiable."
-        case .exercise4:
-            "q(x_t | x0) is one row of one cumulative matrix per pixel: gather it, take logs, and sample it once."
-        case .exercise5:
-            "Model, then posterior, then Gumbel-max. The last step, t = 1, should not be random."
-        case .exercise6:
-            "Write the 3 x 3 matrix (K = 2 plus [MASK]) by hand first. Where does the probability beta_t go, and what happens to [MASK] itself?"
-        case .exercise7:
-            "Compute Z_t once per beta (a sum over 2K - 1 offsets), the off-diagonal entries with broadcasting, then give each diagonal entry the rest of its row."
-        }
-    }
-
-    public static func < (a: Exercise, b: Exercise) -> Bool { a.rawValue < b.rawValue }
-
-    /// The exercise named `exercise3`, `3` or `ex3`.
-    public init?(name: String) {
-        let digits = name.lowercased().replacingOccurrences(of: "exercise", with: "").replacingOccurrences(of: "ex", with: "")
-        guard let number = Int(digits), let exercise = Exercise(rawValue: number) else { return nil }
-        self = exercise
-    }
-}
-
-extension Corruption {
-    /// The exercise whose function builds this corruption's matrices.
-    public var exercise: Exercise {
-        switch self {
-        case .uniform: .exercise1
-        case .absorbing: .exercise6
-        case .gaussian: .exercise7
-        }
-    }
-
-    /// The exercises a model trained with this corruption runs on: the
-    /// practical's five and the one that builds the matrices.
-    public var requiredExercises: [Exercise] {
-        Exercise.allCases.filter { $0.rawValue <= 5 || $0 == exercise }
-    }
-}
-
-/// Which module's functions are checked.
-public enum Implementation: String, CaseIterable, Codable, Sendable {
-    /// The student's functions in `Exercises/` (module `Student`).
-    case student
-    /// The reference functions in `Solutions/` (module `Solutions`).
-    case solutions
-
-    /// The type that implements the exercises.
-    public var exercises: D3PMExercises.Type {
-        switch self {
-        case .student: StudentExercises.self
-        case .solutions: ReferenceSolutions.self
-        }
-    }
-}
 
 /// A check that did not pass: what was expected, what came out, and a hint.
 public struct CheckFailure: Error, Sendable {
@@ -126,59 +15,128 @@ public struct CheckFailure: Error, Sendable {
     }
 }
 
-/// One check of one exercise, defined once and run by both `grade` and `swift test`.
+/// One check of one exercise, defined once and used by `grade` and by `swift test`.
+///
+/// A check is two halves that never share a process. ``trial(seed:)`` draws
+/// every input from the seed and says which ``ExerciseCall``s to make; the
+/// calls run in a runner process on the student's code; the returned
+/// ``CallResult``s are judged by ``judge(_:results:)`` in the grader, which
+/// never runs student code and alone decides the status and the points.
 public struct Check: Sendable {
     /// A stable identifier, `exercise2.posterior-known-x0`.
     public let id: String
-    /// The exercise it belongs to.
-    public let exercise: Exercise
+    /// The number of the exercise it belongs to.
+    public let exercise: Int
     /// One line saying what it verifies.
     public let title: String
     /// Its weight in the score.
     public let points: Int
     /// The hint shown when the check crashes or fails without a more precise one.
     public let hint: String
-    /// Throws ``CheckFailure`` when the implementation is wrong.
-    let body: @Sendable (_ exercises: D3PMExercises.Type, _ seed: UInt64) throws -> Void
+    private let makeTrial: @Sendable (UInt64) -> Trial
 
-    init(
-        _ exercise: Exercise, _ name: String, _ title: String, points: Int = 1, hint: String,
-        body: @escaping @Sendable (_ exercises: D3PMExercises.Type, _ seed: UInt64) throws -> Void
+    /// A check of exercise `exercise` named `name` (the part of the id after the dot).
+    public init(
+        exercise: Int, name: String, title: String, points: Int = 1, hint: String,
+        trial: @escaping @Sendable (_ seed: UInt64) -> Trial
     ) {
-        self.id = "\(exercise.id).\(name)"
+        self.id = "exercise\(exercise).\(name)"
         self.exercise = exercise
         self.title = title
         self.points = points
         self.hint = hint
-        self.body = body
+        self.makeTrial = trial
     }
 
-    /// Runs the check in this process. A stub or a trap in the checked code
-    /// ends the process: run it through ``IsolatedRunner`` to survive that.
-    public func run(_ implementation: Implementation, seed: UInt64) -> CheckOutcome {
-        run(implementation.exercises, seed: seed)
-    }
+    /// The inputs and calls of this check for `seed`, with the judge of their results.
+    public func trial(seed: UInt64) -> Trial { makeTrial(seed) }
 
-    /// Runs the check in this process on any implementation of the exercises
-    /// (the mutation tests hand it deliberately wrong ones).
-    public func run(_ exercises: D3PMExercises.Type, seed: UInt64) -> CheckOutcome {
-        let start = DispatchTime.now()
-        var outcome: CheckOutcome
+    /// The verdict on the results of `trial`'s calls. Results of the wrong
+    /// number or kind fail the check: only a correct implementation passes.
+    public func judge(_ trial: Trial, results: [CallResult]) -> CheckOutcome {
+        var outcome = CheckOutcome(check: self, status: .failed)
         do {
-            try body(exercises, seed)
-            outcome = CheckOutcome(check: self, status: .passed)
+            guard results.count == trial.calls.count else {
+                throw CheckFailure(
+                    expected: "\(trial.calls.count) results from the runner", actual: "\(results.count)",
+                    hint: "The results did not come from the grader's runner.")
+            }
+            try trial.judge(Results(calls: trial.calls, results: results))
+            outcome.status = .passed
         } catch let failure as CheckFailure {
-            outcome = CheckOutcome(check: self, status: .failed)
             outcome.expected = failure.expected
             outcome.actual = failure.actual
             outcome.hint = failure.hint
         } catch {
-            outcome = CheckOutcome(check: self, status: .failed)
             outcome.message = "\(error)"
             outcome.hint = hint
         }
-        outcome.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return outcome
+    }
+
+    /// Runs the check in this process on `exercises` (the reference solutions
+    /// in the tests' seed sweep, deliberate mistakes in the known-mistake
+    /// suite). A trap in `exercises` ends this process: the grader runs
+    /// student code in a runner process instead.
+    public func run(on exercises: D3PMExercises.Type, seed: UInt64) -> CheckOutcome {
+        let trial = trial(seed: seed)
+        return judge(trial, results: ExerciseRunner.perform(trial.calls, on: exercises))
+    }
+}
+
+/// A check's inputs for one seed: the calls to make, and the judge of what they return.
+public struct Trial: @unchecked Sendable {
+    /// The calls, in order; each runs on the implementation being graded.
+    public let calls: [ExerciseCall]
+    let judge: (Results) throws -> Void
+
+    init(calls: [ExerciseCall], judge: @escaping (Results) throws -> Void) {
+        self.calls = calls
+        self.judge = judge
+    }
+
+    init(_ call: ExerciseCall, judge: @escaping (Results) throws -> Void) {
+        self.init(calls: [call], judge: judge)
+    }
+}
+
+/// The results of a trial's calls, with accessors that fail the check when a
+/// part is missing.
+struct Results {
+    let calls: [ExerciseCall]
+    let results: [CallResult]
+
+    subscript(index: Int) -> CallResult { results[index] }
+
+    private func missing(_ what: String, _ index: Int) -> CheckFailure {
+        CheckFailure(expected: "\(what) from \(calls[index].function)", actual: "nothing", hint: "The results did not come from the grader's runner.")
+    }
+
+    func value(_ index: Int = 0) throws -> Tensor {
+        guard let value = results[index].value else { throw missing("a tensor", index) }
+        return value
+    }
+
+    func integers(_ index: Int = 0) throws -> IntTensor {
+        guard let integers = results[index].integers else { throw missing("integers", index) }
+        return integers
+    }
+
+    func gradients(_ index: Int = 0, count: Int) throws -> [Tensor] {
+        guard let gradients = results[index].gradients, gradients.count == count else { throw missing("\(count) gradients", index) }
+        return gradients
+    }
+
+    func modelCalls(_ index: Int = 0) throws -> [ModelCall] {
+        guard let calls = results[index].modelCalls else { throw missing("the model's calls", index) }
+        return calls
+    }
+
+    func lossTerms(_ index: Int = 0) throws -> (loss: Tensor, vb: Tensor, ce: Tensor) {
+        guard let loss = results[index].value, let vb = results[index].vb, let ce = results[index].ce else {
+            throw missing("loss, vb and ce", index)
+        }
+        return (loss, vb, ce)
     }
 }
 
@@ -190,10 +148,12 @@ public struct CheckOutcome: Codable, Sendable, Equatable {
         case failed
         /// The checked code reached a `notImplemented()` stub.
         case notImplemented = "not implemented"
-        /// The checked code trapped (an index out of range, a failed precondition, ...).
+        /// The checked code trapped, or ended its process.
         case crashed
         /// The check did not finish within its deadline (an endless loop?).
         case timedOut = "timed out"
+        /// The exercises did not compile, so nothing ran.
+        case doesNotCompile = "does not compile"
     }
 
     public var id: String
@@ -204,13 +164,16 @@ public struct CheckOutcome: Codable, Sendable, Equatable {
     public var expected: String?
     public var actual: String?
     public var hint: String?
-    /// What the process said when it crashed, or which stub it reached.
+    /// What happened to the process: the crash message, the stub reached,
+    /// the exit inside a function, the compiler's errors.
     public var message: String?
+    /// What the student's code printed during the check (its first lines).
+    public var output: String?
     public var seconds: Double?
 
     public init(check: Check, status: Status) {
         id = check.id
-        exercise = check.exercise.rawValue
+        exercise = check.exercise
         title = check.title
         points = check.points
         self.status = status

@@ -1,11 +1,52 @@
 import Foundation
 import Tensors
 
-/// A known mistake: what a buggy implementation would return, and the hint
-/// that names the bug. A failing comparison that matches one reports its hint.
+/// A known mistake: what an implementation with that mistake would return,
+/// and the hint that names it. A failing comparison whose every wrong entry
+/// matches the mistake's value there reports the mistake's hint.
 struct KnownBug {
     let values: [Double]
     let hint: String
+}
+
+/// Names an entry of a compared tensor: `[t = 3, x0 = 1, x_t = 2]` rather than `element 48`.
+struct EntryNames {
+    let describe: (Int) -> String
+
+    /// Multi-indices of a row-major tensor of `shape`, with optional axis names.
+    static func indices(_ shape: [Int], axes: [String]? = nil) -> EntryNames {
+        EntryNames { flat in
+            var rest = flat, index = [Int](repeating: 0, count: shape.count)
+            for axis in shape.indices.reversed() where shape[axis] > 0 {
+                index[axis] = rest % shape[axis]
+                rest /= shape[axis]
+            }
+            guard let axes, axes.count == shape.count else { return "[\(index.map(String.init).joined(separator: ", "))]" }
+            return "[" + zip(axes, index).map { "\($0) = \($1)" }.joined(separator: ", ") + "]"
+        }
+    }
+
+    /// `[T, K, K]` stacks of matrices, step t at index t - 1: `[t = 2, row 0, column 3]`.
+    static func matrices(_ shape: [Int]) -> EntryNames {
+        EntryNames { flat in
+            let k = shape.last ?? 1, rows = shape.count >= 2 ? shape[shape.count - 2] : 1
+            return "[t = \(flat / (k * rows) + 1), row \((flat / k) % rows), column \(flat % k)]"
+        }
+    }
+
+    /// `[B, ..., K]` per-pixel distributions with a time step per batch element:
+    /// `[b = 1 (t = 3), pixel [0, 2], class 1]`.
+    static func pixels(_ shape: [Int], t: IntTensor, classAxis: Bool = true) -> EntryNames {
+        EntryNames { flat in
+            let k = classAxis ? (shape.last ?? 1) : 1
+            let pixelShape = Array(shape.dropFirst().dropLast(classAxis ? 1 : 0))
+            let perBatch = pixelShape.reduce(1, *) * k
+            let b = flat / perBatch, within = (flat % perBatch) / k
+            let pixel = EntryNames.indices(pixelShape).describe(within)
+            let step = b < t.count ? " (t = \(t.scalars[b]))" : ""
+            return "[b = \(b)\(step), pixel \(pixel)" + (classAxis ? ", class \(flat % k)]" : "]")
+        }
+    }
 }
 
 /// Comparisons that throw a ``CheckFailure`` saying what was expected, what
@@ -23,44 +64,68 @@ enum Expect {
         guard condition else { throw CheckFailure(expected: expected(), actual: actual(), hint: hint) }
     }
 
-    /// Element-by-element comparison with |a - e| <= atol + rtol |e|.
+    /// Fails on the first NaN or infinity, naming it and where it is.
+    static func finite(_ values: [Double], of what: String, names: EntryNames, hint: String) throws {
+        guard let bad = values.firstIndex(where: { !$0.isFinite }) else { return }
+        let count = values.filter { !$0.isFinite }.count
+        throw CheckFailure(
+            expected: "finite values for \(what)",
+            actual: "\(format(values[bad])) at \(names.describe(bad)) (\(count) of \(values.count) entries are not finite)",
+            hint: hint)
+    }
+
+    /// Entry-by-entry comparison with |a - e| <= atol + rtol |e|.
     static func close(
-        _ actual: [Double], _ expected: [Double], of what: String, atol: Double = 1e-5, rtol: Double = 1e-4,
+        _ actual: [Double], _ expected: [Double], of what: String, names: EntryNames, atol: Double = 1e-5, rtol: Double = 1e-4,
         hint: String, knownBugs: [KnownBug] = []
     ) throws {
         guard actual.count == expected.count else {
             throw CheckFailure(expected: "\(expected.count) values for \(what)", actual: "\(actual.count) values", hint: hint)
         }
-        func isClose(_ a: [Double], _ e: [Double]) -> Bool {
-            zip(a, e).allSatisfy { abs($0 - $1) <= atol + rtol * abs($1) }
-        }
-        if isClose(actual, expected) { return }
-        let worst = actual.indices.max { abs(actual[$0] - expected[$0]) < abs(actual[$1] - expected[$1]) || actual[$1].isNaN } ?? 0
-        let bugHint = knownBugs.first { isClose(actual, $0.values) }?.hint
+        func isClose(_ a: Double, _ e: Double) -> Bool { abs(a - e) <= atol + rtol * abs(e) || (a.isNaN && e.isNaN) }
+        let wrong = actual.indices.filter { !isClose(actual[$0], expected[$0]) }
+        guard !wrong.isEmpty else { return }
+        let bug = knownBugs.first { bug in bug.values.count == actual.count && wrong.allSatisfy { isClose(actual[$0], bug.values[$0]) } }
+        let worst = wrong.max { difference(actual[$0], expected[$0]) < difference(actual[$1], expected[$1]) }!
+        let shown = wrong.prefix(4)
+        let nonFinite = wrong.filter { !actual[$0].isFinite }.count
         throw CheckFailure(
-            expected: "\(what) = \(format(expected)) (element \(worst): \(format(expected[worst])))",
-            actual: "\(format(actual)) (element \(worst): \(format(actual[worst])))",
-            hint: bugHint ?? hint)
+            expected: "\(what): " + shown.map { "\(names.describe($0)) = \(format(expected[$0]))" }.joined(separator: ", "),
+            actual: shown.map { "\(names.describe($0)) = \(format(actual[$0]))" }.joined(separator: ", ")
+                + "; \(wrong.count) of \(actual.count) entries differ"
+                + (nonFinite > 0 ? " (\(nonFinite) not finite)" : ", the most by \(format(difference(actual[worst], expected[worst]))) at \(names.describe(worst))"),
+            hint: bug?.hint ?? hint)
     }
 
     /// Exact comparison of integer results, ignoring the positions in `skip`.
     static func equal(
-        _ actual: [Int], _ expected: [Int], of what: String, skip: Set<Int> = [], hint: String, knownBugs: [([Int], String)] = []
+        _ actual: [Int], _ expected: [Int], of what: String, names: EntryNames, skip: Set<Int> = [], hint: String,
+        knownBugs: [(values: [Int], hint: String)] = []
     ) throws {
         guard actual.count == expected.count else {
             throw CheckFailure(expected: "\(expected.count) values for \(what)", actual: "\(actual.count) values", hint: hint)
         }
         let wrong = actual.indices.filter { !skip.contains($0) && actual[$0] != expected[$0] }
-        guard let first = wrong.first else { return }
-        let bugHint = knownBugs.first { bug in actual.indices.allSatisfy { skip.contains($0) || bug.0[$0] == actual[$0] } }?.1
+        guard !wrong.isEmpty else { return }
+        let bug = knownBugs.first { bug in
+            bug.values.count == actual.count && actual.indices.allSatisfy { skip.contains($0) || bug.values[$0] == actual[$0] }
+        }
+        let shown = wrong.prefix(4)
         throw CheckFailure(
-            expected: "\(what) = \(format(expected)); at position \(first): \(expected[first])",
-            actual: "\(format(actual)); at position \(first): \(actual[first]) (\(wrong.count) of \(actual.count - skip.count) positions differ)",
-            hint: bugHint ?? hint)
+            expected: "\(what): " + shown.map { "\(names.describe($0)) = \(expected[$0])" }.joined(separator: ", "),
+            actual: shown.map { "\(names.describe($0)) = \(actual[$0])" }.joined(separator: ", ")
+                + "; \(wrong.count) of \(actual.count - skip.count) positions differ",
+            hint: bug?.hint ?? hint)
+    }
+
+    private static func difference(_ a: Double, _ b: Double) -> Double {
+        let d = abs(a - b)
+        return d.isNaN ? .infinity : d
     }
 
     static func format(_ value: Double) -> String {
-        if value.isNaN { return "nan" }
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+infinity" : "-infinity" }
         if value == value.rounded() && abs(value) < 1e6 { return String(Int(value)) }
         return String(format: "%.6g", value)
     }
@@ -68,11 +133,6 @@ enum Expect {
     static func format(_ values: [Double]) -> String {
         let shown = values.prefix(8).map(format).joined(separator: ", ")
         return "[\(shown)\(values.count > 8 ? ", ... (\(values.count) values)" : "")]"
-    }
-
-    static func format(_ values: [Int]) -> String {
-        let shown = values.prefix(12).map(String.init).joined(separator: ", ")
-        return "[\(shown)\(values.count > 12 ? ", ... (\(values.count) values)" : "")]"
     }
 }
 

@@ -1,8 +1,7 @@
 import ArgumentParser
-import Checks
 import D3PM
-import Diffusion
 import Foundation
+import Grading
 import Plotting
 
 /// A command that could not do its job, for a reason other than how it was
@@ -12,25 +11,29 @@ public struct CommandFailure: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Runs checks for ``IsolatedRunner``'s child processes. Every executable
-/// that grades (`grade`, `d3pm`) lists it among its subcommands; it is hidden.
-public struct RunChecks: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "_run-checks", shouldDisplay: false)
-
-    @Option public var implementation: Implementation
-    @Option public var seed: UInt64
-    @Option public var ids: String
+/// The `--solutions` flag of every command that runs the exercise functions.
+public struct SolutionsOption: ParsableArguments {
+    @Flag(help: "Use the reference solutions (Solutions/) instead of your exercises (Exercises/).")
+    public var solutions = false
 
     public init() {}
 
-    public func run() throws {
-        try CheckChild.run(implementation: implementation, seed: seed, ids: ids)
+    /// The implementation the flag selects.
+    public var implementation: Implementation { solutions ? .solutions : .student }
+}
+
+/// The kit's folder, from where this file was compiled: the grader builds
+/// the runners there.
+public let packageRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+extension RunnerBuild {
+    /// The runners beside the running executable, built from this package.
+    public static var current: RunnerBuild {
+        RunnerBuild(besides: Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]), packageRoot: CommandSupport.packageRoot)
     }
 }
 
-extension Implementation: ExpressibleByArgument {}
 extension DisplayMode: ExpressibleByArgument {}
 extension Corruption: ExpressibleByArgument {}
 extension NoiseSchedule: ExpressibleByArgument {}
-extension LossWeighting: ExpressibleByArgument {}
-extension ModelArchitecture: ExpressibleByArgument {}

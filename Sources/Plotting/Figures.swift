@@ -12,9 +12,15 @@ public struct Heatmap: Sendable {
     public var range: ClosedRange<Double>
     /// Draw the color scale beside the matrix.
     public var showColorbox = true
+    /// Names of the rows and columns (the states: "0", "1", ..., "M" for [MASK]); their indices by default.
+    public var labels: [String]?
 
-    public init(_ matrix: Tensor, title: String, xLabel: String = "", yLabel: String = "", showValues: Bool = false, range: ClosedRange<Double> = 0...1) {
+    public init(
+        _ matrix: Tensor, title: String, xLabel: String = "", yLabel: String = "", showValues: Bool = false,
+        range: ClosedRange<Double> = 0...1, labels: [String]? = nil
+    ) {
         self.matrix = matrix
+        self.labels = labels
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -77,6 +83,13 @@ public struct FigureRenderer: Sendable {
 
     // MARK: Figures
 
+    /// `set xtics 1; set ytics 1`, or tics named by `labels`.
+    private func tics(_ labels: [String]?) -> String {
+        guard let labels else { return "set xtics 1; set ytics 1" }
+        let list = labels.enumerated().map { "\(quoted($1)) \($0)" }.joined(separator: ", ")
+        return "set xtics (\(list)); set ytics (\(list))"
+    }
+
     /// Heatmaps side by side, sharing one color scale.
     @discardableResult
     public func heatmaps(_ maps: [Heatmap], title: String = "", to url: URL, panelSize: Int = 360) throws -> URL {
@@ -94,7 +107,7 @@ public struct FigureRenderer: Sendable {
                 set title \(quoted(map.title))
                 set xlabel \(quoted(map.xLabel)); set ylabel \(quoted(map.yLabel))
                 set xrange [-0.5:\(Double(columns) - 0.5)]; set yrange [\(Double(rows) - 0.5):-0.5]
-                set xtics 1; set ytics 1; set size ratio -1
+                \(tics(map.labels)); set size ratio -1
                 set cbrange [\(map.range.lowerBound):\(map.range.upperBound)]
                 \(map.showColorbox ? "set colorbox" : "unset colorbox")
 

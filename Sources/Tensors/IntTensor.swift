@@ -1,7 +1,7 @@
 /// An n-dimensional array of integers: class labels, time steps, categorical
 /// states and indices. Kept apart from ``Tensor`` so that an index is never a
 /// float in disguise.
-public struct IntTensor: Sendable, Equatable, Hashable, Codable {
+public struct IntTensor: Sendable, Equatable, Hashable {
     /// The size of each axis.
     public private(set) var shape: [Int]
     /// The elements in row-major order.

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CommandSupport
 import D3PM
 import Diffusion
 import Foundation
@@ -52,3 +51,5 @@ struct TrainingSpeed: ParsableCommand {
         }
     }
 }
+
+extension ModelArchitecture: ExpressibleByArgument {}

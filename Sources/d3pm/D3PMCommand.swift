@@ -1,7 +1,12 @@
 import ArgumentParser
 import Checks
 import CommandSupport
+import D3PM
+import Diffusion
 import Foundation
+import Grading
+import Solutions
+import Student
 
 /// Train the practical's model, sample digits, and probe the corruption.
 @main
@@ -16,24 +21,41 @@ struct D3PMCommand: ParsableCommand {
               swift run -c release d3pm sample --checkpoint output/train/checkpoint.safetensors
               swift run d3pm probe --solutions --t 1,50,100,200         how q(x_t | x_0) corrupts a digit
             """,
-        subcommands: [Train.self, Sample.self, Probe.self, Evaluate.self, TrainClassifier.self, RunChecks.self]
+        subcommands: [Train.self, Sample.self, Probe.self, Evaluate.self, TrainClassifier.self]
     )
 }
 
 /// Which functions drive training and sampling.
 struct ImplementationOptions: ParsableArguments {
-    @Flag(help: "Use the reference solutions instead of your exercises.")
-    var solutions = false
+    @OptionGroup var option: SolutionsOption
 
-    var implementation: Implementation { solutions ? .solutions : .student }
+    var implementation: Implementation { option.implementation }
 
-    /// Stops with the exercises still to pass when the student's functions are used.
-    func requireExercisesPass(_ exercises: [Exercise] = Exercise.allCases) throws {
+    /// The functions themselves: this process trains and samples with them.
+    var exercises: D3PMExercises.Type {
+        switch implementation {
+        case .student: StudentExercises.self
+        case .solutions: ReferenceSolutions.self
+        }
+    }
+
+    /// What to blame when training goes wrong.
+    var owner: String { implementation == .student ? "your functions" : "the reference solutions" }
+
+    /// Stops with the exercises still to pass when the student's functions
+    /// are used. The checks run through the grader's runner, as `grade` runs them.
+    func requireExercisesPass(_ exercises: [ExerciseInfo] = Catalog.exercises) throws {
         guard implementation == .student else { return }
-        guard let executable = Bundle.main.executableURL else { return }
-        let runner = IsolatedRunner(executable: executable, implementation: .student, seed: CheckCatalog.defaultSeed, timeout: 20)
-        let checks = CheckCatalog.all.filter { exercises.contains($0.exercise) }
-        let report = GradeReport(implementation: .student, seed: CheckCatalog.defaultSeed, outcomes: try runner.run(checks))
+        ProcessSweep.becomeSubreaper()
+        let build = RunnerBuild.current
+        do {
+            try build.build(.student)
+        } catch let failure as RunnerBuild.Failure {
+            throw CommandFailure("Your exercises do not compile:\n\(failure.errors)")
+        }
+        let grader = Grader(runner: build.runner(.student), seed: Catalog.defaultSeed, timeout: 20)
+        let outcomes = try grader.grade(exercises.flatMap(\.checks))
+        let report = GradeReport(implementation: .student, seed: Catalog.defaultSeed, outcomes: outcomes)
         let pending = report.exercises.filter { $0.status != .passed }
         guard pending.isEmpty else {
             let list = pending.map { "\($0.id) (\($0.status.rawValue))" }.joined(separator: ", ")
@@ -44,3 +66,6 @@ struct ImplementationOptions: ParsableArguments {
         }
     }
 }
+
+extension LossWeighting: ExpressibleByArgument {}
+extension ModelArchitecture: ExpressibleByArgument {}

@@ -63,7 +63,7 @@ struct Evaluate: ParsableCommand {
         let saved = try TrainingCheckpoint.load(from: url)
         let configuration = saved.progress.configuration
         try implementation.requireExercisesPass(configuration.corruption.requiredExercises)
-        let diffusion = DiscreteDiffusion(exercises: implementation.implementation.exercises, configuration: configuration)
+        let diffusion = DiscreteDiffusion(exercises: implementation.exercises, configuration: configuration)
         if let classifier {
             try reportConditionalAccuracy(diffusion: diffusion, model: saved.model, classifierFile: classifier)
         }

@@ -56,12 +56,12 @@ struct Probe: ParsableCommand {
     }
 
     func run() throws {
-        try implementation.requireExercisesPass([.exercise1, .exercise2, .exercise4])
+        try implementation.requireExercisesPass([1, 2, 4].compactMap(Catalog.exercise))
         let trainingSet = try MNIST(split: .train, directory: try data.directory())
         guard index < trainingSet.count else { throw ValidationError("--index must be below \(trainingSet.count), got \(index)") }
         let configuration = DiffusionConfiguration()
         let (k, numSteps) = (configuration.numClasses, configuration.numSteps)
-        let exercises = implementation.implementation.exercises
+        let exercises = implementation.exercises
         let matrices = TransitionMatrices.uniform(numClasses: k, betas: configuration.betas, using: exercises)
         let (x0, labels) = trainingSet.batch([index], levels: k)
         let (h, w) = (trainingSet.height, trainingSet.width)

@@ -63,7 +63,7 @@ struct Sample: ParsableCommand {
         }
         let saved = try TrainingCheckpoint.load(from: url)
         try implementation.requireExercisesPass(saved.progress.configuration.corruption.requiredExercises)
-        let diffusion = DiscreteDiffusion(exercises: implementation.implementation.exercises, configuration: saved.progress.configuration)
+        let diffusion = DiscreteDiffusion(exercises: implementation.exercises, configuration: saved.progress.configuration)
         let digits = try parsedLabels()
         let labelTensor = IntTensor(labels == nil ? digits : (0..<count).map { digits[$0 % digits.count] })
         var rng = RandomGenerator(seed: seed)

@@ -106,7 +106,7 @@ struct Train: ParsableCommand {
         // its uniform prior (0.9 bits/dim of prior term measured); 0.02 to 1 reaches it.
         configuration.betaStart = betaStart ?? (transition == .gaussian ? 0.02 : 1e-3)
         configuration.betaEnd = betaEnd ?? (transition == .gaussian ? 1 : 0.1)
-        let diffusion = DiscreteDiffusion(exercises: implementation.implementation.exercises, configuration: configuration)
+        let diffusion = DiscreteDiffusion(exercises: implementation.exercises, configuration: configuration)
         var trainer: Trainer
         var log: [String]
         if resume {
@@ -147,7 +147,9 @@ struct Train: ParsableCommand {
             let (x0, y) = trainingSet.batch(indices, levels: configuration.numClasses)
             let report = trainer.step(x0: x0, y: y, seed: seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(step))
             guard report.loss.isFinite else {
-                throw CommandFailure("the loss became \(report.loss) at step \(step + 1): check your hybridLoss and qPosteriorLogits (eps inside every log?)")
+                throw CommandFailure(implementation.implementation == .student
+                    ? "the loss became \(report.loss) at step \(step + 1): check your hybridLoss and qPosteriorLogits (eps inside every log?)"
+                    : "the loss became \(report.loss) at step \(step + 1) with the reference solutions: the settings (a learning rate of \(learningRate)?) make training diverge")
             }
             imagesSeen += indices.count
             let rate = Double(imagesSeen) / max(Date().timeIntervalSince(started), 1e-9)

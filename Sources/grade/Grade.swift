@@ -3,9 +3,13 @@ import Checks
 import CommandSupport
 import D3PM
 import Foundation
+import Grading
 
 /// The grader: runs the checks of the practical against the student's
 /// functions (or the reference solutions) and says what passed.
+///
+/// It never links or runs the code it grades: each check's calls run in a
+/// runner process built from that code alone, and the verdict is reached here.
 @main
 struct Grade: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +24,7 @@ struct Grade: ParsableCommand {
               swift run grade plot --t 1,50,200 --steps 200   your transition matrices as heatmaps
               swift run grade watch              re-grade whenever you save an exercise
             """,
-        subcommands: [Run.self, List.self, Hint.self, Plot.self, Watch.self, Reset.self, RunChecks.self],
+        subcommands: [Run.self, List.self, Hint.self, Plot.self, Watch.self, Reset.self],
         defaultSubcommand: Run.self
     )
 }
@@ -28,62 +32,74 @@ struct Grade: ParsableCommand {
 /// What to grade: one exercise or all of them.
 enum GradeTarget: ExpressibleByArgument, Equatable {
     case all
-    case exercise(Exercise)
+    case exercise(Int)
 
     init?(argument: String) {
         if argument.lowercased() == "all" { self = .all; return }
-        guard let exercise = Exercise(name: argument) else { return nil }
-        self = .exercise(exercise)
+        guard let exercise = Catalog.exercise(named: argument) else { return nil }
+        self = .exercise(exercise.number)
     }
 
-    static var allValueStrings: [String] { ["all"] + Exercise.allCases.map(\.id) }
+    static var allValueStrings: [String] { ["all"] + Catalog.exercises.map(\.id) }
 
-    var exercises: [Exercise] {
+    var exercises: [ExerciseInfo] {
         switch self {
-        case .all: Exercise.allCases
-        case .exercise(let exercise): [exercise]
+        case .all: Catalog.exercises
+        case .exercise(let number): Catalog.exercise(number).map { [$0] } ?? []
         }
     }
 }
 
-/// The output formats of a grading run.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    /// For people: each check, and for a failure what was expected, what came out and a hint.
-    case text
-    /// For programs: a ``GradeReport`` (schema `d3pm-kit/grade-report@1`).
-    case json
-    /// JUnit XML, for CI systems.
-    case junit
-    /// Gradescope's results.json.
-    case gradescope
-
-    var report: ReportFormat? { ReportFormat(rawValue: rawValue) }
-}
+extension ReportFormat: ExpressibleByArgument {}
 
 /// The options every grading command shares.
 struct GradingOptions: ParsableArguments {
-    @Flag(help: "Grade the reference solutions (Solutions/) instead of your exercises.")
-    var solutions = false
+    @OptionGroup var implementation: SolutionsOption
 
     @Option(help: "The seed of the random test data. Every seed must pass.")
-    var seed: UInt64 = CheckCatalog.defaultSeed
+    var seed: UInt64 = Catalog.defaultSeed
 
     @Option(help: "The most seconds one check may take before it counts as an endless loop.")
     var timeout: Double = 10
 
-    var implementation: Implementation { solutions ? .solutions : .student }
+    @Flag(help: "Grade with the runner already built (for installed graders and tests).")
+    var noBuild = false
+
+    @Option(help: .hidden)
+    var runner: String?
 
     func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
+        guard timeout > 0 && timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
     }
 
-    /// Runs the checks of `exercises` in child processes.
-    func grade(_ exercises: [Exercise], progress: (CheckOutcome) -> Void = { _ in }) throws -> GradeReport {
-        guard let executable = Bundle.main.executableURL else { throw ValidationError("cannot find the grade executable") }
-        let runner = IsolatedRunner(executable: executable, implementation: implementation, seed: seed, timeout: timeout)
-        let checks = exercises.flatMap(CheckCatalog.checks(for:))
-        let outcomes = try runner.run(checks, progress: progress)
-        return GradeReport(implementation: implementation, seed: seed, outcomes: outcomes)
+    /// Builds the runner and runs the checks of `exercises`, each in a runner process.
+    /// A build that fails gives every check the status "does not compile".
+    func grade(_ exercises: [ExerciseInfo], progress: (CheckOutcome) -> Void = { _ in }) throws -> (report: GradeReport, compilerErrors: String?) {
+        ProcessSweep.becomeSubreaper()
+        let build = RunnerBuild.current
+        let checks = exercises.flatMap(\.checks)
+        if runner == nil && !noBuild {
+            do {
+                try build.build(implementation.implementation)
+            } catch let failure as RunnerBuild.Failure {
+                let outcomes = checks.map { check in
+                    var outcome = CheckOutcome(check: check, status: .doesNotCompile)
+                    outcome.message = failure.errors
+                    return outcome
+                }
+                return (GradeReport(implementation: implementation.implementation, seed: seed, outcomes: outcomes), failure.errors)
+            }
+        }
+        let grader = Grader(runner: runner.map(URL.init(fileURLWithPath:)) ?? build.runner(implementation.implementation), seed: seed, timeout: timeout)
+        let outcomes = try grader.grade(checks, progress: progress)
+        return (GradeReport(implementation: implementation.implementation, seed: seed, outcomes: outcomes), nil)
+    }
+
+    /// The grader for one-off calls (pictures), after building the runner.
+    func grader() throws -> Grader {
+        let build = RunnerBuild.current
+        if runner == nil && !noBuild { try build.build(implementation.implementation) }
+        return Grader(runner: runner.map(URL.init(fileURLWithPath:)) ?? build.runner(implementation.implementation), seed: seed, timeout: timeout)
     }
 }
 
@@ -101,47 +117,39 @@ extension Grade {
         @OptionGroup var options: GradingOptions
 
         @Option(help: "text, json, junit or gradescope.")
-        var format: OutputFormat = .text
+        var format: ReportFormat = .text
 
-        @Option(help: "Write the report to this file (atomically) instead of the standard output (json, junit, gradescope).")
+        @Option(help: "Write the report to this file (atomically) instead of the standard output.")
         var output: String?
 
-        @Option(help: "The folder for the figures (exercise 1's heatmaps and entropy curve).")
+        @Option(help: "The folder for the figures (solutions' figures go to its solutions/ subfolder).")
         var figures: String = "output/figures"
 
         @Flag(help: "Do not draw figures.")
         var noFigures = false
 
-        func validate() throws {
-            if output != nil && format == .text { throw ValidationError("--output writes a json, junit or gradescope report: add --format") }
-        }
-
         func run() throws {
-            let printer = TextReport(color: format == .text && isatty(1) != 0)
-            if format == .text {
-                print("Grading \(options.implementation == .student ? "your exercises (Exercises/)" : "the reference solutions (Solutions/)"), seed \(options.seed)")
+            let printer = TextReport(color: isatty(1) != 0)
+            let live = format == .text && output == nil
+            let implementation = options.implementation.implementation
+            if live {
+                print("Grading \(implementation == .student ? "your exercises (Exercises/)" : "the reference solutions (Solutions/)"), seed \(options.seed)")
             }
             var current: Int?
-            let report = try options.grade(target.exercises) { outcome in
-                guard format == .text else { return }
+            let (report, compilerErrors) = try options.grade(target.exercises) { outcome in
+                guard live else { return }
                 if current != outcome.exercise {
                     current = outcome.exercise
-                    printer.printHeader(Exercise(rawValue: outcome.exercise)!)
+                    printer.printHeader(Catalog.exercise(outcome.exercise)!)
                 }
                 printer.printOutcome(outcome)
             }
-            switch format {
-            case .text:
+            if format == .text && output == nil {
+                if let compilerErrors { printer.printCompilerErrors(compilerErrors) }
                 printer.printSummary(report, single: target != .all)
-                // Pictures of the matrices of each matrix exercise that passes.
-                for transition in Corruption.allCases where !noFigures && target.exercises.contains(transition.exercise)
-                    && report.exercises.first(where: { $0.exercise == transition.exercise.rawValue })?.status == .passed {
-                    var pictures = TransitionFigures(transition: transition)
-                    if transition == .absorbing { pictures.schedule = .inverse }
-                    pictures.draw(implementation: options.implementation, folder: figures)
-                }
-            case .json, .junit, .gradescope:
-                let data = try format.report!.render(report)
+                if !noFigures { drawFigures(report) }
+            } else {
+                let data = try format.render(report)
                 if let output {
                     let url = URL(fileURLWithPath: output)
                     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -153,6 +161,21 @@ extension Grade {
             }
             if !report.allPassed { throw ExitCode.failure }
         }
+
+        /// Pictures of the matrices of each matrix exercise that passes.
+        func drawFigures(_ report: GradeReport) {
+            let passed = Set(report.exercises.filter { $0.status == .passed }.map(\.exercise))
+            for transition in Corruption.allCases where passed.contains(transition.exercise.number) && (transition == .uniform || passed.contains(1)) {
+                var pictures = TransitionFigures(transition: transition)
+                if transition == .absorbing { pictures.schedule = .inverse }
+                if transition == .gaussian { (pictures.betaStart, pictures.betaEnd) = (0.02, 1) }
+                do {
+                    pictures.draw(with: try options.grader(), implementation: options.implementation.implementation, folder: figures)
+                } catch {
+                    print("No figures: \(error)")
+                }
+            }
+        }
     }
 
     /// Lists the exercises with their status.
@@ -162,7 +185,7 @@ extension Grade {
         @OptionGroup var options: GradingOptions
 
         func run() throws {
-            let report = try options.grade(Exercise.allCases)
+            let (report, _) = try options.grade(Catalog.exercises)
             TextReport(color: isatty(1) != 0).printList(report)
         }
     }
@@ -175,12 +198,14 @@ extension Grade {
         var exercise: String
 
         func run() throws {
-            guard let exercise = Exercise(name: exercise) else {
-                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise7")
+            guard let exercise = Catalog.exercise(named: exercise) else {
+                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise\(Catalog.exercises.count)")
             }
             print("\(exercise.id): \(exercise.title) (\(exercise.file))")
             print("Functions: \(exercise.functions.joined(separator: ", "))")
             print("Hint: \(exercise.hint)")
+            print("Mistakes the checks recognise and name:")
+            for mistake in exercise.knownMistakes { print("  - \(mistake)") }
         }
     }
 }

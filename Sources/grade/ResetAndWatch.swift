@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandSupport
 import Checks
 import Foundation
+import Grading
 
 extension Grade {
     /// Puts an exercise file back as shipped.
@@ -15,8 +16,8 @@ extension Grade {
         var yes = false
 
         func run() throws {
-            guard let exercise = Exercise(name: exercise) else {
-                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise7")
+            guard let exercise = Catalog.exercise(named: exercise) else {
+                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise\(Catalog.exercises.count)")
             }
             let name = URL(fileURLWithPath: exercise.file).lastPathComponent
             guard let stub = Bundle.module.url(forResource: name, withExtension: "stub", subdirectory: "Stubs") else {
@@ -55,13 +56,14 @@ extension Grade {
             let folder = root.appendingPathComponent("Exercises")
             var last: [String: Date] = [:]
             var gradings = 0
+            var previous: String?
             emit("Watching \(folder.path). Save a file to re-grade; Ctrl-C to stop.")
             while limit.map({ gradings < $0 }) ?? true {
                 let stamps = try modificationDates(in: folder)
                 if stamps != last {
                     last = stamps
                     gradings += 1
-                    try regrade(root: root)
+                    try regrade(root: root, previous: &previous)
                 }
                 Thread.sleep(forTimeInterval: interval)
             }
@@ -76,25 +78,32 @@ extension Grade {
             return stamps
         }
 
-        /// Rebuilds the grader with the new exercises and grades the first exercise not yet passing.
-        func regrade(root: URL) throws {
+        /// Grades every exercise and shows the first one not yet passing; says
+        /// so when the one shown last time now passes.
+        func regrade(root: URL, previous: inout String?) throws {
             emit("\u{1B}[2J\u{1B}[H", newline: false)
-            emit("[\(Date().formatted(date: .omitted, time: .standard))] building...")
-            let build = try runProcess("/usr/bin/env", ["swift", "build", "--product", "grade"], in: root, capture: true)
-            guard build.status == 0 else {
-                emit("Your code does not compile yet:\n")
-                emit(build.output.split(separator: "\n").filter { $0.contains("error:") || $0.contains("Exercises/") }.prefix(20).joined(separator: "\n"))
+            emit("[\(Date().formatted(date: .omitted, time: .standard))] building and grading...")
+            let grader = Bundle.main.executableURL!.path
+            let list = try runProcess(grader, ["all", "--format", "json", "--no-figures"], in: root, capture: true)
+            guard let report = try? JSONDecoder().decode(GradeReport.self, from: Data(list.output.utf8)) else {
+                emit(list.output)
                 return
             }
-            let grader = Bundle.main.executableURL!.path
-            let list = try runProcess(grader, ["all", "--format", "json"], in: root, capture: true)
-            let report = try? JSONDecoder().decode(GradeReport.self, from: Data(list.output.utf8))
-            let current = report?.exercises.first { $0.status != .passed }?.id
+            if let errors = report.exercises.first(where: { $0.status == .doesNotCompile })?.checks.first?.message {
+                emit("Your code does not compile yet:\n")
+                emit(errors)
+                return
+            }
+            let current = report.exercises.first { $0.status != .passed }?.id
+            if let previous, previous != current, report.exercises.first(where: { $0.id == previous })?.status == .passed {
+                emit("\(previous) passes. Well done!\n")
+            }
+            previous = current
             guard let current else {
                 emit("Every exercise passes. Train your model: swift run -c release d3pm train")
                 return
             }
-            _ = try runProcess(grader, [current], in: root, capture: false)
+            _ = try runProcess(grader, [current, "--no-build"], in: root, capture: false)
         }
     }
 }

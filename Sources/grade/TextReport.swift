@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Grading
 
 /// Renders grading results for a terminal.
 struct TextReport {
@@ -14,18 +15,19 @@ struct TextReport {
         case .notImplemented: paint("TODO", "33")
         case .crashed: paint("CRASH", "35")
         case .timedOut: paint("TIMEOUT", "35")
+        case .doesNotCompile: paint("ERROR", "31")
         }
     }
 
-    func printHeader(_ exercise: Exercise) {
-        print("\n" + paint("Exercise \(exercise.rawValue): \(exercise.title)", "1") + "  (\(exercise.file))")
+    func printHeader(_ exercise: ExerciseInfo) {
+        print("\n" + paint("Exercise \(exercise.number): \(exercise.title)", "1") + "  (\(exercise.file))")
     }
 
     func printOutcome(_ outcome: CheckOutcome) {
         let name = outcome.id.split(separator: ".").last.map(String.init) ?? outcome.id
         print("  \(symbol(outcome.status).padding(toLength: color ? 16 : 7, withPad: " ", startingAt: 0)) \(name): \(outcome.title)")
         switch outcome.status {
-        case .passed: break
+        case .passed, .doesNotCompile: break
         case .notImplemented:
             print("          not implemented yet: \(outcome.message ?? "a stub")")
         case .failed:
@@ -34,21 +36,35 @@ struct TextReport {
             if let message = outcome.message { print("          error:    \(message)") }
             if let hint = outcome.hint { print("          " + paint("hint:", "36") + "     \(hint)") }
         case .crashed, .timedOut:
-            print("          \(outcome.status == .crashed ? "crashed" : "timed out"): \(outcome.message ?? "")")
+            print("          \(outcome.status.rawValue): \(outcome.message ?? "")")
             if let hint = outcome.hint { print("          " + paint("hint:", "36") + "     \(hint)") }
+        }
+        if outcome.status != .passed, let output = outcome.output {
+            print("          " + paint("your code printed:", "2"))
+            for line in output.split(separator: "\n", omittingEmptySubsequences: false) { print("          | \(line)") }
+        }
+    }
+
+    func printCompilerErrors(_ errors: String) {
+        print("\n" + paint("Your exercises do not compile:", "31;1"))
+        for line in errors.split(separator: "\n", omittingEmptySubsequences: false) { print("  \(line)") }
+    }
+
+    func statusText(_ status: ExerciseReport.Status) -> String {
+        switch status {
+        case .passed: paint("passed", "32")
+        case .failed: paint("failed", "31")
+        case .notImplemented: paint("not implemented", "33")
+        case .crashed: paint("crashed", "35")
+        case .timedOut: paint("timed out", "35")
+        case .doesNotCompile: paint("does not compile", "31")
         }
     }
 
     func printSummary(_ report: GradeReport, single: Bool) {
         print("")
         for exercise in report.exercises {
-            let status: String = switch exercise.status {
-            case .passed: paint("passed", "32")
-            case .failed: paint("failed", "31")
-            case .notImplemented: paint("not implemented", "33")
-            case .crashed: paint("crashed", "35")
-            }
-            print("  \(exercise.id)  \(String(format: "%3d", exercise.score)) / \(String(format: "%-3d", exercise.maxScore))  \(status)")
+            print("  \(exercise.id)  \(String(format: "%3d", exercise.score)) / \(String(format: "%-3d", exercise.maxScore))  \(statusText(exercise.status))")
         }
         print("  " + paint("score \(report.score) / \(report.maxScore)", "1"))
         if report.allPassed {
@@ -59,17 +75,17 @@ struct TextReport {
     }
 
     func printList(_ report: GradeReport) {
+        let width = Catalog.exercises.map(\.title.count).max() ?? 26
         for exercise in report.exercises {
-            let e = Exercise(rawValue: exercise.exercise)!
+            guard let info = Catalog.exercise(exercise.exercise) else { continue }
             let passed = exercise.checks.filter { $0.status == .passed }.count
             let status: String = switch exercise.status {
             case .passed: paint("done", "32")
             case .failed: paint("\(passed)/\(exercise.checks.count) checks pass", "31")
             case .notImplemented: paint("to do", "33")
-            case .crashed: paint("crashes", "35")
+            default: statusText(exercise.status)
             }
-            let width = Exercise.allCases.map(\.title.count).max() ?? 26
-            print("\(e.id)  \(e.title.padding(toLength: width, withPad: " ", startingAt: 0))  \(e.functions.joined(separator: ", ").padding(toLength: 44, withPad: " ", startingAt: 0)) \(status)")
+            print("\(info.id)  \(info.title.padding(toLength: width, withPad: " ", startingAt: 0))  \(info.functions.joined(separator: ", ").padding(toLength: 44, withPad: " ", startingAt: 0)) \(status)")
         }
     }
 }

@@ -3,12 +3,13 @@ import Checks
 import CommandSupport
 import D3PM
 import Foundation
+import Grading
 import Plotting
-import Solutions
 import Tensors
 
 /// Pictures of the transition matrices an implementation builds: heatmaps of
-/// Q_{1:t} at chosen steps and the entropy of q(x_t | x_0) over t.
+/// Q_{1:t} at chosen steps and the entropy of q(x_t | x_0) over t. The
+/// matrices come from the runner: the grader never calls the code it draws.
 struct TransitionFigures {
     var steps = 10
     var classes = 4
@@ -18,9 +19,34 @@ struct TransitionFigures {
     var transition = Corruption.uniform
     var schedule = NoiseSchedule.linear
 
-    /// Draws both figures into `folder`, prints their paths, and shows them in `display`.
-    /// Where gnuplot is missing, says so in one line and returns.
-    func draw(implementation: Implementation, folder: String, display: DisplayMode = .file) {
+    /// The one-step matrices and their products, made by the runner. Exercise
+    /// 1's cumulativeQ serves uniform noise; other matrices are multiplied here.
+    func matrices(with grader: Grader) throws -> (onestep: Tensor, cumulative: Tensor) {
+        let betas = schedule.betas(steps: steps, start: betaStart, end: betaEnd)
+        let call: ExerciseCall = switch transition {
+        case .uniform: .makeUniformQOnestep(numClasses: classes, betas: betas)
+        case .absorbing: .makeAbsorbingQOnestep(numClasses: classes, betas: betas)
+        case .gaussian: .makeGaussianQOnestep(numClasses: classes, betas: betas)
+        }
+        guard let onestep = try grader.perform([call])[0].value, onestep.rank == 3, onestep.shape[0] == steps,
+              onestep.shape[1] == onestep.shape[2] else {
+            throw CommandFailure("\(call.function) did not return [T, K, K] matrices")
+        }
+        if transition == .uniform {
+            guard let cumulative = try grader.perform([.cumulativeQ(onestep)])[0].value, cumulative.shape == onestep.shape else {
+                throw CommandFailure("cumulativeQ did not return matrices of shape \(onestep.shape)")
+            }
+            return (onestep, cumulative)
+        }
+        var products = [onestep[0]]
+        for t in 1..<steps { products.append(matmul(products[t - 1], onestep[t])) }
+        return (onestep, stack(products))
+    }
+
+    /// Draws both figures into `folder` (the solutions' into its `solutions/`
+    /// subfolder), prints their paths, and shows them in `display`. Where
+    /// gnuplot is missing, says so in one line and returns.
+    func draw(with grader: Grader, implementation: Implementation, folder: String, display: DisplayMode = .file) {
         let renderer: FigureRenderer
         do {
             renderer = try FigureRenderer()
@@ -28,30 +54,38 @@ struct TransitionFigures {
             print("No figures: \(error)")
             return
         }
-        let exercises = implementation.exercises
-        let betas = schedule.betas(steps: steps, start: betaStart, end: betaEnd)
-        // Exercise 1's cumulativeQ is used only for uniform noise; the others use the reference product.
-        let onestep = transition.onestep(classes: classes, betas: betas, using: exercises)
-        let cumulative = (transition == .uniform ? exercises : ReferenceSolutions.self).cumulativeQ(onestep)
-        let states = cumulative.shape[1]
-        let name = transition == .uniform ? "" : "\(transition.rawValue)-"
-        let directory = URL(fileURLWithPath: folder)
-        let terminal = TerminalDisplay(display)
         do {
+            let cumulative = try matrices(with: grader).cumulative
+            let states = cumulative.shape[1]
+            let stateNames = (0..<states).map { transition == .absorbing && $0 == states - 1 ? "M" : "\($0)" }
+            let name = transition == .uniform ? "" : "\(transition.rawValue)-"
+            let directory = URL(fileURLWithPath: folder).appendingPathComponent(implementation == .solutions ? "solutions" : "")
+            let terminal = TerminalDisplay(display)
+            let who = implementation == .student ? "your functions" : "reference solutions"
             let maps = shownSteps.map { t in
-                Heatmap(cumulative[t - 1], title: "Q_{1:\(t)}", xLabel: "x_t", yLabel: "x_0", showValues: states <= 8)
+                Heatmap(cumulative[t - 1], title: "Q_{1:\(t)}", xLabel: "x_t", yLabel: "x_0", showValues: states <= 8, labels: stateNames)
             }
+            let stateText = transition == .absorbing ? "K = \(classes) + [MASK] (M)" : "K = \(classes)"
             let heatmaps = try renderer.heatmaps(
-                maps, title: "Cumulative \(transition.rawValue) transition matrices (\(exercises.name), K = \(classes), T = \(steps), \(schedule.rawValue) schedule)",
+                maps, title: "Cumulative \(transition.rawValue) matrices (\(who), \(stateText), T = \(steps), \(schedule.rawValue) schedule)",
                 to: directory.appendingPathComponent("\(transition.exercise.id)-\(name)cumulative-q.png"))
-            // Every row of a uniform matrix has the same entropy; other matrices may differ by row.
             let rows = (0..<states).map { row in
-                LineSeries("row x_0 = \(row)", y: (0..<steps).map { t in Double(rowEntropy(cumulative[t][row]).item) })
+                LineSeries("row x_0 = \(stateNames[row])", y: (0..<steps).map { t in Double(rowEntropy(cumulative[t][row]).item) })
             }
-            let ceiling = LineSeries("log K (uniform)", y: [Double](repeating: log(Double(states)), count: steps), dashed: true)
+            // Rows with the same curve share one line and one legend entry.
+            var series: [LineSeries] = []
+            for row in rows {
+                if let index = series.firstIndex(where: { zip($0.y, row.y).allSatisfy { abs($0 - $1) < 1e-6 } }) {
+                    series[index].name += ", " + row.name.replacingOccurrences(of: "row x_0 = ", with: "")
+                } else {
+                    series.append(row)
+                }
+            }
+            if series.count == 1 && rows.count > 1 { series[0].name = "every row x_0 (the curves coincide)" }
+            let ceiling = LineSeries("log \(states) (uniform)", y: [Double](repeating: log(Double(states)), count: steps), dashed: true)
             let curve = try renderer.lines(
-                (rows.count > 1 && rows.allSatisfy({ $0.y == rows[0].y }) ? [LineSeries("every row x_0", y: rows[0].y)] : rows) + [ceiling],
-                title: "Entropy of q(x_t | x_0) over t", xLabel: "t", yLabel: "entropy (nats)", legend: "bottom right",
+                series + [ceiling], title: "Entropy of q(x_t | x_0) over t (\(who))", xLabel: "t", yLabel: "entropy (nats)",
+                legend: "outside right",
                 to: directory.appendingPathComponent("\(transition.exercise.id)-\(name)entropy.png"))
             print("Figures: \(heatmaps.path)\n         \(curve.path)")
             try terminal.show(heatmaps, text: shownSteps.map { TerminalDisplay.text(matrix: cumulative[$0 - 1], title: "Q_{1:\($0)}") }.joined(separator: "\n\n"))
@@ -62,12 +96,11 @@ struct TransitionFigures {
     }
 }
 
-
 extension Grade {
     /// Draws the student's (or the reference) transition matrices.
     struct Plot: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Draw the heatmaps of Q_{1:t} and the entropy curve from your exercise 1 (or the solutions).")
+            abstract: "Draw the heatmaps of Q_{1:t} and the entropy curve from your exercise 1, 6 or 7 (or the solutions).")
 
         @Option(help: "The steps t whose Q_{1:t} to draw, comma-separated.")
         var t = "1,5,10"
@@ -78,14 +111,13 @@ extension Grade {
         @Option(help: "T, the number of steps.")
         var steps = 10
 
-        @Option(help: "The first beta of the linear schedule.")
-        var betaStart: Float = 1e-3
+        @Option(help: "The first beta of the linear schedule (default 1e-3; 0.02 for gaussian).")
+        var betaStart: Float?
 
-        @Option(help: "The last beta of the linear schedule.")
-        var betaEnd: Float = 0.15
+        @Option(help: "The last beta of the linear schedule (default 0.15; 1 for gaussian).")
+        var betaEnd: Float?
 
-        @Flag(help: "Draw the reference solutions' matrices.")
-        var solutions = false
+        @OptionGroup var options: GradingOptions
 
         @Option(help: "uniform (exercise 1), absorbing (exercise 6) or gaussian (exercise 7).")
         var transition: Corruption = .uniform
@@ -99,35 +131,32 @@ extension Grade {
         @Option(help: "Also show the figures here: file, sixel, kitty, text or auto.")
         var show: DisplayMode = .auto
 
-        var shownSteps: [Int] { t.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        var shownSteps: [Int] { t.split(separator: ",", omittingEmptySubsequences: false).compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
         func validate() throws {
             guard classes >= 2 && classes <= 64 else { throw ValidationError("--classes must be between 2 and 64, got \(classes)") }
-            guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
-            guard (0...1).contains(betaStart) && (0...1).contains(betaEnd) else {
-                throw ValidationError("--beta-start and --beta-end must lie in [0, 1], got \(betaStart) and \(betaEnd)")
+            guard steps >= 1 && steps <= 10_000 else { throw ValidationError("--steps must be between 1 and 10000, got \(steps)") }
+            for (name, beta) in [("--beta-start", betaStart), ("--beta-end", betaEnd)] {
+                if let beta, !(0...1).contains(beta) { throw ValidationError("\(name) must lie in [0, 1], got \(beta)") }
             }
-            let parts = t.split(separator: ",")
+            let parts = t.split(separator: ",", omittingEmptySubsequences: false)
             guard !parts.isEmpty, parts.count == shownSteps.count, shownSteps.allSatisfy({ (1...steps).contains($0) }) else {
                 throw ValidationError("--t must list steps between 1 and \(steps), comma-separated; got '\(t)'")
             }
         }
 
         func run() throws {
-            let implementation: Implementation = solutions ? .solutions : .student
-            if implementation == .student {
-                // A stub or a crash would end this process: check in a child first.
-                let exercises = transition == .uniform ? [Exercise.exercise1] : [.exercise1, transition.exercise]
-                let checks = exercises.map { CheckCatalog.checks(for: $0)[0] }
-                let outcomes = try IsolatedRunner(executable: Bundle.main.executableURL!, implementation: .student, seed: CheckCatalog.defaultSeed, timeout: 10)
-                    .run(checks)
-                if let outcome = outcomes.first(where: { [.notImplemented, .crashed, .timedOut].contains($0.status) }) {
-                    throw CommandFailure("exercise \(outcome.exercise) \(outcome.status.rawValue): \(outcome.message ?? ""). Write its functions first, or add --solutions.")
-                }
+            let gaussian = transition == .gaussian
+            let figures = TransitionFigures(
+                steps: steps, classes: classes, betaStart: betaStart ?? (gaussian ? 0.02 : 1e-3), betaEnd: betaEnd ?? (gaussian ? 1 : 0.15),
+                shownSteps: shownSteps, transition: transition, schedule: schedule)
+            let grader = try options.grader()
+            do {
+                _ = try figures.matrices(with: grader)
+            } catch let problem as Grader.Problem {
+                throw CommandFailure("exercise \(transition.exercise.number) \(problem.status.rawValue): \(problem.message). Write its functions first, or add --solutions.")
             }
-            let figures = TransitionFigures(steps: steps, classes: classes, betaStart: betaStart, betaEnd: betaEnd, shownSteps: shownSteps,
-                                           transition: transition, schedule: schedule)
-            figures.draw(implementation: implementation, folder: self.figures, display: show)
+            figures.draw(with: grader, implementation: options.implementation.implementation, folder: self.figures, display: show)
         }
     }
 }

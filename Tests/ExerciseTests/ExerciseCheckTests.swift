@@ -1,40 +1,40 @@
 import Checks
-import D3PM
 import Foundation
+import Grading
 import Testing
 
 /// Every check of the grader, run by `swift test` against the student's
-/// exercises (or the solutions with `D3PM_SOLUTIONS=1`).
-///
-/// Each check runs in a child process (a Swift Testing exit test), so a stub,
-/// a trap or a failed precondition in the checked code fails that check
-/// alone and the other results are kept.
+/// exercises (or the solutions with `D3PM_SOLUTIONS=1`), exactly as `grade`
+/// runs them: one `grade all --format json` run, whose runner processes make
+/// the calls, and one test per check reading its verdict.
 @Suite("Exercise checks")
 struct ExerciseCheckTests {
-    @Test(arguments: CheckCatalog.all.map(\.id))
-    func check(_ id: String) async throws {
-        let implementation = TestConfiguration.implementation
-        let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent, \.standardErrorContent]) {
-            [id = id as String, implementation = implementation as Implementation] in
-            guard let check = CheckCatalog.check(id: id) else { exit(2) }
-            let outcome = check.run(implementation, seed: CheckCatalog.defaultSeed)
-            print(OutcomeLine.encode(outcome), terminator: "")
-            exit(outcome.status == .passed ? 0 : 1)
-        }
-        guard let result, result.exitStatus != .exitCode(0) else { return }
-        let stdout = String(decoding: result.standardOutputContent, as: UTF8.self)
-        let stderr = String(decoding: result.standardErrorContent, as: UTF8.self)
-        if let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix("D3PM-OUTCOME") }), let outcome = OutcomeLine.decode(line) {
+    /// The report of one grading run, shared by the tests.
+    static let report: Result<GradeReport, Error> = Result {
+        var arguments = ["all", "--format", "json", "--no-figures"]
+        if TestConfiguration.implementation == .solutions { arguments.append("--solutions") }
+        let run = try GradeCommand.run(arguments)
+        return try JSONDecoder().decode(GradeReport.self, from: run.output)
+    }
+
+    @Test(arguments: Catalog.checks.map(\.id))
+    func check(_ id: String) throws {
+        let report = try Self.report.get()
+        let outcome = try #require(report.exercises.flatMap(\.checks).first { $0.id == id }, "\(id) is missing from the report")
+        let implementation = TestConfiguration.implementation.rawValue
+        switch outcome.status {
+        case .passed: break
+        case .failed:
             Issue.record("""
-                \(id) failed for \(implementation.rawValue)
+                \(id) failed for \(implementation)
                   expected: \(outcome.expected ?? "-")
                   actual:   \(outcome.actual ?? outcome.message ?? "-")
                   hint:     \(outcome.hint ?? "-")
                 """)
-        } else if result.exitStatus == .exitCode(NotImplemented.exitCode) {
-            Issue.record("\(id): not implemented yet (\(stderr.split(separator: "\n").first ?? ""))")
-        } else {
-            Issue.record("\(id) crashed for \(implementation.rawValue): \(stderr.split(separator: "\n").first { $0.contains("Fatal error") } ?? "\(result.exitStatus)")")
+        case .notImplemented:
+            Issue.record("\(id): not implemented yet (\(outcome.message ?? ""))")
+        case .crashed, .timedOut, .doesNotCompile:
+            Issue.record("\(id) \(outcome.status.rawValue) for \(implementation): \(outcome.message ?? "")")
         }
     }
 }

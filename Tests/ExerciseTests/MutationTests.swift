@@ -13,22 +13,24 @@ struct MutationTests {
     @Test(arguments: allMutants.map { "\($0.type)" })
     func mutantFailsItsExercise(_ name: String) async throws {
         let mutant = try #require(allMutants.first { "\($0.type)" == name })
-        let exercise = try #require(Exercise(rawValue: mutant.breaks))
+        let exercise = try #require(Catalog.exercise(mutant.breaks))
         var outcomes: [CheckOutcome] = []
-        for check in CheckCatalog.checks(for: exercise) {
+        for check in exercise.checks {
             // A mutant may trap: that ends the child, not this test.
             var result: ExitTest.Result?
             await withKnownIssue("a mutant may crash", isIntermittent: true) {
                 result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent, \.standardErrorContent]) {
                     [name = name as String, id = check.id as String] in
                     let mutant = allMutants.first { "\($0.type)" == name }!
-                    let outcome = CheckCatalog.check(id: id)!.run(mutant.type, seed: CheckCatalog.defaultSeed)
-                    print(OutcomeLine.encode(outcome), terminator: "")
+                    let outcome = Catalog.check(id: id)!.run(on: mutant.type, seed: Catalog.defaultSeed)
+                    let data = try! JSONEncoder().encode(outcome)
+                    print("OUTCOME " + String(decoding: data, as: UTF8.self))
                     exit(0)
                 }
             }
             let stdout = String(decoding: result?.standardOutputContent ?? [], as: UTF8.self)
-            if let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix("D3PM-OUTCOME") }), let outcome = OutcomeLine.decode(line) {
+            if let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix("OUTCOME ") }),
+               let outcome = try? JSONDecoder().decode(CheckOutcome.self, from: Data(line.dropFirst(8).utf8)) {
                 outcomes.append(outcome)
             } else {
                 var crashed = CheckOutcome(check: check, status: .crashed)

@@ -1,5 +1,5 @@
-import Checks
 import Foundation
+import Grading
 
 /// Which implementation `swift test` checks: the student's exercises by
 /// default, the reference solutions with `D3PM_SOLUTIONS=1 swift test`.
@@ -13,4 +13,48 @@ enum TestConfiguration {
     /// (`D3PM_CHECK_STUBS=1`, set by CI; a student who has started the
     /// exercises has no stubs left to check).
     static var checksStubs: Bool { ProcessInfo.processInfo.environment["D3PM_CHECK_STUBS"] == "1" }
+
+    /// Whether the tests that build a copy of the kit run (`D3PM_SLOW_TESTS=1`, set by CI).
+    static var runsSlowTests: Bool { ProcessInfo.processInfo.environment["D3PM_SLOW_TESTS"] == "1" }
+
+    /// The folder of the build products: `grade` and the runners sit beside the test bundle.
+    static var productsFolder: URL {
+        if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }
+
+    /// The package's folder.
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A new empty temporary folder.
+    static func temporaryFolder(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// The `grade` executable, run as a student or CI runs it (with the runners
+/// the test build made: `--no-build`).
+struct GradeCommand {
+    struct Run {
+        let status: Int32
+        let output: Data
+        var text: String { String(decoding: output, as: UTF8.self) }
+    }
+
+    static func run(_ arguments: [String], build: Bool = false) throws -> Run {
+        let process = Process()
+        process.executableURL = TestConfiguration.productsFolder.appendingPathComponent("grade")
+        process.arguments = arguments + (build ? [] : ["--no-build"])
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: data)
+    }
 }

@@ -1,7 +1,11 @@
+import Checks
 import Foundation
 
 /// The grading report in the forms other tools read.
 public enum ReportFormat: String, CaseIterable, Sendable {
+    /// For people: each check, and for one that did not pass what was
+    /// expected, what came out, a hint and what the code printed.
+    case text
     /// ``GradeReport`` as JSON (schema `d3pm-kit/grade-report@1`).
     case json
     /// JUnit XML: one test suite per exercise, one test case per check; a
@@ -14,6 +18,15 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     /// The report rendered in this format.
     public func render(_ report: GradeReport) throws -> Data {
         switch self {
+        case .text:
+            var text = "D3PM Kit, \(report.implementation.rawValue), seed \(report.seed): \(report.score) / \(report.maxScore)\n"
+            for exercise in report.exercises {
+                text += "\n\(exercise.id) \(exercise.title): \(exercise.score) / \(exercise.maxScore), \(exercise.status.rawValue)\n"
+                for check in exercise.checks {
+                    text += "  \(check.id): " + describe(check).replacingOccurrences(of: "\n", with: "\n    ") + "\n"
+                }
+            }
+            return Data(text.utf8)
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -36,12 +49,14 @@ func describe(_ outcome: CheckOutcome) -> String {
     case .notImplemented: lines.append("not implemented yet: \(outcome.message ?? "")")
     case .crashed: lines.append("crashed: \(outcome.message ?? "")")
     case .timedOut: lines.append("timed out: \(outcome.message ?? "")")
+    case .doesNotCompile: lines.append("does not compile:\n\(outcome.message ?? "")")
     case .failed:
         if let expected = outcome.expected { lines.append("expected: \(expected)") }
         if let actual = outcome.actual { lines.append("actual:   \(actual)") }
         if let message = outcome.message { lines.append("error:    \(message)") }
     }
     if outcome.status != .passed, let hint = outcome.hint { lines.append("hint:     \(hint)") }
+    if outcome.status != .passed, let output = outcome.output { lines.append("your code printed:\n\(output)") }
     return lines.joined(separator: "\n")
 }
 
@@ -67,7 +82,7 @@ enum JUnitXML {
     static func render(_ report: GradeReport) -> String {
         let all = report.exercises.flatMap(\.checks)
         func count(_ statuses: Set<CheckOutcome.Status>, in checks: [CheckOutcome]) -> Int { checks.filter { statuses.contains($0.status) }.count }
-        let failures: Set<CheckOutcome.Status> = [.failed, .notImplemented], errors: Set<CheckOutcome.Status> = [.crashed, .timedOut]
+        let failures: Set<CheckOutcome.Status> = [.failed, .notImplemented], errors: Set<CheckOutcome.Status> = [.crashed, .timedOut, .doesNotCompile]
         let total = all.reduce(0) { $0 + ($1.seconds ?? 0) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         xml += "<testsuites name=\"d3pm-kit \(report.implementation.rawValue)\" tests=\"\(all.count)\" failures=\"\(count(failures, in: all))\" errors=\"\(count(errors, in: all))\" time=\"\(String(format: "%.3f", total))\">\n"
@@ -84,7 +99,7 @@ enum JUnitXML {
                 case .failed, .notImplemented:
                     let message = check.status == .failed ? (check.expected.map { "expected \($0)" } ?? "failed") : "not implemented"
                     xml += ">\n      <failure message=\"\(escape(message))\" type=\"\(check.status.rawValue)\">\(escape(describe(check)))</failure>\n    </testcase>\n"
-                case .crashed, .timedOut:
+                case .crashed, .timedOut, .doesNotCompile:
                     xml += ">\n      <error message=\"\(escape(check.message ?? check.status.rawValue))\" type=\"\(check.status.rawValue)\">\(escape(describe(check)))</error>\n    </testcase>\n"
                 }
             }

@@ -1,3 +1,4 @@
+import Checks
 import Foundation
 
 /// The results of a grading run, in the form `grade --format json` writes.
@@ -18,7 +19,9 @@ public struct GradeReport: Codable, Sendable {
         self.implementation = implementation
         self.seed = seed
         let byExercise = Dictionary(grouping: outcomes, by: \.exercise)
-        exercises = byExercise.keys.sorted().map { ExerciseReport(exercise: Exercise(rawValue: $0)!, checks: byExercise[$0]!) }
+        exercises = byExercise.keys.sorted().compactMap { number in
+            Catalog.exercise(number).map { ExerciseReport(exercise: $0, checks: byExercise[number]!) }
+        }
         score = outcomes.reduce(0) { $0 + $1.score }
         maxScore = outcomes.reduce(0) { $0 + $1.points }
     }
@@ -35,8 +38,12 @@ public struct ExerciseReport: Codable, Sendable {
         case failed
         /// Some function of the exercise is still a stub.
         case notImplemented = "not implemented"
-        /// Some check crashed or timed out (and none reached a stub).
+        /// Some check crashed (and none reached a stub or timed out).
         case crashed
+        /// Some check timed out (and none reached a stub).
+        case timedOut = "timed out"
+        /// The exercises did not compile, so nothing ran.
+        case doesNotCompile = "does not compile"
     }
 
     public var exercise: Int
@@ -48,8 +55,8 @@ public struct ExerciseReport: Codable, Sendable {
     public var maxScore: Int
     public var checks: [CheckOutcome]
 
-    public init(exercise: Exercise, checks: [CheckOutcome]) {
-        self.exercise = exercise.rawValue
+    public init(exercise: ExerciseInfo, checks: [CheckOutcome]) {
+        self.exercise = exercise.number
         id = exercise.id
         title = exercise.title
         file = exercise.file
@@ -58,9 +65,13 @@ public struct ExerciseReport: Codable, Sendable {
         maxScore = checks.reduce(0) { $0 + $1.points }
         if checks.allSatisfy({ $0.status == .passed }) {
             status = .passed
+        } else if checks.contains(where: { $0.status == .doesNotCompile }) {
+            status = .doesNotCompile
         } else if checks.contains(where: { $0.status == .notImplemented }) {
             status = .notImplemented
-        } else if checks.contains(where: { $0.status == .crashed || $0.status == .timedOut }) {
+        } else if checks.contains(where: { $0.status == .timedOut }) {
+            status = .timedOut
+        } else if checks.contains(where: { $0.status == .crashed }) {
             status = .crashed
         } else {
             status = .failed

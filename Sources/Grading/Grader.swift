@@ -1,0 +1,166 @@
+import Checks
+import D3PM
+import Foundation
+
+/// Grades checks: each check's calls run in a fresh runner process, and the
+/// verdict is reached here, from the returned results alone.
+///
+/// Whatever the runner prints, a forged line included, can only cost the
+/// student: a result is accepted only as the single well-formed
+/// ``RunnerMessage/finished(results:)`` on the channel of a runner that exited
+/// with status 0, and it is then judged like any other.
+public struct Grader: Sendable {
+    /// The runner executable (`student-runner`, `solutions-runner`).
+    public var runner: URL
+    public var seed: UInt64
+    /// The most seconds one check may take.
+    public var timeout: Double
+
+    public init(runner: URL, seed: UInt64, timeout: Double) {
+        self.runner = runner
+        self.seed = seed
+        self.timeout = timeout
+    }
+
+    /// Grades `checks` in order; `progress` hears of each outcome as it comes.
+    public func grade(_ checks: [Check], progress: (CheckOutcome) -> Void = { _ in }) throws -> [CheckOutcome] {
+        try checks.map { check in
+            let outcome = try grade(check)
+            progress(outcome)
+            return outcome
+        }
+    }
+
+    /// Grades one check.
+    public func grade(_ check: Check) throws -> CheckOutcome {
+        let trial = check.trial(seed: seed)
+        let run = try RunnerProcess.run(runner, request: try JSONEncoder().encode(RunnerRequest(calls: trial.calls)),
+                                        timeout: timeout, environment: Self.runnerEnvironment)
+        var outcome: CheckOutcome
+        switch Self.results(of: run, calls: trial.calls) {
+        case .success(let results):
+            outcome = check.judge(trial, results: results)
+        case .failure(let problem):
+            outcome = CheckOutcome(check: check, status: problem.status)
+            outcome.message = problem.message
+            outcome.hint = problem.status == .notImplemented ? nil : check.hint
+        }
+        outcome.output = Self.printed(run)
+        outcome.seconds = run.seconds
+        return outcome
+    }
+
+    /// Makes `calls` in a runner process and returns their results, for
+    /// pictures of the student's own matrices; throws what went wrong.
+    public func perform(_ calls: [ExerciseCall]) throws -> [CallResult] {
+        let run = try RunnerProcess.run(runner, request: try JSONEncoder().encode(RunnerRequest(calls: calls)),
+                                        timeout: timeout, environment: Self.runnerEnvironment)
+        switch Self.results(of: run, calls: calls) {
+        case .success(let results): return results
+        case .failure(let problem): throw problem
+        }
+    }
+
+    /// What a run that returned no usable results amounts to.
+    public struct Problem: Error, CustomStringConvertible {
+        public let status: CheckOutcome.Status
+        public let message: String
+        public var description: String { "\(status.rawValue): \(message)" }
+    }
+
+    static let runnerEnvironment: [String: String] = {
+        var environment = ProcessInfo.processInfo.environment
+        // A crash report without the interactive backtracer: fast, and the
+        // message and the student's frames are what matter.
+        environment["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,color=no,sanitize=yes,threads=crashed,registers=none,images=none,limit=24,top=0,preset=friendly"
+        return environment
+    }()
+
+    /// The results of a run, or why there are none.
+    static func results(of run: RunnerProcess, calls: [ExerciseCall]) -> Result<[CallResult], Problem> {
+        let lines = run.channel.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        var messages: [RunnerMessage] = []
+        var unreadable = 0
+        for line in lines {
+            if let message = try? JSONDecoder().decode(RunnerMessage.self, from: Data(line)) {
+                messages.append(message)
+            } else {
+                unreadable += 1
+            }
+        }
+        let lastStarted = messages.last { if case .started = $0 { return true } else { return false } }
+        var inside = ""
+        if case .started(let index, let function) = lastStarted, calls.indices.contains(index) {
+            inside = " inside \(calls[index].function == function ? function : calls[index].function)"
+        }
+        let stderr = String(decoding: run.standardError, as: UTF8.self)
+        switch run.ending {
+        case .timedOut:
+            return .failure(Problem(status: .timedOut, message: "no result after \(formatSeconds(run.seconds))\(inside): an endless loop? (change the limit with --timeout)"))
+        case .signalled(let signal):
+            return .failure(Problem(status: .crashed, message: crashSummary(stderr, fallback: "the process was killed by signal \(signal)\(inside)")))
+        case .exited(let status) where status == NotImplemented.exitCode:
+            if let line = stderr.split(separator: "\n").first(where: { $0.hasPrefix(NotImplemented.marker) }) {
+                return .failure(Problem(status: .notImplemented, message: String(line.dropFirst(NotImplemented.marker.count + 1))))
+            }
+            return .failure(Problem(status: .crashed, message: "your code ended the process with exit status \(status)\(inside)"))
+        case .exited(let status) where status != 0:
+            return .failure(Problem(status: .crashed, message: crashSummary(stderr, fallback: "your code ended the process with exit status \(status)\(inside)")))
+        case .exited:
+            let finished = messages.compactMap { message -> [CallResult]? in
+                if case .finished(let results) = message { return results } else { return nil }
+            }
+            guard unreadable == 0, finished.count == 1, case .finished = messages.last else {
+                if finished.isEmpty {
+                    return .failure(Problem(status: .crashed, message: "your code ended the process with exit status 0\(inside), before the results were sent"))
+                }
+                return .failure(Problem(status: .failed, message: "your code wrote to the grader's channel (descriptor 3): the results cannot be trusted"))
+            }
+            guard finished[0].count == calls.count else {
+                return .failure(Problem(status: .failed, message: "the runner sent \(finished[0].count) results for \(calls.count) calls"))
+            }
+            return .success(finished[0])
+        }
+    }
+
+    /// The crash message and the first frame in the student's code, if any.
+    static func crashSummary(_ stderr: String, fallback: String) -> String {
+        let lines = stderr.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        var parts: [String] = []
+        if let fatal = lines.first(where: { $0.contains("Fatal error") }) {
+            parts.append(fatal.trimmingCharacters(in: .whitespaces))
+        } else {
+            parts.append(fallback)
+        }
+        if let frame = lines.first(where: { $0.contains("Exercises/") && $0.contains(".swift") }) {
+            parts.append("in your code: " + StudentFrame.format(frame))
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    /// The first lines the student's code printed, marked as such.
+    static func printed(_ run: RunnerProcess) -> String? {
+        let text = String(decoding: run.standardOutput, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard !text.isEmpty else { return nil }
+        let shown = lines.prefix(12).joined(separator: "\n")
+        let more = lines.count - 12 - (text.hasSuffix("\n") ? 1 : 0)
+        return more > 0 ? shown + "\n... (\(more) more lines)" : shown
+    }
+
+    static func formatSeconds(_ seconds: Double) -> String { String(format: "%.0f s", seconds) }
+}
+
+/// Where in the student's code a crash happened, from the backtrace.
+public enum StudentFrame {
+    /// `Exercises/File.swift:44:17 (makeUniformQOnestep(numClasses:betas:))` from a backtrace line such as
+    /// `1 static StudentExercises.makeUniformQOnestep(numClasses:betas:) + 830 in student-runner at /path/Exercises/File.swift:44:17`.
+    public static func format(_ line: String) -> String {
+        guard let at = line.range(of: "Exercises/", options: .backwards) else { return line.trimmingCharacters(in: .whitespaces) }
+        let location = line[at.lowerBound...].prefix { !$0.isWhitespace }
+        if let start = line.range(of: "StudentExercises."), let end = line.range(of: " + ", range: start.upperBound..<line.endIndex) {
+            return "\(location) (\(line[start.upperBound..<end.lowerBound]))"
+        }
+        return String(location)
+    }
+}

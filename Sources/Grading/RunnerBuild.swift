@@ -1,0 +1,92 @@
+import Foundation
+
+/// Where the runner executables are, and how to bring them up to date.
+///
+/// The grader never links the student's code: it builds the runner product
+/// (`swift build --product student-runner`) before grading, with SwiftPM's
+/// explicit target dependency import check set to `error`, so that an
+/// exercise file importing a module `Student` does not declare
+/// (`import Solutions`, say) is refused on every build, fresh or not.
+public struct RunnerBuild: Sendable {
+    /// The folder of the build products, where the runners are.
+    public var products: URL
+    /// The package to build, if these products came from one.
+    public var packageRoot: URL?
+
+    /// The products beside `executable` (the grade or d3pm executable), and
+    /// the package at `packageRoot` if it has a Package.swift.
+    public init(besides executable: URL, packageRoot: URL?) {
+        products = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+        self.packageRoot = packageRoot.flatMap { root in
+            FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) ? root : nil
+        }
+    }
+
+    /// The runner executable of `implementation`.
+    public func runner(_ implementation: Implementation) -> URL {
+        products.appendingPathComponent(implementation.runnerProduct)
+    }
+
+    /// What a build of the runner said, when it failed.
+    public struct Failure: Error, CustomStringConvertible {
+        /// The compiler's errors and notes, with paths from the package root.
+        public let errors: String
+        public var description: String { errors }
+    }
+
+    /// Builds `implementation`'s runner in the configuration of these
+    /// products (debug or release). Throws a ``Failure`` with the compiler's
+    /// errors when the code does not compile; does nothing without a package.
+    public func build(_ implementation: Implementation) throws {
+        guard let packageRoot else {
+            guard FileManager.default.isExecutableFile(atPath: runner(implementation).path) else {
+                throw GradingError.noRunner("no \(implementation.runnerProduct) beside the grader and no package to build it from")
+            }
+            return
+        }
+        let configuration = products.lastPathComponent
+        let scratch = products.deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "swift", "build", "--package-path", packageRoot.path, "--scratch-path", scratch.path,
+            "-c", configuration == "release" ? "release" : "debug", "--product", implementation.runnerProduct,
+            "--explicit-target-dependency-import-check", "error",
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus != 0 else { return }
+        throw Failure(errors: Self.diagnostics(String(decoding: output, as: UTF8.self), root: packageRoot))
+    }
+
+    /// The errors and notes of a build log with the source lines they show,
+    /// paths from the package root, at most 60 lines.
+    static func diagnostics(_ log: String, root: URL) -> String {
+        var kept: [String] = []
+        var inDiagnostic = false
+        for line in log.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            let shortened = line.replacingOccurrences(of: root.path + "/", with: "")
+            if line.contains("error:") || line.contains("note:") || line.contains("warning: ") && inDiagnostic {
+                if line.contains("error: fatalError") || line.hasPrefix("[") { continue }
+                inDiagnostic = true
+                kept.append(shortened)
+            } else if inDiagnostic, line.range(of: #"^\s*\d*\s*\|"#, options: .regularExpression) != nil {
+                kept.append(shortened)
+            } else {
+                inDiagnostic = false
+            }
+        }
+        if kept.contains(where: { $0.contains("imports another target") || $0.contains("no such module") }) {
+            kept.append("note: an exercise file may import D3PM, Tensors and Foundation only: the grader refuses any other module of the kit.")
+        }
+        if kept.isEmpty { kept = log.split(separator: "\n").suffix(20).map(String.init) }
+        var unique: [String] = []
+        for line in kept where unique.last != line { unique.append(line) }
+        return unique.prefix(60).joined(separator: "\n")
+    }
+}

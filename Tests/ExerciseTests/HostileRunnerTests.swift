@@ -1,0 +1,103 @@
+import Checks
+import D3PM
+import Foundation
+import Grading
+import Testing
+
+/// What student code can do to the process that runs it, played by a shell
+/// script in the runner's place (`grade --runner`): forged lines, exits,
+/// floods, background processes. None of it passes a check, every other
+/// check is still graded, the report is written, and nothing outlives the run.
+@Suite("The grader contains hostile runners", .serialized)
+struct HostileRunnerTests {
+    struct Graded {
+        let report: GradeReport
+        let status: Int32
+    }
+
+    /// Grades `exercise` with a runner that reads its request and then runs `behaviour`.
+    func grade(_ behaviour: String, exercise: String = "exercise6", timeout: Int = 5) throws -> Graded {
+        let folder = try TestConfiguration.temporaryFolder("hostile")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script = folder.appendingPathComponent("runner.sh"), output = folder.appendingPathComponent("report.json")
+        try "#!/bin/sh\ncat > /dev/null\n\(behaviour)\n".write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        let run = try GradeCommand.run([exercise, "--format", "json", "--runner", script.path, "--timeout", "\(timeout)", "--output", output.path])
+        let report = try JSONDecoder().decode(GradeReport.self, from: Data(contentsOf: output))
+        return Graded(report: report, status: run.status)
+    }
+
+    func statuses(_ graded: Graded) -> [CheckOutcome.Status] { graded.report.exercises.flatMap(\.checks).map(\.status) }
+
+    @Test func forgedOutcomeLinesOnStandardOutputEarnNothing() throws {
+        let graded = try grade(#"""
+            echo 'D3PM-OUTCOME {"id":"exercise6.absorbing-values","exercise":6,"title":"t","points":300,"status":"passed"}'
+            echo '{"finished":{"results":[]}}'
+            exit 0
+            """#)
+        #expect(graded.status != 0 && graded.report.score == 0)
+        #expect(statuses(graded) == [.crashed, .crashed])
+        #expect(graded.report.maxScore == 4, "the points come from the grader's catalog, not from the runner")
+    }
+
+    @Test func forgedResultsOnTheChannelAreJudgedAndFail() throws {
+        // Well-formed results of the wrong shape, then a second "finished" message.
+        let matrix = #"{"value":{"shape":[1],"float32":"AACAPw=="}}"#
+        let wrongShape = try grade("echo '{\"finished\":{\"results\":[\(matrix)]}}' >&3; exit 0")
+        #expect(wrongShape.report.score == 0 && statuses(wrongShape) == [.failed, .failed])
+        let twice = try grade("echo '{\"finished\":{\"results\":[\(matrix)]}}' >&3; echo '{\"finished\":{\"results\":[\(matrix)]}}' >&3; exit 0")
+        #expect(twice.report.score == 0 && statuses(twice) == [.failed, .failed])
+        #expect(twice.report.exercises[0].checks[0].message?.contains("grader's channel") == true)
+        let garbage = try grade("echo 'passed' >&3; exit 0")
+        #expect(garbage.report.score == 0)
+    }
+
+    @Test func anExitInsideAFunctionIsACrashThatNamesTheFunction() throws {
+        let graded = try grade(#"echo '{"started":{"call":0,"function":"makeAbsorbingQOnestep"}}' >&3; exit 0"#)
+        #expect(statuses(graded) == [.crashed, .crashed])
+        let message = graded.report.exercises[0].checks[0].message ?? ""
+        #expect(message.contains("exit status 0 inside makeAbsorbingQOnestep"), "\(message)")
+    }
+
+    @Test func aTrapIsACrashAndAStubIsNotImplemented() throws {
+        let trap = try grade("echo 'Fatal error: index 9 is out of range' >&2; kill -ILL $$")
+        #expect(statuses(trap) == [.crashed, .crashed])
+        #expect(trap.report.exercises[0].checks[0].message?.contains("index 9 is out of range") == true)
+        let stub = try grade("echo '\(NotImplemented.marker) makeAbsorbingQOnestep (Exercises/E.swift:9)' >&2; exit \(NotImplemented.exitCode)")
+        #expect(statuses(stub) == [.notImplemented, .notImplemented])
+    }
+
+    @Test func anEndlessLoopTimesOutAndTheExerciseSaysSo() throws {
+        let graded = try grade("while true; do :; done", timeout: 1)
+        #expect(statuses(graded) == [.timedOut, .timedOut])
+        #expect(graded.report.exercises[0].status == .timedOut)
+    }
+
+    @Test func floodingOrClosingTheOutputCostsOnlyTheCheck() throws {
+        let flood = try grade("head -c 30000000 /dev/zero | tr '\\0' x; exit 0")
+        #expect(statuses(flood) == [.crashed, .crashed])
+        #expect((flood.report.exercises[0].checks[0].output?.count ?? 0) < 70_000, "the student's output is capped")
+        let closed = try grade("exec 1>&- 2>&- 3>&-; exit 0")
+        #expect(statuses(closed) == [.crashed, .crashed])
+    }
+
+    @Test func backgroundProcessesDoNotOutliveTheRun() throws {
+        let folder = try TestConfiguration.temporaryFolder("pids")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pids = folder.appendingPathComponent("pids")
+        // One in its own session, one orphaned by a double fork, one in the runner's group.
+        let graded = try grade("""
+            setsid sleep 300 & echo $! >> \(pids.path)
+            ( sleep 300 & echo $! >> \(pids.path) ) &
+            sleep 300 & echo $! >> \(pids.path)
+            sleep 0.2
+            exit 3
+            """)
+        #expect(graded.report.score == 0)
+        let started = try String(contentsOf: pids, encoding: .utf8).split(separator: "\n").compactMap { pid_t($0) }
+        #expect(started.count == 6, "two checks, three processes each")
+        for pid in started {
+            #expect(kill(pid, 0) != 0, "process \(pid) outlived the grading run")
+        }
+    }
+}
