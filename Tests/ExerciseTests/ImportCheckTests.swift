@@ -1,0 +1,72 @@
+import Foundation
+import Grading
+import Testing
+
+/// The runner is built with SwiftPM's explicit target dependency import
+/// check, and links nothing but Student, D3PM and Tensors: an exercise file
+/// cannot reach the reference code by import, fresh build or not, nor by a
+/// linker symbol. The test builds a copy of the kit (about a minute), so it
+/// runs with `D3PM_SLOW_TESTS=1` (CI sets it).
+@Suite("Exercises cannot reach the reference code", .enabled(if: TestConfiguration.runsSlowTests, "set D3PM_SLOW_TESTS=1"))
+struct ImportCheckTests {
+    @Test func importsAndLinkerSymbolsOfTheSolutionsAreRefusedAtEveryBuild() throws {
+        let copy = try TestConfiguration.temporaryFolder("import-check")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let files = try shell("git ls-files -z -- Package.swift Sources Exercises Solutions Tests", in: TestConfiguration.packageRoot)
+        for path in files.split(separator: "\0").map(String.init) {
+            let target = copy.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: TestConfiguration.packageRoot.appendingPathComponent(path), to: target)
+        }
+        let scratch = copy.appendingPathComponent(".build")
+        let build = RunnerBuild(besides: scratch.appendingPathComponent("host/debug/grade"), packageRoot: copy)
+        let exercise = copy.appendingPathComponent("Exercises/Exercise1+TransitionMatrices.swift")
+        let shipped = try String(contentsOf: exercise, encoding: .utf8)
+
+        func refusal(_ source: String) throws -> String {
+            try source.write(to: exercise, atomically: true, encoding: .utf8)
+            do {
+                try build.build(.student)
+            } catch let failure as RunnerBuild.Failure {
+                return failure.errors
+            }
+            Issue.record("the runner built with:\n\(source)")
+            return ""
+        }
+
+        let importing = shipped.replacingOccurrences(of: "import D3PM", with: "import D3PM\nimport Solutions")
+        // A fresh build: Solutions is not built yet.
+        #expect(try refusal(importing).contains("Solutions"))
+        // Once Solutions is built, the import check refuses the import by name.
+        _ = try shell("swift build --package-path '\(copy.path)' --scratch-path '\(scratch.path)' --target Solutions", in: copy)
+        let message = try refusal(importing)
+        #expect(message.contains("imports another target (Solutions)"), "\(message)")
+        #expect(message.contains("may import D3PM, Tensors and Foundation only"))
+        #expect(try refusal(shipped.replacingOccurrences(of: "import D3PM", with: "import D3PM\nimport Checks")).contains("Checks"))
+
+        // No import: the reference function's symbol, declared by hand, is not in the runner.
+        let symbol = try shell("nm '\(scratch.path)/debug/Solutions.build/Exercise1+TransitionMatrices.swift.o' | grep -o '\\$s9Solutions.*cumulativeQ[^ ]*' | head -1", in: copy)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!symbol.isEmpty)
+        let linking = shipped + "\n@_silgen_name(\"\(symbol)\") func referenceCumulativeQ(_ q: Tensor) -> Tensor\nlet reachedForReference = referenceCumulativeQ\n"
+        #expect(try refusal(linking).contains("undefined"))
+
+        // The shipped file builds: the refusals came from the attacks.
+        try shipped.write(to: exercise, atomically: true, encoding: .utf8)
+        try build.build(.student)
+    }
+
+    func shell(_ command: String, in folder: URL) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.currentDirectoryURL = folder
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
