@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "Plotting", dependencies: ["Tensors"]),
         .target(name: "NN", dependencies: ["Tensors"], swiftSettings: optimised),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: optimised),
-        .target(name: "Diffusion", dependencies: ["D3PM", "NN", "Tensors"], swiftSettings: optimised),
+        .target(name: "Diffusion", dependencies: ["D3PM", "Datasets", "NN", "Tensors"], swiftSettings: optimised),
         .executableTarget(name: "student-runner", dependencies: ["D3PM", "Student"]),
         .executableTarget(name: "solutions-runner", dependencies: ["D3PM", "Solutions"]),
         .target(name: "Checks", dependencies: ["D3PM", "Tensors"]),

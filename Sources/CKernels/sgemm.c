@@ -153,7 +153,6 @@ static void narrow_sgemm(bool transB, long M, long N, long K, float alpha, const
 void ck_sgemm(bool transA, bool transB, long M, long N, long K,
               float alpha, const float *A, long lda, const float *B, long ldb,
               float beta, float *C, long ldc) {
-    ck_keep_freed_memory();
     if (M <= 0 || N <= 0) return;
     if (K <= 0 || alpha == 0) { scale_c(M, N, beta, C, ldc); return; }
     if (!transA && N <= VW && M >= 16) {

@@ -96,6 +96,9 @@ public enum ExerciseRunner {
         guard fcntl(channelDescriptor, F_GETFD) != -1 else {
             fail("this program runs exercise functions for the grader (swift run grade), which gives it a channel on descriptor 3")
         }
+        if let configuration = try? ComputeConfiguration(environment: ProcessInfo.processInfo.environment) {
+            Compute.configure(configuration)
+        }
         // Processes the student's code starts do not inherit the channel.
         _ = fcntl(channelDescriptor, F_SETFD, FD_CLOEXEC)
         let input = FileHandle.standardInput.readDataToEndOfFile()

@@ -17,12 +17,8 @@ import Accelerate
 ///
 /// Large products are split by rows over the available cores.
 public enum MatrixProduct {
-    /// Cores used for one product.
-    /// Set `D3PM_THREADS` to change it.
-    public static let threadCount: Int = {
-        if let text = getenv("D3PM_THREADS"), let n = Int(String(cString: text)), n > 0 { return n }
-        return max(1, min(onlineCores, 8))
-    }()
+    /// Cores used for one product: ``ComputeConfiguration/threads``.
+    public static var threadCount: Int { Compute.configuration.threads }
 
     /// C = alpha * op(A) op(B) + beta * C on row-major buffers (see `ck_sgemm`).
     public static func sgemm(
@@ -65,13 +61,6 @@ public enum MatrixProduct {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-private let onlineCores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-#else
-import Darwin
-private let onlineCores = Int(sysconf(_SC_NPROCESSORS_ONLN))
-#endif
 
 /// Batched product of op(a) [..., M, K] and op(b) [..., K, N] with the batch
 /// axes broadcast (untracked).

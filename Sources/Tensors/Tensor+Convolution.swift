@@ -266,7 +266,7 @@ public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
     /// more). `D3PM_CONV3X3=direct` (or `winograd`) forces one where it
     /// applies, for comparisons.
     public static func preferred(height: Int, width: Int, channels: Int, outputs: Int) -> Convolution3x3Algorithm {
-        if let forced, forced.applies(height: height, width: width, channels: channels, outputs: outputs) { return forced }
+        if let forced = Compute.configuration.convolution3x3, forced.applies(height: height, width: width, channels: channels, outputs: outputs) { return forced }
         guard channels >= 8 else { return .direct }
         return [.winograd4x4, .winograd].first { $0.applies(height: height, width: width, channels: channels, outputs: outputs) } ?? .direct
     }
@@ -281,8 +281,6 @@ public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
             height % 4 == 0 && width % 4 == 0 && channels % ck_vector_width() == 0 && outputs % ck_vector_width() == 0
         }
     }
-
-    private static let forced = ProcessInfo.processInfo.environment["D3PM_CONV3X3"].flatMap(Convolution3x3Algorithm.init(rawValue:))
 }
 
 extension Tensor {

@@ -34,11 +34,9 @@ public struct Tensor: Sendable {
         self.shape = shape
         self.scalars = scalars
         self.node = nil
-        ck_keep_freed_memory()
     }
 
     internal init(shape: [Int], scalars: [Float], node: GradNode?) {
-        ck_keep_freed_memory()
         self.shape = shape
         self.scalars = scalars
         self.node = node

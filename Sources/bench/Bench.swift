@@ -15,6 +15,17 @@ struct Bench: ParsableCommand {
         subcommands: [MatrixProducts.self, Convolutions.self, Elementwise.self, TrainingSpeed.self, All.self],
         defaultSubcommand: All.self
     )
+
+    /// Configures the tensor library from the environment, then runs the command.
+    static func main() {
+        do {
+            Compute.configure(try ComputeConfiguration(environment: ProcessInfo.processInfo.environment))
+        } catch {
+            exit(withError: ValidationError("\(error)"))
+        }
+        Compute.keepFreedMemory()
+        main(nil)
+    }
 }
 
 /// Runs `body` `repeats` times after one warm-up and returns the best time in seconds.

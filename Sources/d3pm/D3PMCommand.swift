@@ -4,6 +4,7 @@ import CommandSupport
 import D3PM
 import Diffusion
 import Foundation
+import Tensors
 import Grading
 import Solutions
 import Student
@@ -23,6 +24,17 @@ struct D3PMCommand: ParsableCommand {
             """,
         subcommands: [Train.self, Sample.self, Probe.self, Evaluate.self, TrainClassifier.self]
     )
+
+    /// Configures the tensor library from the environment, then runs the command.
+    static func main() {
+        do {
+            Compute.configure(try ComputeConfiguration(environment: ProcessInfo.processInfo.environment))
+        } catch {
+            exit(withError: ValidationError("\(error)"))
+        }
+        Compute.keepFreedMemory()
+        main(nil)
+    }
 }
 
 /// Which functions drive training and sampling.

@@ -89,13 +89,10 @@ struct Train: ParsableCommand {
     func run() throws {
         try implementation.requireExercisesPass(transition.requiredExercises)
         let folder = URL(fileURLWithPath: output)
-        let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
-        let logURL = folder.appendingPathComponent("loss.csv")
-
         let trainingSet = try MNIST(split: .train, directory: try data.directory())
         let count = min(images ?? trainingSet.count, trainingSet.count)
-        let batches = MiniBatches(count: count, batchSize: batchSize, seed: seed)
-        let totalSteps = min(epochs * batches.batchesPerEpoch, maxSteps ?? Int.max)
+        let batchesPerEpoch = (count + batchSize - 1) / batchSize
+        let totalSteps = min(epochs * batchesPerEpoch, maxSteps ?? Int.max)
 
         var configuration = DiffusionConfiguration()
         configuration.weighting = weighting
@@ -107,67 +104,45 @@ struct Train: ParsableCommand {
         configuration.betaStart = betaStart ?? (transition == .gaussian ? 0.02 : 1e-3)
         configuration.betaEnd = betaEnd ?? (transition == .gaussian ? 1 : 0.1)
         let diffusion = DiscreteDiffusion(exercises: implementation.exercises, configuration: configuration)
-        var trainer: Trainer
-        var log: [String]
-        if resume {
-            guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
-                throw CommandFailure("--resume: there is no checkpoint at \(checkpointURL.path)")
-            }
-            let saved = try TrainingCheckpoint.load(from: checkpointURL)
-            guard saved.progress.seed == seed, saved.progress.batchSize == batchSize, saved.progress.configuration == configuration else {
-                throw CommandFailure("--resume: \(checkpointURL.path) was trained with seed \(saved.progress.seed), batch size \(saved.progress.batchSize) and \(saved.progress.configuration); give the same settings to continue it")
-            }
-            trainer = Trainer(model: saved.model, optimizer: saved.optimizer, diffusion: diffusion)
-            log = try CSVLog.rows(in: logURL, throughStep: saved.progress.step)
-            print("Resuming \(checkpointURL.path) at step \(saved.progress.step) of \(totalSteps)")
-        } else {
-            guard !FileManager.default.fileExists(atPath: checkpointURL.path) else {
-                throw CommandFailure("\(folder.path) already holds a checkpoint: continue it with --resume, or choose another --output")
-            }
-            trainer = Trainer(model: model.makeModel(seed: seed), optimizer: AdamW(learningRate: learningRate), diffusion: diffusion)
-            log = [CSVLog.header]
+        let settings = TrainingSettings(model: model, seed: seed, batchSize: batchSize, learningRate: learningRate, configuration: configuration)
+        var run: TrainingRun
+        do {
+            run = resume
+                ? try TrainingRun(resuming: settings, diffusion: diffusion, in: folder)
+                : try TrainingRun(starting: settings, diffusion: diffusion, in: folder)
+        } catch let failure as TrainingRun.Failure {
+            throw CommandFailure("\(resume ? "--resume: " : "")\(failure)")
         }
-        let firstStep = trainer.optimizer.step
-        print("Training on \(count) images, \(totalSteps) steps of \(batchSize) (\(implementation.implementation == .student ? "your exercises" : "the reference solutions"), \(trainer.model.parameterCount) parameters)")
+        run.checkpointEvery = checkpointEvery
+        let images = Subset(images: trainingSet, count: count)
+        if resume { print("Resuming \(run.checkpointURL.path) at step \(run.step) of \(totalSteps)") }
+        print("Training on \(count) images, \(totalSteps) steps of \(batchSize) (\(implementation.owner), \(run.trainer.model.parameterCount) parameters)")
 
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try CSVLog.write(log, to: logURL)
-        let logHandle = try FileHandle(forWritingTo: logURL)
-        try logHandle.seekToEnd()
-        defer { try? logHandle.close() }
-
-        var bar = ProgressBar(total: totalSteps, label: "train", startingAt: firstStep)
-        var order: (epoch: Int, indices: [Int]) = (-1, [])
-        var imagesSeen = 0
-        let started = Date()
-        for step in firstStep..<max(totalSteps, firstStep) {
-            let epoch = step / batches.batchesPerEpoch
-            if order.epoch != epoch { order = (epoch, batches.order(epoch: epoch)) }
-            let indices = batches.batch(step % batches.batchesPerEpoch, epoch: epoch, order: order.indices)
-            let (x0, y) = trainingSet.batch(indices, levels: configuration.numClasses)
-            let report = trainer.step(x0: x0, y: y, seed: seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(step))
-            guard report.loss.isFinite else {
-                throw CommandFailure(implementation.implementation == .student
-                    ? "the loss became \(report.loss) at step \(step + 1): check your hybridLoss and qPosteriorLogits (eps inside every log?)"
-                    : "the loss became \(report.loss) at step \(step + 1) with the reference solutions: the settings (a learning rate of \(learningRate)?) make training diverge")
-            }
-            imagesSeen += indices.count
-            let rate = Double(imagesSeen) / max(Date().timeIntervalSince(started), 1e-9)
-            let row = String(format: "%d,%d,%.6f,%.6f,%.6f,%.6f,%.1f", step + 1, epoch + 1, report.loss, report.vb, report.ce, report.gradientNorm, rate)
-            logHandle.write(Data((row + "\n").utf8))
-            bar.update(step + 1, detail: String(format: "epoch %d  loss %.4f  vb %.4f  ce %.4f  %.0f img/s", epoch + 1, report.loss, report.vb, report.ce, rate))
-            if (step + 1) % checkpointEvery == 0 || step + 1 == totalSteps {
-                let progress = TrainingProgress(step: step + 1, seed: seed, batchSize: batchSize, learningRate: learningRate, configuration: configuration)
-                try TrainingCheckpoint.save(model: trainer.model, optimizer: trainer.optimizer, progress: progress, to: checkpointURL)
-            }
+        StopRequest.install()
+        var bar = ProgressBar(total: totalSteps, label: "train", startingAt: run.step)
+        let ending: TrainingRun.Ending
+        do {
+            ending = try run.run(totalSteps: totalSteps, images: images, progress: { record in
+                bar.update(record.step, detail: String(format: "epoch %d  loss %.4f  vb %.4f  ce %.4f  %.0f img/s",
+                                                       record.epoch, record.loss, record.vb, record.ce, record.imagesPerSecond))
+            }, shouldStop: { StopRequest.requested })
+        } catch TrainingRun.Failure.lossNotFinite(let step, let loss) {
+            throw CommandFailure(implementation.implementation == .student
+                ? "the loss became \(loss) at step \(step): check your hybridLoss and qPosteriorLogits (eps inside every log?)"
+                : "the loss became \(loss) at step \(step) with the reference solutions: the settings (a learning rate of \(learningRate)?) make training diverge")
         }
-        print("Checkpoint: \(checkpointURL.path)\nLoss log:   \(logURL.path)")
-        drawLossCurve(logURL: logURL, to: folder.appendingPathComponent("loss-curve.png"))
+        print("Checkpoint: \(run.checkpointURL.path)\nLoss log:   \(run.logURL.path)")
+        drawLossCurve(logURL: run.logURL, to: folder.appendingPathComponent("loss-curve.png"))
+        if ending == .stopped {
+            let arguments = CommandLine.arguments.dropFirst().filter { $0 != "--resume" }
+            print("Stopped at step \(run.step) of \(totalSteps); continue with:\n  swift run -c release d3pm \(arguments.joined(separator: " ")) --resume")
+            throw ExitCode(130)
+        }
     }
 
     func drawLossCurve(logURL: URL, to url: URL) {
         do {
-            let rows = try CSVLog.rows(in: logURL, throughStep: Int.max).dropFirst().map { $0.split(separator: ",").compactMap { Double($0) } }
+            let rows = try LossLog.rows(in: logURL, throughStep: Int.max).dropFirst().map { $0.split(separator: ",").compactMap { Double($0) } }
             guard rows.count >= 2 else { return }
             let steps = rows.map { $0[0] }
             let curve = try FigureRenderer().lines(
@@ -217,18 +192,25 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// The loss log: a CSV file with one row per step.
-enum CSVLog {
-    static let header = "step,epoch,loss,vb,ce,gradient_norm,images_per_second"
+/// The first `count` images of a set.
+struct Subset: TrainingImages {
+    let images: MNIST
+    let count: Int
 
-    /// The header and the rows up to `step` (a resumed run drops the rows after its checkpoint).
-    static func rows(in url: URL, throughStep step: Int) throws -> [String] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [header] }
-        let lines = text.split(separator: "\n").map(String.init)
-        return [header] + lines.dropFirst().filter { line in (Int(line.prefix { $0 != "," }) ?? Int.max) <= step }
-    }
+    func batch(_ indices: [Int], levels: Int) -> (images: IntTensor, labels: IntTensor) { images.batch(indices, levels: levels) }
+}
 
-    static func write(_ rows: [String], to url: URL) throws {
-        try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: url, options: .atomic)
+/// Ctrl-C (SIGINT) or SIGTERM asks the run to stop after the current step; a
+/// second one ends the process at once.
+enum StopRequest {
+    nonisolated(unsafe) static var requested = false
+
+    static func install() {
+        let handler: @convention(c) (Int32) -> Void = { signal in
+            if StopRequest.requested { _exit(128 + signal) }
+            StopRequest.requested = true
+        }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
     }
 }

@@ -3,6 +3,7 @@ import Checks
 import CommandSupport
 import D3PM
 import Foundation
+import Tensors
 import Grading
 
 /// The grader: runs the checks of the practical against the student's
@@ -27,6 +28,16 @@ struct Grade: ParsableCommand {
         subcommands: [Run.self, List.self, Hint.self, Plot.self, Watch.self, Reset.self],
         defaultSubcommand: Run.self
     )
+
+    /// Configures the tensor library from the environment, then runs the command.
+    static func main() {
+        do {
+            Compute.configure(try ComputeConfiguration(environment: ProcessInfo.processInfo.environment))
+        } catch {
+            exit(withError: ValidationError("\(error)"))
+        }
+        main(nil)
+    }
 }
 
 /// What to grade: one exercise or all of them.

@@ -55,36 +55,70 @@ struct TrainingTests {
         #expect(losses.allSatisfy { $0.isFinite })
     }
 
-    @Test func checkpointRoundTripsBitForBitAndResumesExactly() throws {
+    @Test func checkpointRoundTripsBitForBit() throws {
         let data = try MNIST(split: .test, directory: MNISTTests.shipped)
         let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self)
-        func train(_ trainer: inout Trainer, steps: Range<Int>) {
-            for step in steps {
-                let (x0, y) = data.batch(Array((step * 8)..<(step * 8 + 8)), levels: 4)
-                _ = trainer.step(x0: x0, y: y, seed: UInt64(step))
-            }
+        var trainer = Trainer(model: TinyX0Model(seed: 4), optimizer: AdamW(), diffusion: diffusion)
+        for step in 0..<2 {
+            let (x0, y) = data.batch(Array((step * 8)..<(step * 8 + 8)), levels: 4)
+            _ = trainer.step(x0: x0, y: y, seed: UInt64(step))
         }
-        var straight = Trainer(model: TinyX0Model(seed: 4), optimizer: AdamW(), diffusion: diffusion)
-        train(&straight, steps: 0..<4)
-
-        var first = Trainer(model: TinyX0Model(seed: 4), optimizer: AdamW(), diffusion: diffusion)
-        train(&first, steps: 0..<2)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-checkpoint-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
         let progress = TrainingProgress(step: 2, seed: 0, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
-        try TrainingCheckpoint.save(model: first.model, optimizer: first.optimizer, progress: progress, to: url)
+        try TrainingCheckpoint.save(model: trainer.model, optimizer: trainer.optimizer, progress: progress, to: url)
         let loaded = try TrainingCheckpoint.load(from: url)
-        try? FileManager.default.removeItem(at: url)
-
         #expect(loaded.progress == progress)
-        let bits: (ParameterContainer) -> [String: [UInt32]] = { container in
-            Dictionary(uniqueKeysWithValues: container.namedParameters.map { ($0.name, $0.value.scalars.map(\.bitPattern)) })
-        }
-        #expect(bits(loaded.model) == bits(first.model))
-        #expect(bits(loaded.optimizer) == bits(first.optimizer) && loaded.optimizer.step == 2)
+        #expect(bits(loaded.model) == bits(trainer.model))
+        #expect(bits(loaded.optimizer) == bits(trainer.optimizer) && loaded.optimizer.step == 2)
+    }
 
-        var resumed = Trainer(model: loaded.model, optimizer: loaded.optimizer, diffusion: diffusion)
-        train(&resumed, steps: 2..<4)
-        #expect(bits(resumed.model) == bits(straight.model), "a resumed run must match an unbroken one")
+    /// The command's run, stopped after step 3 and resumed, takes the same
+    /// steps as an unbroken one: same weights bit for bit, same loss log.
+    @Test func aStoppedRunResumesExactly() throws {
+        let data = try MNIST(split: .test, directory: MNISTTests.shipped)
+        let images = FirstImages(data: data, count: 40)
+        let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self)
+        let settings = TrainingSettings(model: .tiny, seed: 9, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
+        let straightFolder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-run-\(UUID().uuidString)")
+        let brokenFolder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-run-\(UUID().uuidString)")
+        defer { for folder in [straightFolder, brokenFolder] { try? FileManager.default.removeItem(at: folder) } }
+
+        var straight = try TrainingRun(starting: settings, diffusion: diffusion, in: straightFolder)
+        #expect(try straight.run(totalSteps: 7, images: images) == .finished)
+
+        var broken = try TrainingRun(starting: settings, diffusion: diffusion, in: brokenFolder)
+        var steps = 0
+        #expect(try broken.run(totalSteps: 7, images: images, progress: { _ in steps += 1 }, shouldStop: { steps == 3 }) == .stopped)
+        #expect(throws: TrainingRun.Failure.self) { try TrainingRun(starting: settings, diffusion: diffusion, in: brokenFolder) }
+        var resumed = try TrainingRun(resuming: settings, diffusion: diffusion, in: brokenFolder)
+        #expect(resumed.step == 3)
+        #expect(try resumed.run(totalSteps: 7, images: images) == .finished)
+
+        #expect(bits(try TrainingCheckpoint.load(from: resumed.checkpointURL).model) == bits(try TrainingCheckpoint.load(from: straight.checkpointURL).model))
+        func losses(_ run: TrainingRun) throws -> [String] {
+            try LossLog.rows(in: run.logURL, throughStep: .max).map { $0.split(separator: ",").dropLast().joined(separator: ",") }
+        }
+        #expect(try losses(resumed) == losses(straight) && losses(straight).count == 8)
+    }
+
+    @Test func resumingWithOtherSettingsNamesEachDifference() throws {
+        let data = try MNIST(split: .test, directory: MNISTTests.shipped)
+        let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self)
+        let settings = TrainingSettings(model: .tiny, seed: 9, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var run = try TrainingRun(starting: settings, diffusion: diffusion, in: folder)
+        _ = try run.run(totalSteps: 1, images: FirstImages(data: data, count: 8))
+        var other = settings
+        other.model = .unet
+        other.batchSize = 16
+        do {
+            _ = try TrainingRun(resuming: other, diffusion: diffusion, in: folder)
+            Issue.record("resumed with other settings")
+        } catch TrainingRun.Failure.settingsDiffer(_, let differences) {
+            #expect(differences == ["model: unet (checkpoint: tiny)", "batch size: 16 (checkpoint: 8)"])
+        }
     }
 
     @Test func samplingRunsTheWholeChain() {
@@ -224,6 +258,18 @@ struct UNetModelTests {
         let xt = IntTensor.full([1, 1, 28, 28], 4), t = IntTensor([100]), y = IntTensor([3])
         #expect(loaded.model(xt, t, y).scalars == trainer.model(xt, t, y).scalars)
     }
+}
+
+/// The first `count` images of a set.
+struct FirstImages: TrainingImages {
+    let data: MNIST
+    let count: Int
+    func batch(_ indices: [Int], levels: Int) -> (images: IntTensor, labels: IntTensor) { data.batch(indices, levels: levels) }
+}
+
+/// The bits of every parameter, by name.
+func bits(_ container: ParameterContainer) -> [String: [UInt32]] {
+    Dictionary(uniqueKeysWithValues: container.namedParameters.map { ($0.name, $0.value.scalars.map(\.bitPattern)) })
 }
 
 /// `steps` training steps on the first `images` test images, in seeded
