@@ -1,5 +1,5 @@
 // The register tile shared by the matrix-product and convolution kernels:
-// clang/GCC vector extensions, so that one source compiles to AVX-512, AVX2
+// clang's ext_vector_type vectors, so that one source compiles to AVX-512, AVX2
 // or NEON (with -O3, and -march=native on Linux).
 #ifndef CKERNELS_MICROKERNEL_H
 #define CKERNELS_MICROKERNEL_H

@@ -2,7 +2,7 @@ import D3PM
 import NN
 import Tensors
 
-/// The settings of the practical's diffusion (PRACTICAL.md's hyper-parameters).
+/// The settings of the practical's diffusion (docs/Practical.md).
 public struct DiffusionConfiguration: Sendable, Equatable {
     /// K, the gray levels.
     public var numClasses = 4

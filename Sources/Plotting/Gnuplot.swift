@@ -3,11 +3,13 @@ import Foundation
 /// A gnuplot process that draws one figure from a script.
 ///
 /// Design notes: the kit talks to gnuplot through a plain pipe (Foundation's
-/// `Process`) rather than through gnuplot-iostream. The pipe needs no C++
-/// target, no Boost and no C++ interoperability in the modules that plot; it
-/// surfaces gnuplot's exit status and error messages; and gnuplot-nox, the
-/// smallest package, is enough for files and terminals. Data travels inline
-/// as gnuplot data blocks (`$name << EOD`), one process per figure.
+/// `Process`) rather than through gnuplot-iostream, which would bring Boost
+/// (about 149 MB of headers) and a C++ target into every student's build, is
+/// a 2014 snapshot in Debian, and loses gnuplot's exit status and error
+/// output. The pipe surfaces both, and gnuplot-nox, the smallest package, is
+/// enough for files and terminals. Small data travel inline as gnuplot data
+/// blocks (`$name << EOD`); images go as binary float32 through a temporary
+/// file. One process draws one figure.
 public struct Gnuplot: Sendable {
     /// The gnuplot executable.
     public let executable: URL

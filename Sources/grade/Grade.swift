@@ -5,6 +5,7 @@ import D3PM
 import Foundation
 import Tensors
 import Grading
+import Plotting
 
 /// The grader: runs the checks of the practical against the student's
 /// functions (or the reference solutions) and says what passed.
@@ -176,6 +177,13 @@ extension Grade {
         /// Pictures of the matrices of each matrix exercise that passes.
         func drawFigures(_ report: GradeReport) {
             let passed = Set(report.exercises.filter { $0.status == .passed }.map(\.exercise))
+            guard !passed.isEmpty else { return }
+            do {
+                _ = try FigureRenderer()
+            } catch {
+                print("No figures: \(error)")
+                return
+            }
             for transition in Corruption.allCases where passed.contains(transition.exercise.number) && (transition == .uniform || passed.contains(1)) {
                 var pictures = TransitionFigures(transition: transition)
                 if transition == .absorbing { pictures.schedule = .inverse }

@@ -67,7 +67,11 @@ struct TextReport {
             print("  \(exercise.id)  \(String(format: "%3d", exercise.score)) / \(String(format: "%-3d", exercise.maxScore))  \(statusText(exercise.status))")
         }
         print("  " + paint("score \(report.score) / \(report.maxScore)", "1"))
-        if report.allPassed {
+        if report.implementation == .solutions {
+            let first = Catalog.exercises[0]
+            print(report.allPassed ? "The reference solutions pass every check." : "The reference solutions do not pass: please report this.")
+            print("Now your turn: open \(first.file) and check it with `swift run grade \(first.id)`.")
+        } else if report.allPassed {
             print(single ? "All checks pass. On to the next exercise!" : "Every exercise passes. Train your model: see the README.")
         } else if let next = report.exercises.first(where: { $0.status != .passed }) {
             print("Next: \(next.file)  (swift run grade \(next.id); swift run grade hint \(next.id))")
