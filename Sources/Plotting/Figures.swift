@@ -135,31 +135,43 @@ public struct FigureRenderer: Sendable {
         }
         var script = header(terminal: "\(pngTerminal) size \(width),\(height) font 'sans,10'")
         script += "set title \(quoted(title))\nset xlabel \(quoted(xLabel))\nset ylabel \(quoted(yLabel))\nset grid\nset key \(legend)\n"
-        if logY { script += "set logscale y\n" }
+        if logY {
+            script += "set logscale y\n"
+        } else {
+            // Room above the highest curve, so that a reference line at the top stays visible.
+            let highest = series.flatMap(\.y).filter(\.isFinite).max() ?? 1
+            let lowest = min(series.flatMap(\.y).filter(\.isFinite).min() ?? 0, 0)
+            script += "set yrange [\(lowest):\(highest + 0.08 * max(highest - lowest, 1e-9))]\n"
+        }
         for (index, s) in series.enumerated() {
             script += "$S\(index) << EOD\n" + zip(s.x, s.y).map { "\($0) \($1)" }.joined(separator: "\n") + "\nEOD\n"
         }
         script += "plot " + series.indices.map { index in
             // A single value is a marker; a curve is a line.
             let style = series[index].x.count == 1 ? "points pointtype 7 pointsize 1.5" : "lines linewidth 2"
-            return "$S\(index) using 1:2 with \(style) \(series[index].dashed ? "dashtype 2 " : "")title \(quoted(series[index].name))"
+            let dashed = series[index].dashed ? "dashtype 2 linecolor rgb '#444444' " : ""
+            return "$S\(index) using 1:2 with \(style) \(dashed)title \(quoted(series[index].name))"
         }.joined(separator: ", ") + "\n"
         return try render(script, to: url)
     }
 
     /// Grayscale images in a grid, each with its title; `levels` is the
     /// number of gray levels (values run 0...levels - 1, black to white).
+    /// With `masked`, the value `levels` is the absorbing [MASK] state, drawn
+    /// in a colour of its own and named in the title.
     @discardableResult
-    public func imageGrid(_ panels: [ImagePanel], columns: Int, levels: Int, title: String = "", to url: URL, panelSize: Int = 140) throws -> URL {
+    public func imageGrid(
+        _ panels: [ImagePanel], columns: Int, levels: Int, masked: Bool = false, title: String = "", to url: URL, panelSize: Int = 140
+    ) throws -> URL {
         var script = header(terminal: "\(pngTerminal) size \(gridSize(panels.count, columns, panelSize, title)) font 'sans,9'")
         var pixels = Data()
-        script += try gridFrame(panels, columns: columns, levels: levels, title: title, panelSize: panelSize, pixels: &pixels)
+        script += try gridFrame(panels, columns: columns, levels: levels, masked: masked, title: title, panelSize: panelSize, pixels: &pixels)
         return try render(script, to: url, binaryData: pixels)
     }
 
     /// An animated GIF: one grid of images per frame.
     @discardableResult
-    public func animation(_ frames: [[ImagePanel]], columns: Int, levels: Int, titles: [String], delay: Int = 25,
+    public func animation(_ frames: [[ImagePanel]], columns: Int, levels: Int, masked: Bool = false, titles: [String], delay: Int = 25,
                           to url: URL, panelSize: Int = 140) throws -> URL {
         guard let first = frames.first, frames.count == titles.count else {
             throw PlotError.badInput("an animation needs frames and one title per frame")
@@ -167,7 +179,7 @@ public struct FigureRenderer: Sendable {
         var script = header(terminal: "gif animate delay \(delay) loop 0 optimize size \(gridSize(first.count, columns, panelSize, "t")) font 'sans,9'")
         var pixels = Data()
         for (frame, title) in zip(frames, titles) {
-            script += try gridFrame(frame, columns: columns, levels: levels, title: title, panelSize: panelSize, pixels: &pixels)
+            script += try gridFrame(frame, columns: columns, levels: levels, masked: masked, title: title, panelSize: panelSize, pixels: &pixels)
         }
         return try render(script, to: url, binaryData: pixels)
     }
@@ -186,7 +198,10 @@ public struct FigureRenderer: Sendable {
     /// One grid of images. The pixels go to `pixels` as little-endian float32
     /// (gnuplot reads them from a temporary file, `binary skip= array=`),
     /// which keeps large animations quick to write and to parse.
-    private func gridFrame(_ panels: [ImagePanel], columns: Int, levels: Int, title: String, panelSize: Int, pixels: inout Data) throws -> String {
+    private func gridFrame(
+        _ panels: [ImagePanel], columns: Int, levels: Int, masked: Bool, title: String, panelSize: Int, pixels: inout Data
+    ) throws -> String {
+        let title = masked ? title + (title.isEmpty ? "" : "  ") + "(orange: [MASK])" : title
         guard !panels.isEmpty, columns > 0 else { throw PlotError.badInput("an image grid needs images and at least one column") }
         let rows = (panels.count + columns - 1) / columns
         let used = min(columns, panels.count)
@@ -197,7 +212,14 @@ public struct FigureRenderer: Sendable {
         let spacingY = Double(Self.panelTitleHeight) / height, spacingX = 6 / width
         var script = "set multiplot layout \(rows),\(used) title \(quoted(title)) margins 0.01,0.99,0.005,\(top) spacing \(spacingX),\(spacingY)\n"
         script += "unset xtics; unset ytics; unset colorbox; unset xlabel; unset ylabel; set border 0\n"
-        script += "set palette gray; set cbrange [0:\(max(levels - 1, 1))]\nset size ratio -1\n"
+        if masked {
+            // Gray levels 0...levels - 1, then a jump to orange for [MASK] at `levels`.
+            let top = max(levels - 1, 1)
+            script += "set palette defined (0 'black', \(top) 'white', \(Double(top) + 0.5) 'white', \(Double(top) + 0.5) '#f28e2b', \(top + 1) '#f28e2b')\n"
+            script += "set cbrange [0:\(top + 1)]\nset size ratio -1\n"
+        } else {
+            script += "set palette gray; set cbrange [0:\(max(levels - 1, 1))]\nset size ratio -1\n"
+        }
         for panel in panels {
             guard panel.pixels.rank == 2 else { throw PlotError.badInput("an image needs shape [H, W], got \(panel.pixels.shape)") }
             let (h, w) = (panel.pixels.shape[0], panel.pixels.shape[1])

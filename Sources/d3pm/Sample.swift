@@ -73,7 +73,6 @@ struct Sample: ParsableCommand {
             bar.update(steps - step + 1, detail: "t = \(step)")
         }
         let folder = URL(fileURLWithPath: output)
-        let k = diffusion.configuration.numStates
         let (h, w) = (samples.shape[2], samples.shape[3])
         try NumPyFile.write(uint8: samples.scalars.map { UInt8($0) }, shape: [labelTensor.count, h, w], to: folder.appendingPathComponent("samples.npy"))
         try NumPyFile.write(int64: labelTensor.scalars, shape: [labelTensor.count], to: folder.appendingPathComponent("labels.npy"))
@@ -90,12 +89,13 @@ struct Sample: ParsableCommand {
             for i in 0..<shown {
                 for frame in stripFrames { panels.append(ImagePanel(image(frame.images, i), title: "y=\(labelTensor.scalars[i]) t=\(frame.t)")) }
             }
-            let chainTitle = "The reverse chain, every 40 steps" + (diffusion.configuration.corruption == .absorbing ? " (brightest: [MASK])" : "")
-            let strip = try renderer.imageGrid(panels, columns: stripFrames.count, levels: k, title: chainTitle,
+            let masked = diffusion.configuration.corruption == .absorbing
+            let chainTitle = "The reverse chain, every 40 steps"
+            let strip = try renderer.imageGrid(panels, columns: stripFrames.count, levels: diffusion.configuration.numClasses, masked: masked, title: chainTitle,
                                                to: folder.appendingPathComponent("chain.png"), panelSize: 110)
             let animation = try renderer.animation(
                 frames.map { frame in (0..<labelTensor.count).map { ImagePanel(image(frame.images, $0), title: "label \(labelTensor.scalars[$0])") } },
-                columns: columns, levels: k, titles: frames.map { "t = \($0.t)" }, to: folder.appendingPathComponent("chain.gif"))
+                columns: columns, levels: diffusion.configuration.numClasses, masked: masked, titles: frames.map { "t = \($0.t)" }, to: folder.appendingPathComponent("chain.gif"))
             print("Pictures: \(grid.path)\n          \(strip.path)\n          \(animation.path)")
         } catch {
             print("No pictures: \(error)")

@@ -3,8 +3,12 @@ import Foundation
 import Grading
 
 /// Renders grading results for a terminal.
-struct TextReport {
-    var color: Bool
+final class TextReport {
+    let color: Bool
+    /// The check that first reported each crash: the same crash is told once.
+    private var crashes: [String: String] = [:]
+
+    init(color: Bool) { self.color = color }
 
     private func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
 
@@ -36,7 +40,13 @@ struct TextReport {
             if let message = outcome.message { print("          error:    \(message)") }
             if let hint = outcome.hint { print("          " + paint("hint:", "36") + "     \(hint)") }
         case .crashed, .timedOut:
-            print("          \(outcome.status.rawValue): \(outcome.message ?? "")")
+            let message = outcome.message ?? ""
+            if outcome.status == .crashed, let first = crashes[message] {
+                print("          crashed: the same crash as \(first), above")
+                return
+            }
+            crashes[message] = name
+            print("          \(outcome.status.rawValue): \(message)")
             if let hint = outcome.hint { print("          " + paint("hint:", "36") + "     \(hint)") }
         }
         if outcome.status != .passed, let output = outcome.output {

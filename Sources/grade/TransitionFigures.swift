@@ -85,7 +85,7 @@ struct TransitionFigures {
             let ceiling = LineSeries("log \(states) (uniform)", y: [Double](repeating: log(Double(states)), count: steps), dashed: true)
             let curve = try renderer.lines(
                 series + [ceiling], title: "Entropy of q(x_t | x_0) over t (\(who))", xLabel: "t", yLabel: "entropy (nats)",
-                legend: "outside right",
+                legend: "below",
                 to: directory.appendingPathComponent("\(transition.exercise.id)-\(name)entropy.png"))
             print("Figures: \(heatmaps.path)\n         \(curve.path)")
             try terminal.show(heatmaps, text: shownSteps.map { TerminalDisplay.text(matrix: cumulative[$0 - 1], title: "Q_{1:\($0)}") }.joined(separator: "\n\n"))

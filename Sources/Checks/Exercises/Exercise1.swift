@@ -59,6 +59,10 @@ enum Exercise1 {
                     KnownBug(values: diagonalOneMinusBeta, hint: "Your diagonal is 1 - beta_t, so rows sum to 1 - beta_t + (K - 1) beta_t / K < 1. The uniform jump can land on the same class: the diagonal is 1 - beta_t + beta_t / K = 1 - (K - 1) beta_t / K."),
                     KnownBug(values: BruteForce.flat(BruteForce.uniformOnestep(numClasses: k, betas: betas, offDiagonal: { $0 })),
                              hint: "Off the diagonal the probability is beta_t / K, not beta_t: the jump spreads beta_t over all K classes."),
+                    KnownBug(values: BruteForce.flat(BruteForce.uniformOnestep(numClasses: k, betas: Array(betas.dropFirst()) + [betas[0]])),
+                             hint: "Q_t is built from beta_{t+1}: the betas are read one index too far. Step t's beta is betas[t - 1]."),
+                    KnownBug(values: BruteForce.flat(BruteForce.uniformOnestep(numClasses: k, betas: [betas[steps - 1]] + betas.dropLast())),
+                             hint: "Q_t is built from beta_{t-1}: the betas are read one index too early. Step t's beta is betas[t - 1]."),
                     KnownBug(values: BruteForce.flat(BruteForce.uniformOnestep(numClasses: k, betas: betas, offDiagonal: { $0 / Double(k - 1) })),
                              hint: "Off the diagonal you spread beta_t over the K - 1 other classes: the jump is uniform over all K classes, itself included, so each gets beta_t / K."),
                 ])
