@@ -31,9 +31,9 @@ import PackageDescription
 let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 #if os(Linux)
-let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-march=native", "-ffast-math"])]
+    let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-march=native", "-ffast-math"])]
 #else
-let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-ffast-math"])]
+    let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-ffast-math"])]
 #endif
 
 let package = Package(
@@ -46,7 +46,7 @@ let package = Package(
         .library(name: "Tensors", targets: ["Tensors"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
@@ -71,7 +71,9 @@ let package = Package(
         .target(name: "Grading", dependencies: ["Checks", "D3PM", "CProcess"]),
         .target(
             name: "CommandSupport",
-            dependencies: ["D3PM", "Grading", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "D3PM", "Grading", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "grade",
@@ -85,7 +87,8 @@ let package = Package(
         .executableTarget(
             name: "d3pm",
             dependencies: [
-                "Checks", "CommandSupport", "D3PM", "Datasets", "Diffusion", "Grading", "NN", "Plotting", "Solutions", "Student", "Tensors",
+                "Checks", "CommandSupport", "D3PM", "Datasets", "Diffusion", "Grading", "NN", "Plotting", "Solutions",
+                "Student", "Tensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -100,10 +103,13 @@ let package = Package(
         .testTarget(
             name: "ExerciseTests",
             // The executables are dependencies so that `swift build --build-tests` builds them for the tests to run.
-            dependencies: ["Checks", "Grading", "D3PM", "Tensors", "Solutions", "grade", "student-runner", "solutions-runner"]
+            dependencies: [
+                "Checks", "Grading", "D3PM", "Tensors", "Solutions", "grade", "student-runner", "solutions-runner",
+            ]
         ),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
-        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Datasets", "D3PM", "NN", "Solutions", "Tensors"]),
+        .testTarget(
+            name: "DiffusionTests", dependencies: ["Diffusion", "Datasets", "D3PM", "NN", "Solutions", "Tensors"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Tensors", "CZlib"]),
     ]
 )

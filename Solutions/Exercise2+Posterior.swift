@@ -39,7 +39,9 @@ extension ReferenceSolutions {
     }
 
     public static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor {
-        precondition(noise.shape == logits.shape, "gumbelMaxSample: noise of shape \(noise.shape) for logits of shape \(logits.shape)")
+        precondition(
+            noise.shape == logits.shape,
+            "gumbelMaxSample: noise of shape \(noise.shape) for logits of shape \(logits.shape)")
         let eps = D3PMConstants.gumbelEpsilon
         let u = noise.clamped(min: eps, max: 1 - eps)
         let gumbel = -log(-log(u))

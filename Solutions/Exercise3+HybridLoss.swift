@@ -15,13 +15,15 @@ extension ReferenceSolutions {
         let trueLogits = qPosteriorLogits(
             x0: x0, xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed, qCumulative: matrices.qCumulative)
         let modelPosterior = qPosteriorLogits(
-            x0Logits: modelLogits, xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed, qCumulative: matrices.qCumulative)
+            x0Logits: modelLogits, xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed,
+            qCumulative: matrices.qCumulative)
         let vbTerm = vb(trueLogits, modelPosterior)
         let ce = crossEntropy(modelLogits, targets: x0)
-        let loss = switch weighting {
-        case .practical: lambda * vbTerm + ce
-        case .paper: vbTerm + lambda * ce
-        }
+        let loss =
+            switch weighting {
+            case .practical: lambda * vbTerm + ce
+            case .paper: vbTerm + lambda * ce
+            }
         return HybridLossTerms(loss: loss, vb: vbTerm, ce: ce)
     }
 }

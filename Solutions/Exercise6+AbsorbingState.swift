@@ -6,7 +6,8 @@ extension ReferenceSolutions {
         let states = numClasses + 1
         let beta = betas.reshaped(-1, 1, 1)
         // Every row sends beta_t to the last column, the [MASK] state; its own row stays put.
-        let toMask = Tensor(shape: [states, states], scalars: (0..<(states * states)).map { $0 % states == numClasses ? 1 : 0 })
+        let toMask = Tensor(
+            shape: [states, states], scalars: (0..<(states * states)).map { $0 % states == numClasses ? 1 : 0 })
         return (1 - beta) * Tensor.eye(states) + beta * toMask
     }
 }

@@ -109,7 +109,9 @@ struct Results {
     subscript(index: Int) -> CallResult { results[index] }
 
     private func missing(_ what: String, _ index: Int) -> CheckFailure {
-        CheckFailure(expected: "\(what) from \(calls[index].function)", actual: "nothing", hint: "The results did not come from the grader's runner.")
+        CheckFailure(
+            expected: "\(what) from \(calls[index].function)", actual: "nothing",
+            hint: "The results did not come from the grader's runner.")
     }
 
     func value(_ index: Int = 0) throws -> Tensor {
@@ -123,7 +125,9 @@ struct Results {
     }
 
     func gradients(_ index: Int = 0, count: Int) throws -> [Tensor] {
-        guard let gradients = results[index].gradients, gradients.count == count else { throw missing("\(count) gradients", index) }
+        guard let gradients = results[index].gradients, gradients.count == count else {
+            throw missing("\(count) gradients", index)
+        }
         return gradients
     }
 

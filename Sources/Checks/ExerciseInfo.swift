@@ -63,7 +63,8 @@ public enum Catalog {
 
     /// The exercise named `exercise3`, `ex3` or `3`.
     public static func exercise(named name: String) -> ExerciseInfo? {
-        let digits = name.lowercased().replacingOccurrences(of: "exercise", with: "").replacingOccurrences(of: "ex", with: "")
+        let digits = name.lowercased().replacingOccurrences(of: "exercise", with: "").replacingOccurrences(
+            of: "ex", with: "")
         return Int(digits).flatMap(exercise(_:))
     }
 

@@ -21,7 +21,9 @@ struct EntryNames {
                 index[axis] = rest % shape[axis]
                 rest /= shape[axis]
             }
-            guard let axes, axes.count == shape.count else { return "[\(index.map(String.init).joined(separator: ", "))]" }
+            guard let axes, axes.count == shape.count else {
+                return "[\(index.map(String.init).joined(separator: ", "))]"
+            }
             return "[" + zip(axes, index).map { "\($0) = \($1)" }.joined(separator: ", ") + "]"
         }
     }
@@ -56,11 +58,14 @@ enum Expect {
         guard actual == expected else {
             throw CheckFailure(
                 expected: "\(what) of shape \(expected)", actual: "shape \(actual)",
-                hint: hint ?? "Check the shape of each intermediate result; the doc comment gives the shape of the result.")
+                hint: hint
+                    ?? "Check the shape of each intermediate result; the doc comment gives the shape of the result.")
         }
     }
 
-    static func that(_ condition: Bool, expected: @autoclosure () -> String, actual: @autoclosure () -> String, hint: String) throws {
+    static func that(
+        _ condition: Bool, expected: @autoclosure () -> String, actual: @autoclosure () -> String, hint: String
+    ) throws {
         guard condition else { throw CheckFailure(expected: expected(), actual: actual(), hint: hint) }
     }
 
@@ -70,30 +75,38 @@ enum Expect {
         let count = values.filter { !$0.isFinite }.count
         throw CheckFailure(
             expected: "finite values for \(what)",
-            actual: "\(format(values[bad])) at \(names.describe(bad)) (\(count) of \(values.count) entries are not finite)",
+            actual:
+                "\(format(values[bad])) at \(names.describe(bad)) (\(count) of \(values.count) entries are not finite)",
             hint: hint)
     }
 
     /// Entry-by-entry comparison with |a - e| <= atol + rtol |e|.
     static func close(
-        _ actual: [Double], _ expected: [Double], of what: String, names: EntryNames, atol: Double = 1e-5, rtol: Double = 1e-4,
+        _ actual: [Double], _ expected: [Double], of what: String, names: EntryNames, atol: Double = 1e-5,
+        rtol: Double = 1e-4,
         hint: String, knownBugs: [KnownBug] = []
     ) throws {
         guard actual.count == expected.count else {
-            throw CheckFailure(expected: "\(expected.count) values for \(what)", actual: "\(actual.count) values", hint: hint)
+            throw CheckFailure(
+                expected: "\(expected.count) values for \(what)", actual: "\(actual.count) values", hint: hint)
         }
         func isClose(_ a: Double, _ e: Double) -> Bool { abs(a - e) <= atol + rtol * abs(e) || (a.isNaN && e.isNaN) }
         let wrong = actual.indices.filter { !isClose(actual[$0], expected[$0]) }
         guard !wrong.isEmpty else { return }
-        let bug = knownBugs.first { bug in bug.values.count == actual.count && wrong.allSatisfy { isClose(actual[$0], bug.values[$0]) } }
+        let bug = knownBugs.first { bug in
+            bug.values.count == actual.count && wrong.allSatisfy { isClose(actual[$0], bug.values[$0]) }
+        }
         let worst = wrong.max { difference(actual[$0], expected[$0]) < difference(actual[$1], expected[$1]) }!
         let shown = wrong.prefix(4)
         let nonFinite = wrong.filter { !actual[$0].isFinite }.count
         throw CheckFailure(
-            expected: "\(what): " + shown.map { "\(names.describe($0)) = \(format(expected[$0]))" }.joined(separator: ", "),
+            expected: "\(what): "
+                + shown.map { "\(names.describe($0)) = \(format(expected[$0]))" }.joined(separator: ", "),
             actual: shown.map { "\(names.describe($0)) = \(format(actual[$0]))" }.joined(separator: ", ")
                 + "; \(wrong.count) of \(actual.count) entries differ"
-                + (nonFinite > 0 ? " (\(nonFinite) not finite)" : ", the most by \(format(difference(actual[worst], expected[worst]))) at \(names.describe(worst))"),
+                + (nonFinite > 0
+                    ? " (\(nonFinite) not finite)"
+                    : ", the most by \(format(difference(actual[worst], expected[worst]))) at \(names.describe(worst))"),
             hint: bug?.hint ?? hint)
     }
 
@@ -103,12 +116,14 @@ enum Expect {
         knownBugs: [(values: [Int], hint: String)] = []
     ) throws {
         guard actual.count == expected.count else {
-            throw CheckFailure(expected: "\(expected.count) values for \(what)", actual: "\(actual.count) values", hint: hint)
+            throw CheckFailure(
+                expected: "\(expected.count) values for \(what)", actual: "\(actual.count) values", hint: hint)
         }
         let wrong = actual.indices.filter { !skip.contains($0) && actual[$0] != expected[$0] }
         guard !wrong.isEmpty else { return }
         let bug = knownBugs.first { bug in
-            bug.values.count == actual.count && actual.indices.allSatisfy { skip.contains($0) || bug.values[$0] == actual[$0] }
+            bug.values.count == actual.count
+                && actual.indices.allSatisfy { skip.contains($0) || bug.values[$0] == actual[$0] }
         }
         let shown = wrong.prefix(4)
         throw CheckFailure(

@@ -30,7 +30,9 @@ public let packageRoot = URL(fileURLWithPath: #filePath)
 extension RunnerBuild {
     /// The runners beside the running executable, built from this package.
     public static var current: RunnerBuild {
-        RunnerBuild(besides: Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]), packageRoot: CommandSupport.packageRoot)
+        RunnerBuild(
+            besides: Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]),
+            packageRoot: CommandSupport.packageRoot)
     }
 }
 

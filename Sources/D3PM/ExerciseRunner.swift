@@ -1,9 +1,10 @@
 import Foundation
 import Tensors
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Makes ``ExerciseCall``s on an implementation of the exercises.
@@ -33,12 +34,15 @@ public enum ExerciseRunner {
         case .gatherAt(let a, let t, let x):
             return CallResult(value: exercises.gatherAt(a, t: t, x: x))
         case .qPosteriorLogits(let x0, let xt, let t, let matrices):
-            return CallResult(value: exercises.qPosteriorLogits(
-                x0: x0, xt: xt, t: t, qOnestepTransposed: matrices.qOnestep.transposed(), qCumulative: matrices.qCumulative))
+            return CallResult(
+                value: exercises.qPosteriorLogits(
+                    x0: x0, xt: xt, t: t, qOnestepTransposed: matrices.qOnestep.transposed(),
+                    qCumulative: matrices.qCumulative))
         case .qPosteriorLogitsFromPrediction(let x0Logits, let xt, let t, let matrices, let weights):
             let transposed = matrices.qOnestep.transposed()
             func posterior(_ logits: Tensor) -> Tensor {
-                exercises.qPosteriorLogits(x0Logits: logits, xt: xt, t: t, qOnestepTransposed: transposed, qCumulative: matrices.qCumulative)
+                exercises.qPosteriorLogits(
+                    x0Logits: logits, xt: xt, t: t, qOnestepTransposed: transposed, qCumulative: matrices.qCumulative)
             }
             guard let weights else { return CallResult(value: posterior(x0Logits)) }
             var value = Tensor(0)
@@ -57,10 +61,13 @@ public enum ExerciseRunner {
                 return value.count == 1 ? value : value.sum()
             }
             return CallResult(value: value.detached(), gradients: gradients)
-        case .hybridLoss(let modelLogits, let x0, let xt, let t, let matrices, let lambda, let weighting, let wantsGradient):
+        case .hybridLoss(
+            let modelLogits, let x0, let xt, let t, let matrices, let lambda, let weighting, let wantsGradient):
             let transition = matrices.transitionMatrices
             func terms(_ logits: Tensor) -> HybridLossTerms {
-                exercises.hybridLoss(modelLogits: logits, x0: x0, xt: xt, t: t, matrices: transition, lambda: lambda, weighting: weighting)
+                exercises.hybridLoss(
+                    modelLogits: logits, x0: x0, xt: xt, t: t, matrices: transition, lambda: lambda,
+                    weighting: weighting)
             }
             guard wantsGradient else {
                 let result = terms(modelLogits)
@@ -71,7 +78,9 @@ public enum ExerciseRunner {
                 result = terms(logits)
                 return result.loss.count == 1 ? result.loss : result.loss.sum()
             }
-            return CallResult(value: result.loss.detached(), vb: result.vb.detached(), ce: result.ce.detached(), gradients: [gradient])
+            return CallResult(
+                value: result.loss.detached(), vb: result.vb.detached(), ce: result.ce.detached(), gradients: [gradient]
+            )
         case .qSample(let x0, let t, let noise, let qCumulative):
             return CallResult(integers: exercises.qSample(x0: x0, t: t, noise: noise, qCumulative: qCumulative))
         case .pSample(let model, let xt, let t, let y, let matrices, let noise):
@@ -80,7 +89,8 @@ public enum ExerciseRunner {
                 calls.append(ModelCall(xt: x, t: s, y: label))
                 return model.logits(for: x)
             }
-            let sample = exercises.pSample(model: predictor, xt: xt, t: t, y: y, matrices: matrices.transitionMatrices, noise: noise)
+            let sample = exercises.pSample(
+                model: predictor, xt: xt, t: t, y: y, matrices: matrices.transitionMatrices, noise: noise)
             return CallResult(integers: sample, modelCalls: calls)
         }
     }
@@ -94,7 +104,9 @@ public enum ExerciseRunner {
     /// calls, writes the messages on the channel, and exits 0.
     public static func main(_ exercises: D3PMExercises.Type) -> Never {
         guard fcntl(channelDescriptor, F_GETFD) != -1 else {
-            fail("this program runs exercise functions for the grader (swift run grade), which gives it a channel on descriptor 3")
+            fail(
+                "this program runs exercise functions for the grader (swift run grade), which gives it a channel on descriptor 3"
+            )
         }
         if let configuration = try? ComputeConfiguration(environment: ProcessInfo.processInfo.environment) {
             Compute.configure(configuration)

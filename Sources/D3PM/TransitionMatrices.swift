@@ -29,8 +29,11 @@ public struct TransitionMatrices: Sendable {
 
     /// Uniform-noise matrices for `betas`, built by `implementation`
     /// (its makeUniformQOnestep and cumulativeQ).
-    public static func uniform(numClasses: Int, betas: Tensor, using implementation: D3PMExercises.Type) -> TransitionMatrices {
-        TransitionMatrices(qOnestep: implementation.makeUniformQOnestep(numClasses: numClasses, betas: betas), using: implementation)
+    public static func uniform(numClasses: Int, betas: Tensor, using implementation: D3PMExercises.Type)
+        -> TransitionMatrices
+    {
+        TransitionMatrices(
+            qOnestep: implementation.makeUniformQOnestep(numClasses: numClasses, betas: betas), using: implementation)
     }
 
     /// The number of steps T.

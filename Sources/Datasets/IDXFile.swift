@@ -25,13 +25,24 @@ public enum IDXFile {
     public static func read(_ url: URL) throws -> (shape: [Int], bytes: [UInt8]) {
         let raw = try decompressedBytes(url)
         let name = url.lastPathComponent
-        guard raw.count >= 4 else { throw DataFileError(file: name, problem: "is \(raw.count) bytes long, too short for an IDX header") }
-        guard raw[0] == 0, raw[1] == 0 else {
-            throw DataFileError(file: name, problem: "does not start with an IDX magic number (first bytes \(raw.prefix(4).map { String($0, radix: 16) }))")
+        guard raw.count >= 4 else {
+            throw DataFileError(file: name, problem: "is \(raw.count) bytes long, too short for an IDX header")
         }
-        guard raw[2] == 0x08 else { throw DataFileError(file: name, problem: "holds type code 0x\(String(raw[2], radix: 16)), not unsigned bytes (0x08)") }
+        guard raw[0] == 0, raw[1] == 0 else {
+            throw DataFileError(
+                file: name,
+                problem:
+                    "does not start with an IDX magic number (first bytes \(raw.prefix(4).map { String($0, radix: 16) }))"
+            )
+        }
+        guard raw[2] == 0x08 else {
+            throw DataFileError(
+                file: name, problem: "holds type code 0x\(String(raw[2], radix: 16)), not unsigned bytes (0x08)")
+        }
         let rank = Int(raw[3])
-        guard rank >= 1, raw.count >= 4 + 4 * rank else { throw DataFileError(file: name, problem: "has a truncated header (\(rank) dimensions declared)") }
+        guard rank >= 1, raw.count >= 4 + 4 * rank else {
+            throw DataFileError(file: name, problem: "has a truncated header (\(rank) dimensions declared)")
+        }
         let shape = (0..<rank).map { i -> Int in
             let o = 4 + 4 * i
             return Int(raw[o]) << 24 | Int(raw[o + 1]) << 16 | Int(raw[o + 2]) << 8 | Int(raw[o + 3])
@@ -51,7 +62,9 @@ public enum IDXFile {
     /// The file's bytes, gunzipped when it is gzip-compressed.
     static func decompressedBytes(_ url: URL) throws -> [UInt8] {
         let name = url.lastPathComponent
-        guard FileManager.default.fileExists(atPath: url.path) else { throw DataFileError(file: url.path, problem: "does not exist") }
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw DataFileError(file: url.path, problem: "does not exist")
+        }
         guard let file = gzopen(url.path, "rb") else { throw DataFileError(file: name, problem: "cannot be opened") }
         defer { gzclose(file) }
         var result: [UInt8] = []

@@ -35,7 +35,9 @@ public struct MNIST: Sendable {
         var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         for _ in 0..<6 {
             let candidate = folder.appendingPathComponent("Data/mnist")
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("SHA256SUMS").path) { return candidate }
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("SHA256SUMS").path) {
+                return candidate
+            }
             folder.deleteLastPathComponent()
         }
         return nil
@@ -45,16 +47,22 @@ public struct MNIST: Sendable {
     /// - Throws: ``DataFileError`` naming the file at fault.
     public init(split: Split, directory: URL) throws {
         let (imageFile, labelFile) = split.files
-        let imageURL = directory.appendingPathComponent(imageFile), labelURL = directory.appendingPathComponent(labelFile)
+        let imageURL = directory.appendingPathComponent(imageFile),
+            labelURL = directory.appendingPathComponent(labelFile)
         try Self.verifyChecksums(of: [imageURL, labelURL], in: directory)
         let images = try IDXFile.read(imageURL)
         let labels = try IDXFile.read(labelURL)
         guard images.shape.count == 3 else {
-            throw DataFileError(file: imageFile, problem: "holds a tensor of shape \(images.shape), not images [N, rows, columns]")
+            throw DataFileError(
+                file: imageFile, problem: "holds a tensor of shape \(images.shape), not images [N, rows, columns]")
         }
-        guard labels.shape.count == 1 else { throw DataFileError(file: labelFile, problem: "holds a tensor of shape \(labels.shape), not labels [N]") }
+        guard labels.shape.count == 1 else {
+            throw DataFileError(file: labelFile, problem: "holds a tensor of shape \(labels.shape), not labels [N]")
+        }
         guard images.shape[0] == labels.shape[0] else {
-            throw DataFileError(file: labelFile, problem: "holds \(labels.shape[0]) labels for the \(images.shape[0]) images of \(imageFile)")
+            throw DataFileError(
+                file: labelFile,
+                problem: "holds \(labels.shape[0]) labels for the \(images.shape[0]) images of \(imageFile)")
         }
         if let bad = labels.bytes.first(where: { $0 > 9 }) {
             throw DataFileError(file: labelFile, problem: "holds label \(bad), outside 0...9")
@@ -81,7 +89,11 @@ public struct MNIST: Sendable {
             }
             let actual = SHA256.hexDigest([UInt8](data))
             guard actual == sum else {
-                throw DataFileError(file: file.lastPathComponent, problem: "does not match SHA256SUMS (expected \(sum.prefix(16))..., found \(actual.prefix(16))...): corrupt or replaced")
+                throw DataFileError(
+                    file: file.lastPathComponent,
+                    problem:
+                        "does not match SHA256SUMS (expected \(sum.prefix(16))..., found \(actual.prefix(16))...): corrupt or replaced"
+                )
             }
         }
     }
@@ -101,7 +113,10 @@ public struct MNIST: Sendable {
             precondition(index >= 0 && index < count, "MNIST.batch: index \(index) is out of range for \(count) images")
             for p in 0..<size { values[row * size + p] = table[Int(pixels[index * size + p])] }
         }
-        return (IntTensor(shape: [indices.count, 1, height, width], scalars: values), IntTensor(indices.map { Int(labels[$0]) }))
+        return (
+            IntTensor(shape: [indices.count, 1, height, width], scalars: values),
+            IntTensor(indices.map { Int(labels[$0]) })
+        )
     }
 
     /// How many images carry each label.

@@ -15,7 +15,9 @@ public enum NumPyFile {
     }
 
     static func write(descr: String, shape: [Int], body: Data, to url: URL) throws {
-        precondition(shape.reduce(1, *) * (descr == "<i8" ? 8 : 1) == body.count, "NumPyFile: \(body.count) bytes for shape \(shape)")
+        precondition(
+            shape.reduce(1, *) * (descr == "<i8" ? 8 : 1) == body.count,
+            "NumPyFile: \(body.count) bytes for shape \(shape)")
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         // Magic (6) + version (2) + length (2) + header + newline, padded to 64 bytes.

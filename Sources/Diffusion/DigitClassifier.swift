@@ -23,8 +23,9 @@ public struct DigitClassifier: ParameterContainer {
 
     /// Logits over the 10 digits, [B, 10], for images of gray levels [B, 1, 28, 28].
     public func callAsFunction(_ images: IntTensor) -> Tensor {
-        precondition(images.rank == 4 && images.shape[1] == 1 && images.shape[2] == 28 && images.shape[3] == 28,
-                     "DigitClassifier: expected images [B, 1, 28, 28], got \(images.shape)")
+        precondition(
+            images.rank == 4 && images.shape[1] == 1 && images.shape[2] == 28 && images.shape[3] == 28,
+            "DigitClassifier: expected images [B, 1, 28, 28], got \(images.shape)")
         let b = images.shape[0]
         let x = images.asFloat.reshaped(b, 28, 28, 1) * (2 / Float(numClasses - 1)) - 1
         let h1 = averagePool2x2(silu(conv1(x)))
@@ -43,9 +44,12 @@ public struct DigitClassifier: ParameterContainer {
 
     /// Saves the weights (atomically) with the number of gray levels and the test accuracy.
     public func save(to url: URL, testAccuracy: Double) throws {
-        try Safetensors.write(namedParameters.map { (name: $0.name, value: $0.value) },
-                              metadata: ["format": "d3pm-kit-classifier@1", "num_classes": String(numClasses),
-                                         "test_accuracy": String(testAccuracy)], to: url)
+        try Safetensors.write(
+            namedParameters.map { (name: $0.name, value: $0.value) },
+            metadata: [
+                "format": "d3pm-kit-classifier@1", "num_classes": String(numClasses),
+                "test_accuracy": String(testAccuracy),
+            ], to: url)
     }
 
     /// Loads weights saved by ``save(to:testAccuracy:)``.

@@ -42,7 +42,8 @@ public struct DiscreteDiffusion {
     public init(exercises: D3PMExercises.Type, configuration: DiffusionConfiguration = DiffusionConfiguration()) {
         self.exercises = exercises
         self.configuration = configuration
-        let onestep = configuration.corruption.onestep(classes: configuration.numClasses, betas: configuration.betas, using: exercises)
+        let onestep = configuration.corruption.onestep(
+            classes: configuration.numClasses, betas: configuration.betas, using: exercises)
         matrices = TransitionMatrices(qOnestep: onestep, using: exercises)
     }
 
@@ -64,7 +65,9 @@ public struct DiscreteDiffusion {
 
     /// The hybrid loss of `model` on clean images x0 [B, 1, H, W] with labels y [B]:
     /// t uniform in 1...T per image, x_t = qSample(x0, t), logits = model(x_t, t, y).
-    public func loss(model: some X0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator) -> HybridLossTerms {
+    public func loss(model: some X0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator)
+        -> HybridLossTerms
+    {
         let b = x0.shape[0]
         let t = IntTensor.random([b], in: 1..<(configuration.numSteps + 1), using: &rng)
         let noise = Tensor.uniform(x0.shape + [configuration.numStates], using: &rng)
@@ -94,7 +97,8 @@ public struct DiscreteDiffusion {
             for step in stride(from: configuration.numSteps, through: 1, by: -1) {
                 let t = IntTensor.full([b], step)
                 let noise = Tensor.uniform(x.shape + [k], using: &rng)
-                x = exercises.pSample(model: { stateLogits(model($0, $1, $2)) }, xt: x, t: t, y: labels, matrices: matrices, noise: noise)
+                x = exercises.pSample(
+                    model: { stateLogits(model($0, $1, $2)) }, xt: x, t: t, y: labels, matrices: matrices, noise: noise)
                 if (step - 1) % frameStride == 0 || step == 1 { frames.append((step - 1, x)) }
                 progress(step)
             }

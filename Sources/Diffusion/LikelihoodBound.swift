@@ -29,7 +29,9 @@ public struct LikelihoodBound: Sendable {
     /// The average of bounds over disjoint sets of images, weighted by their sizes.
     public static func average(_ parts: [(bound: LikelihoodBound, count: Int)]) -> LikelihoodBound {
         let n = Double(parts.reduce(0) { $0 + $1.count })
-        func mean(_ value: (LikelihoodBound) -> Double) -> Double { parts.reduce(0) { $0 + value($1.bound) * Double($1.count) } / n }
+        func mean(_ value: (LikelihoodBound) -> Double) -> Double {
+            parts.reduce(0) { $0 + value($1.bound) * Double($1.count) } / n
+        }
         let steps = parts.first?.bound.terms.count ?? 0
         return LikelihoodBound(
             prior: mean(\.prior), terms: (0..<steps).map { t in mean { $0.terms[t] } },
@@ -47,7 +49,8 @@ extension DiscreteDiffusion {
     /// The bound for a batch of images x0 [B, 1, H, W] with labels y [B];
     /// `progress` hears of each step t done.
     public func likelihoodBound(
-        model: any X0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
+        model: any X0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator,
+        progress: (Int) -> Void = { _ in }
     ) -> LikelihoodBound {
         let b = x0.shape[0]
         let states = configuration.numStates, steps = configuration.numSteps
@@ -56,7 +59,8 @@ extension DiscreteDiffusion {
             // L_T: the row x0 of Q_{1:T} against the stationary distribution.
             let last = IntTensor.full([b], steps)
             let qT = log(exercises.gatherAt(matrices.qCumulative, t: last, x: x0) + eps)
-            let stationary: [Float] = configuration.corruption == .absorbing
+            let stationary: [Float] =
+                configuration.corruption == .absorbing
                 ? (0..<states).map { $0 == configuration.numClasses ? 1 : 0 }
                 : (0..<states).map { $0 < configuration.numClasses ? 1 / Float(configuration.numClasses) : 0 }
             let prior = Self.klPerImage(qT, log(Tensor(stationary) + eps).broadcast(to: qT.shape))
@@ -70,7 +74,8 @@ extension DiscreteDiffusion {
             for t in 2...steps {
                 let (tt, xt) = noisy(t)
                 let truePosterior = exercises.qPosteriorLogits(
-                    x0: x0, xt: xt, t: tt, qOnestepTransposed: matrices.qOnestepTransposed, qCumulative: matrices.qCumulative)
+                    x0: x0, xt: xt, t: tt, qOnestepTransposed: matrices.qOnestepTransposed,
+                    qCumulative: matrices.qCumulative)
                 let modelPosterior = exercises.qPosteriorLogits(
                     x0Logits: stateLogits(model(xt, tt, y)), xt: xt, t: tt,
                     qOnestepTransposed: matrices.qOnestepTransposed, qCumulative: matrices.qCumulative)

@@ -42,8 +42,10 @@ public struct TinyX0Model: X0Model {
     ///   - channels: C, the base width (32 in the practical).
     ///   - timeDimension: the size of the time embedding (32).
     ///   - conditionClasses: the number of labels (10 digits).
-    public init(numClasses: Int = 4, channels: Int = 32, timeDimension: Int = 32, conditionClasses: Int = 10,
-                coordinates: Bool = false, seed: UInt64 = 0) {
+    public init(
+        numClasses: Int = 4, channels: Int = 32, timeDimension: Int = 32, conditionClasses: Int = 10,
+        coordinates: Bool = false, seed: UInt64 = 0
+    ) {
         var rng = RandomGenerator(seed: seed)
         self.numClasses = numClasses
         self.channels = channels
@@ -65,10 +67,13 @@ public struct TinyX0Model: X0Model {
     /// The x0 logits, shape [B, 1, H, W, K], for images x_t [B, 1, H, W]
     /// (H and W even), steps t [B] and labels y [B].
     public func callAsFunction(_ xt: IntTensor, _ t: IntTensor, _ y: IntTensor) -> Tensor {
-        precondition(xt.rank == 4 && xt.shape[1] == 1, "TinyX0Model: expected x_t of shape [B, 1, H, W], got \(xt.shape)")
+        precondition(
+            xt.rank == 4 && xt.shape[1] == 1, "TinyX0Model: expected x_t of shape [B, 1, H, W], got \(xt.shape)")
         let (b, h, w) = (xt.shape[0], xt.shape[2], xt.shape[3])
         precondition(h % 2 == 0 && w % 2 == 0, "TinyX0Model: height and width must be even, got \(h) x \(w)")
-        precondition(t.shape == [b] && y.shape == [b], "TinyX0Model: t and y must have shape [\(b)], got \(t.shape) and \(y.shape)")
+        precondition(
+            t.shape == [b] && y.shape == [b],
+            "TinyX0Model: t and y must have shape [\(b)], got \(t.shape) and \(y.shape)")
         var x = xt.asFloat.reshaped(b, h, w, 1) * (2 / Float(numClasses - 1)) - 1
         if coordinates {
             x = concat([x, .pixelCoordinates(batch: b, height: h, width: w)], axis: 3)
@@ -76,7 +81,8 @@ public struct TinyX0Model: X0Model {
         let timeEmbedding = sinusoidalTimeEmbedding(t, dimension: timeDimension)
         let condition = condEmbedding(y)
         let h1 = down1(x) + (tProj1(timeEmbedding) + condition).reshaped(b, 1, 1, channels)
-        let h2 = down2(averagePool2x2(h1)) + (tProj2(timeEmbedding) + condProj2(condition)).reshaped(b, 1, 1, 2 * channels)
+        let h2 =
+            down2(averagePool2x2(h1)) + (tProj2(timeEmbedding) + condProj2(condition)).reshaped(b, 1, 1, 2 * channels)
         let features = up2(up1(h2) + h1)
         return final(features).reshaped(b, 1, h, w, numClasses)
     }

@@ -34,9 +34,11 @@ public enum TrainingCheckpoint {
         let metadata: [String: String] = [
             "format": format, "step": String(progress.step), "seed": String(progress.seed),
             "batch_size": String(progress.batchSize), "learning_rate": String(progress.learningRate),
-            "optimizer_step": String(optimizer.step), "num_classes": String(c.numClasses), "num_steps": String(c.numSteps),
+            "optimizer_step": String(optimizer.step), "num_classes": String(c.numClasses),
+            "num_steps": String(c.numSteps),
             "beta_start": String(c.betaStart), "beta_end": String(c.betaEnd), "lambda": String(c.lambda),
-            "weighting": c.weighting.rawValue, "corruption": c.corruption.rawValue, "schedule": c.schedule.rawValue, "model": model.architecture.rawValue,
+            "weighting": c.weighting.rawValue, "corruption": c.corruption.rawValue, "schedule": c.schedule.rawValue,
+            "model": model.architecture.rawValue,
         ]
         try Safetensors.write(tensors.map { (name: $0.0, value: $0.1) }, metadata: metadata, to: url)
     }
@@ -44,13 +46,18 @@ public enum TrainingCheckpoint {
     /// Reads a checkpoint: the model, the optimiser (with `learningRate`
     /// and its other settings as saved) and the progress.
     /// - Throws: ``CheckpointError`` naming the file and the problem.
-    public static func load(from url: URL) throws -> (model: any X0Model, optimizer: AdamW, progress: TrainingProgress) {
+    public static func load(from url: URL) throws -> (model: any X0Model, optimizer: AdamW, progress: TrainingProgress)
+    {
         let (tensors, metadata) = try Safetensors.read(from: url)
         guard metadata["format"] == format else {
-            throw CheckpointError(file: url, problem: "is not a D3PM Kit checkpoint (format \(metadata["format"] ?? "missing"), expected \(format))")
+            throw CheckpointError(
+                file: url,
+                problem: "is not a D3PM Kit checkpoint (format \(metadata["format"] ?? "missing"), expected \(format))")
         }
         func value<T: LosslessStringConvertible>(_ key: String) throws -> T {
-            guard let text = metadata[key], let value = T(text) else { throw CheckpointError(file: url, problem: "has no valid '\(key)' in its metadata") }
+            guard let text = metadata[key], let value = T(text) else {
+                throw CheckpointError(file: url, problem: "has no valid '\(key)' in its metadata")
+            }
             return value
         }
         var configuration = DiffusionConfiguration()
@@ -65,15 +72,24 @@ public enum TrainingCheckpoint {
         configuration.weighting = weighting
         // Checkpoints from before the corruption option are uniform and linear.
         guard let corruption = Corruption(rawValue: metadata["corruption"] ?? "uniform"),
-              let schedule = NoiseSchedule(rawValue: metadata["schedule"] ?? "linear") else {
-            throw CheckpointError(file: url, problem: "has an unknown corruption '\(metadata["corruption"] ?? "")' or schedule '\(metadata["schedule"] ?? "")'")
+            let schedule = NoiseSchedule(rawValue: metadata["schedule"] ?? "linear")
+        else {
+            throw CheckpointError(
+                file: url,
+                problem:
+                    "has an unknown corruption '\(metadata["corruption"] ?? "")' or schedule '\(metadata["schedule"] ?? "")'"
+            )
         }
         configuration.corruption = corruption
         configuration.schedule = schedule
         // Checkpoints from before the model option name the coordinates only.
         let architectureName = metadata["model"] ?? (metadata["coordinates"] == "true" ? "coords" : "tiny")
         guard let architecture = ModelArchitecture(rawValue: architectureName) else {
-            throw CheckpointError(file: url, problem: "holds an unknown model '\(architectureName)' (known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw CheckpointError(
+                file: url,
+                problem:
+                    "holds an unknown model '\(architectureName)' (known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         var model = architecture.makeModel(numClasses: configuration.numClasses, seed: 0)
         try model.load(tensors, from: url)
@@ -82,7 +98,10 @@ public enum TrainingCheckpoint {
             learningRate: try value("learning_rate"), configuration: configuration)
         var optimizer = AdamW(learningRate: progress.learningRate)
         let moments = tensors.filter { $0.key.hasPrefix("optimizer.") }
-        optimizer.restore(step: try value("optimizer_step"), moments: Dictionary(uniqueKeysWithValues: moments.map { (String($0.key.dropFirst("optimizer.".count)), $0.value) }))
+        optimizer.restore(
+            step: try value("optimizer_step"),
+            moments: Dictionary(
+                uniqueKeysWithValues: moments.map { (String($0.key.dropFirst("optimizer.".count)), $0.value) }))
         return (model, optimizer, progress)
     }
 }

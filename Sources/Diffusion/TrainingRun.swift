@@ -14,7 +14,10 @@ public struct TrainingSettings: Sendable, Equatable {
     public var learningRate: Float
     public var configuration: DiffusionConfiguration
 
-    public init(model: ModelArchitecture, seed: UInt64, batchSize: Int, learningRate: Float, configuration: DiffusionConfiguration) {
+    public init(
+        model: ModelArchitecture, seed: UInt64, batchSize: Int, learningRate: Float,
+        configuration: DiffusionConfiguration
+    ) {
         self.model = model
         self.seed = seed
         self.batchSize = batchSize
@@ -26,13 +29,16 @@ public struct TrainingSettings: Sendable, Equatable {
     /// `"batch size: 64 (checkpoint: 128)"`.
     public func differences(from other: TrainingSettings) -> [String] {
         let mine = described, theirs = other.described
-        return zip(mine, theirs).filter { $0.value != $1.value }.map { "\($0.name): \($0.value) (checkpoint: \($1.value))" }
+        return zip(mine, theirs).filter { $0.value != $1.value }.map {
+            "\($0.name): \($0.value) (checkpoint: \($1.value))"
+        }
     }
 
     private var described: [(name: String, value: String)] {
         let c = configuration
         return [
-            ("model", model.rawValue), ("seed", "\(seed)"), ("batch size", "\(batchSize)"), ("learning rate", "\(learningRate)"),
+            ("model", model.rawValue), ("seed", "\(seed)"), ("batch size", "\(batchSize)"),
+            ("learning rate", "\(learningRate)"),
             ("transition", c.corruption.rawValue), ("schedule", c.schedule.rawValue), ("beta start", "\(c.betaStart)"),
             ("beta end", "\(c.betaEnd)"), ("lambda", "\(c.lambda)"), ("weighting", c.weighting.rawValue),
             ("classes", "\(c.numClasses)"), ("steps T", "\(c.numSteps)"),
@@ -86,9 +92,12 @@ public struct TrainingRun {
 
         public var description: String {
             switch self {
-            case .checkpointExists(let url): "\(url.deletingLastPathComponent().path) already holds a checkpoint: continue it with --resume, or choose another --output"
+            case .checkpointExists(let url):
+                "\(url.deletingLastPathComponent().path) already holds a checkpoint: continue it with --resume, or choose another --output"
             case .noCheckpoint(let url): "there is no checkpoint at \(url.path) to resume"
-            case .settingsDiffer(let url, let differences): "\(url.path) was trained with other settings; give the same ones to continue it:\n  " + differences.joined(separator: "\n  ")
+            case .settingsDiffer(let url, let differences):
+                "\(url.path) was trained with other settings; give the same ones to continue it:\n  "
+                    + differences.joined(separator: "\n  ")
             case .lossNotFinite(let step, let loss): "the loss became \(loss) at step \(step)"
             }
         }
@@ -104,9 +113,12 @@ public struct TrainingRun {
     public init(starting settings: TrainingSettings, diffusion: DiscreteDiffusion, in folder: URL) throws {
         self.folder = folder
         self.settings = settings
-        trainer = Trainer(model: settings.model.makeModel(numClasses: settings.configuration.numClasses, seed: settings.seed),
-                          optimizer: AdamW(learningRate: settings.learningRate), diffusion: diffusion)
-        guard !FileManager.default.fileExists(atPath: checkpointURL.path) else { throw Failure.checkpointExists(checkpointURL) }
+        trainer = Trainer(
+            model: settings.model.makeModel(numClasses: settings.configuration.numClasses, seed: settings.seed),
+            optimizer: AdamW(learningRate: settings.learningRate), diffusion: diffusion)
+        guard !FileManager.default.fileExists(atPath: checkpointURL.path) else {
+            throw Failure.checkpointExists(checkpointURL)
+        }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try LossLog.write([LossLog.header], to: logURL)
     }
@@ -129,9 +141,11 @@ public struct TrainingRun {
 
     /// Saves the checkpoint now (atomically).
     public func saveCheckpoint() throws {
-        let progress = TrainingProgress(step: step, seed: settings.seed, batchSize: settings.batchSize,
-                                        learningRate: settings.learningRate, configuration: settings.configuration)
-        try TrainingCheckpoint.save(model: trainer.model, optimizer: trainer.optimizer, progress: progress, to: checkpointURL)
+        let progress = TrainingProgress(
+            step: step, seed: settings.seed, batchSize: settings.batchSize,
+            learningRate: settings.learningRate, configuration: settings.configuration)
+        try TrainingCheckpoint.save(
+            model: trainer.model, optimizer: trainer.optimizer, progress: progress, to: checkpointURL)
     }
 
     /// Trains until step `totalSteps` or until `shouldStop` says so (it is
@@ -156,12 +170,16 @@ public struct TrainingRun {
             let report = trainer.step(x0: x0, y: y, seed: Self.stepSeed(settings.seed, step: step))
             guard report.loss.isFinite else { throw Failure.lossNotFinite(step: step + 1, loss: report.loss) }
             imagesSeen += indices.count
-            let record = StepRecord(step: step + 1, epoch: epoch + 1, loss: report.loss, vb: report.vb, ce: report.ce,
-                                    gradientNorm: report.gradientNorm, imagesPerSecond: Double(imagesSeen) / max(Date().timeIntervalSince(started), 1e-9))
+            let record = StepRecord(
+                step: step + 1, epoch: epoch + 1, loss: report.loss, vb: report.vb, ce: report.ce,
+                gradientNorm: report.gradientNorm,
+                imagesPerSecond: Double(imagesSeen) / max(Date().timeIntervalSince(started), 1e-9))
             log.write(Data((LossLog.row(record) + "\n").utf8))
             progress(record)
             let stopping = shouldStop()
-            if (step + 1) % checkpointEvery == 0 || step + 1 == totalSteps || stopping || Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval {
+            if (step + 1) % checkpointEvery == 0 || step + 1 == totalSteps || stopping
+                || Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval
+            {
                 try saveCheckpoint()
                 lastCheckpoint = Date()
             }
@@ -179,7 +197,9 @@ public enum LossLog {
     public static let header = "step,epoch,loss,vb,ce,gradient_norm,images_per_second"
 
     static func row(_ r: StepRecord) -> String {
-        String(format: "%d,%d,%.6f,%.6f,%.6f,%.6f,%.1f", r.step, r.epoch, r.loss, r.vb, r.ce, r.gradientNorm, r.imagesPerSecond)
+        String(
+            format: "%d,%d,%.6f,%.6f,%.6f,%.6f,%.1f", r.step, r.epoch, r.loss, r.vb, r.ce, r.gradientNorm,
+            r.imagesPerSecond)
     }
 
     /// The header and the rows up to `step` (a resumed run drops the rows after its checkpoint).

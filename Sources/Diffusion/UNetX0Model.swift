@@ -41,7 +41,9 @@ public struct UNetX0Model: X0Model {
     ///   - channels: C, the width at full resolution (2C at 14 x 14, 4C at 7 x 7).
     ///   - timeDimension: the size of the sinusoidal time embedding.
     ///   - conditionClasses: the number of labels.
-    public init(numClasses: Int = 4, channels: Int = 32, timeDimension: Int = 32, conditionClasses: Int = 10, seed: UInt64 = 0) {
+    public init(
+        numClasses: Int = 4, channels: Int = 32, timeDimension: Int = 32, conditionClasses: Int = 10, seed: UInt64 = 0
+    ) {
         var rng = RandomGenerator(seed: seed)
         self.numClasses = numClasses
         self.channels = channels
@@ -64,10 +66,13 @@ public struct UNetX0Model: X0Model {
     public var architecture: ModelArchitecture { .unet }
 
     public func callAsFunction(_ xt: IntTensor, _ t: IntTensor, _ y: IntTensor) -> Tensor {
-        precondition(xt.rank == 4 && xt.shape[1] == 1, "UNetX0Model: expected x_t of shape [B, 1, H, W], got \(xt.shape)")
+        precondition(
+            xt.rank == 4 && xt.shape[1] == 1, "UNetX0Model: expected x_t of shape [B, 1, H, W], got \(xt.shape)")
         let (b, h, w) = (xt.shape[0], xt.shape[2], xt.shape[3])
         precondition(h % 4 == 0 && w % 4 == 0, "UNetX0Model: height and width must be multiples of 4, got \(h) x \(w)")
-        precondition(t.shape == [b] && y.shape == [b], "UNetX0Model: t and y must have shape [\(b)], got \(t.shape) and \(y.shape)")
+        precondition(
+            t.shape == [b] && y.shape == [b],
+            "UNetX0Model: t and y must have shape [\(b)], got \(t.shape) and \(y.shape)")
         let pixels = xt.asFloat.reshaped(b, h, w, 1) * (2 / Float(numClasses - 1)) - 1
         let x = concat([pixels, .pixelCoordinates(batch: b, height: h, width: w)], axis: 3)
         let e = silu(timeMLP2(silu(timeMLP1(sinusoidalTimeEmbedding(t, dimension: timeDimension)))) + classEmbedding(y))

@@ -38,8 +38,12 @@ extension Tensor {
     /// Two channels holding each pixel's row and column, scaled to [-1, 1]:
     /// shape [batch, height, width, 2].
     static func pixelCoordinates(batch: Int, height: Int, width: Int) -> Tensor {
-        let rows = Tensor.linspace(-1, 1, count: height).reshaped(1, height, 1, 1).broadcast(to: [batch, height, width, 1])
-        let columns = Tensor.linspace(-1, 1, count: width).reshaped(1, 1, width, 1).broadcast(to: [batch, height, width, 1])
+        let rows = Tensor.linspace(-1, 1, count: height).reshaped(1, height, 1, 1).broadcast(to: [
+            batch, height, width, 1,
+        ])
+        let columns = Tensor.linspace(-1, 1, count: width).reshaped(1, 1, width, 1).broadcast(to: [
+            batch, height, width, 1,
+        ])
         return concat([rows, columns], axis: 3)
     }
 }

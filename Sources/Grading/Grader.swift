@@ -34,8 +34,9 @@ public struct Grader: Sendable {
     /// Grades one check.
     public func grade(_ check: Check) throws -> CheckOutcome {
         let trial = check.trial(seed: seed)
-        let run = try RunnerProcess.run(runner, request: try JSONEncoder().encode(RunnerRequest(calls: trial.calls)),
-                                        timeout: timeout, environment: Self.runnerEnvironment)
+        let run = try RunnerProcess.run(
+            runner, request: try JSONEncoder().encode(RunnerRequest(calls: trial.calls)),
+            timeout: timeout, environment: Self.runnerEnvironment)
         var outcome: CheckOutcome
         switch Self.results(of: run, calls: trial.calls) {
         case .success(let results):
@@ -53,8 +54,9 @@ public struct Grader: Sendable {
     /// Makes `calls` in a runner process and returns their results, for
     /// pictures of the student's own matrices; throws what went wrong.
     public func perform(_ calls: [ExerciseCall]) throws -> [CallResult] {
-        let run = try RunnerProcess.run(runner, request: try JSONEncoder().encode(RunnerRequest(calls: calls)),
-                                        timeout: timeout, environment: Self.runnerEnvironment)
+        let run = try RunnerProcess.run(
+            runner, request: try JSONEncoder().encode(RunnerRequest(calls: calls)),
+            timeout: timeout, environment: Self.runnerEnvironment)
         switch Self.results(of: run, calls: calls) {
         case .success(let results): return results
         case .failure(let problem): throw problem
@@ -72,7 +74,8 @@ public struct Grader: Sendable {
         var environment = ProcessInfo.processInfo.environment
         // A crash report without the interactive backtracer: fast, and the
         // message and the student's frames are what matter.
-        environment["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,color=no,sanitize=yes,threads=crashed,registers=none,images=none,limit=24,top=0,preset=friendly"
+        environment["SWIFT_BACKTRACE"] =
+            "enable=yes,interactive=no,color=no,sanitize=yes,threads=crashed,registers=none,images=none,limit=24,top=0,preset=friendly"
         return environment
     }()
 
@@ -96,28 +99,54 @@ public struct Grader: Sendable {
         let stderr = String(decoding: run.standardError, as: UTF8.self)
         switch run.ending {
         case .timedOut:
-            return .failure(Problem(status: .timedOut, message: "no result after \(formatSeconds(run.seconds))\(inside): an endless loop? (change the limit with --timeout)"))
+            return .failure(
+                Problem(
+                    status: .timedOut,
+                    message:
+                        "no result after \(formatSeconds(run.seconds))\(inside): an endless loop? (change the limit with --timeout)"
+                ))
         case .signalled(let signal):
-            return .failure(Problem(status: .crashed, message: crashSummary(stderr, fallback: "the process was killed by signal \(signal)\(inside)")))
+            return .failure(
+                Problem(
+                    status: .crashed,
+                    message: crashSummary(stderr, fallback: "the process was killed by signal \(signal)\(inside)")))
         case .exited(let status) where status == NotImplemented.exitCode:
             if let line = stderr.split(separator: "\n").first(where: { $0.hasPrefix(NotImplemented.marker) }) {
-                return .failure(Problem(status: .notImplemented, message: String(line.dropFirst(NotImplemented.marker.count + 1))))
+                return .failure(
+                    Problem(status: .notImplemented, message: String(line.dropFirst(NotImplemented.marker.count + 1))))
             }
-            return .failure(Problem(status: .crashed, message: "your code ended the process with exit status \(status)\(inside)"))
+            return .failure(
+                Problem(status: .crashed, message: "your code ended the process with exit status \(status)\(inside)"))
         case .exited(let status) where status != 0:
-            return .failure(Problem(status: .crashed, message: crashSummary(stderr, fallback: "your code ended the process with exit status \(status)\(inside)")))
+            return .failure(
+                Problem(
+                    status: .crashed,
+                    message: crashSummary(
+                        stderr, fallback: "your code ended the process with exit status \(status)\(inside)")))
         case .exited:
             let finished = messages.compactMap { message -> [CallResult]? in
                 if case .finished(let results) = message { return results } else { return nil }
             }
             guard unreadable == 0, finished.count == 1, case .finished = messages.last else {
                 if finished.isEmpty {
-                    return .failure(Problem(status: .crashed, message: "your code ended the process with exit status 0\(inside), before the results were sent"))
+                    return .failure(
+                        Problem(
+                            status: .crashed,
+                            message:
+                                "your code ended the process with exit status 0\(inside), before the results were sent")
+                    )
                 }
-                return .failure(Problem(status: .failed, message: "your code wrote to the grader's channel (descriptor 3): the results cannot be trusted"))
+                return .failure(
+                    Problem(
+                        status: .failed,
+                        message: "your code wrote to the grader's channel (descriptor 3): the results cannot be trusted"
+                    ))
             }
             guard finished[0].count == calls.count else {
-                return .failure(Problem(status: .failed, message: "the runner sent \(finished[0].count) results for \(calls.count) calls"))
+                return .failure(
+                    Problem(
+                        status: .failed,
+                        message: "the runner sent \(finished[0].count) results for \(calls.count) calls"))
             }
             return .success(finished[0])
         }
@@ -156,9 +185,13 @@ public enum StudentFrame {
     /// `Exercises/File.swift:44:17 (makeUniformQOnestep(numClasses:betas:))` from a backtrace line such as
     /// `1 static StudentExercises.makeUniformQOnestep(numClasses:betas:) + 830 in student-runner at /path/Exercises/File.swift:44:17`.
     public static func format(_ line: String) -> String {
-        guard let at = line.range(of: "Exercises/", options: .backwards) else { return line.trimmingCharacters(in: .whitespaces) }
+        guard let at = line.range(of: "Exercises/", options: .backwards) else {
+            return line.trimmingCharacters(in: .whitespaces)
+        }
         let location = line[at.lowerBound...].prefix { !$0.isWhitespace }
-        if let start = line.range(of: "StudentExercises."), let end = line.range(of: " + ", range: start.upperBound..<line.endIndex) {
+        if let start = line.range(of: "StudentExercises."),
+            let end = line.range(of: " + ", range: start.upperBound..<line.endIndex)
+        {
             return "\(location) (\(line[start.upperBound..<end.lowerBound]))"
         }
         return String(location)

@@ -19,9 +19,11 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     public func render(_ report: GradeReport) throws -> Data {
         switch self {
         case .text:
-            var text = "D3PM Kit, \(report.implementation.rawValue), seed \(report.seed): \(report.score) / \(report.maxScore)\n"
+            var text =
+                "D3PM Kit, \(report.implementation.rawValue), seed \(report.seed): \(report.score) / \(report.maxScore)\n"
             for exercise in report.exercises {
-                text += "\n\(exercise.id) \(exercise.title): \(exercise.score) / \(exercise.maxScore), \(exercise.status.rawValue)\n"
+                text +=
+                    "\n\(exercise.id) \(exercise.title): \(exercise.score) / \(exercise.maxScore), \(exercise.status.rawValue)\n"
                 for check in exercise.checks {
                     text += "  \(check.id): " + describe(check).replacingOccurrences(of: "\n", with: "\n    ") + "\n"
                 }
@@ -81,26 +83,37 @@ enum JUnitXML {
 
     static func render(_ report: GradeReport) -> String {
         let all = report.exercises.flatMap(\.checks)
-        func count(_ statuses: Set<CheckOutcome.Status>, in checks: [CheckOutcome]) -> Int { checks.filter { statuses.contains($0.status) }.count }
-        let failures: Set<CheckOutcome.Status> = [.failed, .notImplemented], errors: Set<CheckOutcome.Status> = [.crashed, .timedOut, .doesNotCompile]
+        func count(_ statuses: Set<CheckOutcome.Status>, in checks: [CheckOutcome]) -> Int {
+            checks.filter { statuses.contains($0.status) }.count
+        }
+        let failures: Set<CheckOutcome.Status> = [.failed, .notImplemented],
+            errors: Set<CheckOutcome.Status> = [.crashed, .timedOut, .doesNotCompile]
         let total = all.reduce(0) { $0 + ($1.seconds ?? 0) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites name=\"d3pm-kit \(report.implementation.rawValue)\" tests=\"\(all.count)\" failures=\"\(count(failures, in: all))\" errors=\"\(count(errors, in: all))\" time=\"\(String(format: "%.3f", total))\">\n"
+        xml +=
+            "<testsuites name=\"d3pm-kit \(report.implementation.rawValue)\" tests=\"\(all.count)\" failures=\"\(count(failures, in: all))\" errors=\"\(count(errors, in: all))\" time=\"\(String(format: "%.3f", total))\">\n"
         for exercise in report.exercises {
             let time = exercise.checks.reduce(0) { $0 + ($1.seconds ?? 0) }
-            xml += "  <testsuite name=\"\(exercise.id)\" tests=\"\(exercise.checks.count)\" failures=\"\(count(failures, in: exercise.checks))\" errors=\"\(count(errors, in: exercise.checks))\" skipped=\"0\" time=\"\(String(format: "%.3f", time))\">\n"
-            xml += "    <properties><property name=\"score\" value=\"\(exercise.score)\"/><property name=\"maxScore\" value=\"\(exercise.maxScore)\"/><property name=\"seed\" value=\"\(report.seed)\"/></properties>\n"
+            xml +=
+                "  <testsuite name=\"\(exercise.id)\" tests=\"\(exercise.checks.count)\" failures=\"\(count(failures, in: exercise.checks))\" errors=\"\(count(errors, in: exercise.checks))\" skipped=\"0\" time=\"\(String(format: "%.3f", time))\">\n"
+            xml +=
+                "    <properties><property name=\"score\" value=\"\(exercise.score)\"/><property name=\"maxScore\" value=\"\(exercise.maxScore)\"/><property name=\"seed\" value=\"\(report.seed)\"/></properties>\n"
             for check in exercise.checks {
                 let name = check.id.split(separator: ".").last.map(String.init) ?? check.id
-                xml += "    <testcase classname=\"\(exercise.id)\" name=\"\(escape(name))\" time=\"\(String(format: "%.3f", check.seconds ?? 0))\""
+                xml +=
+                    "    <testcase classname=\"\(exercise.id)\" name=\"\(escape(name))\" time=\"\(String(format: "%.3f", check.seconds ?? 0))\""
                 switch check.status {
                 case .passed:
                     xml += "/>\n"
                 case .failed, .notImplemented:
-                    let message = check.status == .failed ? (check.expected.map { "expected \($0)" } ?? "failed") : "not implemented"
-                    xml += ">\n      <failure message=\"\(escape(message))\" type=\"\(check.status.rawValue)\">\(escape(describe(check)))</failure>\n    </testcase>\n"
+                    let message =
+                        check.status == .failed
+                        ? (check.expected.map { "expected \($0)" } ?? "failed") : "not implemented"
+                    xml +=
+                        ">\n      <failure message=\"\(escape(message))\" type=\"\(check.status.rawValue)\">\(escape(describe(check)))</failure>\n    </testcase>\n"
                 case .crashed, .timedOut, .doesNotCompile:
-                    xml += ">\n      <error message=\"\(escape(check.message ?? check.status.rawValue))\" type=\"\(check.status.rawValue)\">\(escape(describe(check)))</error>\n    </testcase>\n"
+                    xml +=
+                        ">\n      <error message=\"\(escape(check.message ?? check.status.rawValue))\" type=\"\(check.status.rawValue)\">\(escape(describe(check)))</error>\n    </testcase>\n"
                 }
             }
             xml += "  </testsuite>\n"
@@ -131,12 +144,14 @@ struct GradescopeResults: Encodable {
     init(_ report: GradeReport) {
         score = Double(report.score)
         max_score = Double(report.maxScore)
-        output = "D3PM Kit, \(report.implementation.rawValue), seed \(report.seed): \(report.score) / \(report.maxScore)"
+        output =
+            "D3PM Kit, \(report.implementation.rawValue), seed \(report.seed): \(report.score) / \(report.maxScore)"
         tests = report.exercises.flatMap { exercise in
             exercise.checks.enumerated().map { index, check in
-                Test(name: "\(check.id): \(check.title)", number: "\(exercise.exercise).\(index + 1)",
-                     score: Double(check.score), max_score: Double(check.points),
-                     status: check.status == .passed ? "passed" : "failed", output: describe(check))
+                Test(
+                    name: "\(check.id): \(check.title)", number: "\(exercise.exercise).\(index + 1)",
+                    score: Double(check.score), max_score: Double(check.points),
+                    status: check.status == .passed ? "passed" : "failed", output: describe(check))
             }
         }
     }

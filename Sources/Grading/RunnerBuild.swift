@@ -40,7 +40,8 @@ public struct RunnerBuild: Sendable {
     public func build(_ implementation: Implementation) throws {
         guard let packageRoot else {
             guard FileManager.default.isExecutableFile(atPath: runner(implementation).path) else {
-                throw GradingError.noRunner("no \(implementation.runnerProduct) beside the grader and no package to build it from")
+                throw GradingError.noRunner(
+                    "no \(implementation.runnerProduct) beside the grader and no package to build it from")
             }
             return
         }
@@ -82,7 +83,9 @@ public struct RunnerBuild: Sendable {
             }
         }
         if kept.contains(where: { $0.contains("imports another target") || $0.contains("no such module") }) {
-            kept.append("note: an exercise file may import D3PM, Tensors and Foundation only: the grader refuses any other module of the kit.")
+            kept.append(
+                "note: an exercise file may import D3PM, Tensors and Foundation only: the grader refuses any other module of the kit."
+            )
         }
         if kept.isEmpty { kept = log.split(separator: "\n").suffix(20).map(String.init) }
         var unique: [String] = []

@@ -1,9 +1,10 @@
 import D3PM
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One run of a runner executable: the request on its standard input, its
@@ -31,7 +32,9 @@ struct RunnerProcess {
     static let channelLimit = 256 * 1024 * 1024
 
     /// Runs `executable` with `request` as its standard input.
-    static func run(_ executable: URL, request: Data, timeout: Double, environment: [String: String]) throws -> RunnerProcess {
+    static func run(_ executable: URL, request: Data, timeout: Double, environment: [String: String]) throws
+        -> RunnerProcess
+    {
         let start = DispatchTime.now()
         // Pipes above descriptor 3, so that the child's dup2 onto 0-3 never meets one of them.
         let input = try makePipe(), output = try makePipe(), errors = try makePipe(), channel = try makePipe()
@@ -59,8 +62,10 @@ struct RunnerProcess {
         }
         writer.start()
 
-        var streams = [Stream(fd: output.read, limit: outputLimit), Stream(fd: errors.read, limit: outputLimit),
-                       Stream(fd: channel.read, limit: channelLimit)]
+        var streams = [
+            Stream(fd: output.read, limit: outputLimit), Stream(fd: errors.read, limit: outputLimit),
+            Stream(fd: channel.read, limit: channelLimit),
+        ]
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
         var ending: Ending?
         while ending == nil {
@@ -84,8 +89,9 @@ struct RunnerProcess {
         }
         for stream in streams where !stream.closed { close(stream.fd) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return RunnerProcess(ending: ending!, channel: streams[2].data, standardOutput: streams[0].data,
-                             standardError: streams[1].data, seconds: seconds)
+        return RunnerProcess(
+            ending: ending!, channel: streams[2].data, standardOutput: streams[0].data,
+            standardError: streams[1].data, seconds: seconds)
     }
 
     private static func decode(_ status: Int32) -> Ending {
@@ -142,11 +148,11 @@ private func systemPoll(_ fds: UnsafeMutablePointer<pollfd>, _ count: nfds_t, _ 
 /// posix_spawn's file actions and attributes, for both C libraries.
 private struct SpawnActions {
     #if canImport(Darwin)
-    var actions: posix_spawn_file_actions_t? = nil
-    var attributes: posix_spawnattr_t? = nil
+        var actions: posix_spawn_file_actions_t? = nil
+        var attributes: posix_spawnattr_t? = nil
     #else
-    var actions = posix_spawn_file_actions_t()
-    var attributes = posix_spawnattr_t()
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
     #endif
 
     init() {
@@ -159,7 +165,8 @@ private struct SpawnActions {
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     }
 
     mutating func dup(_ fd: Int32, to target: Int32) {

@@ -22,7 +22,10 @@ public struct AdamW: ParameterContainer {
     public private(set) var firstMoments: [String: Tensor] = [:]
     public private(set) var secondMoments: [String: Tensor] = [:]
 
-    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
+    public init(
+        learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0.01
+    ) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -40,7 +43,9 @@ public struct AdamW: ParameterContainer {
         let (b1, b2, eps, decay, lr) = (beta1, beta2, epsilon, weightDecay, learningRate)
         model.visitParameters { name, parameter in
             guard let g = gradients[name] else { return }
-            precondition(g.shape == parameter.shape, "AdamW: gradient of shape \(g.shape) for parameter \(name) of shape \(parameter.shape)")
+            precondition(
+                g.shape == parameter.shape,
+                "AdamW: gradient of shape \(g.shape) for parameter \(name) of shape \(parameter.shape)")
             var m = firstMoments[name]?.scalars ?? [Float](repeating: 0, count: parameter.count)
             var v = secondMoments[name]?.scalars ?? [Float](repeating: 0, count: parameter.count)
             var p = parameter.scalars

@@ -13,7 +13,9 @@ public protocol Layer: ParameterContainer {
 
 /// PyTorch's default initialisation of a weight and its bias: uniform in
 /// ±1/sqrt(fan_in) (Kaiming-uniform with a = sqrt(5) gives this bound).
-func defaultInitialisation(weightShape: [Int], biasCount: Int, fanIn: Int, using rng: inout RandomGenerator) -> (Tensor, Tensor) {
+func defaultInitialisation(weightShape: [Int], biasCount: Int, fanIn: Int, using rng: inout RandomGenerator) -> (
+    Tensor, Tensor
+) {
     let bound = 1 / Float(fanIn).squareRoot()
     let weight = Tensor.uniform(weightShape, low: -bound, high: bound, using: &rng)
     let bias = Tensor.uniform([biasCount], low: -bound, high: bound, using: &rng)

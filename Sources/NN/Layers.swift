@@ -8,11 +8,14 @@ public struct Linear: Layer {
     public var bias: Tensor
 
     public init(_ inFeatures: Int, _ outFeatures: Int, using rng: inout RandomGenerator) {
-        (weight, bias) = defaultInitialisation(weightShape: [outFeatures, inFeatures], biasCount: outFeatures, fanIn: inFeatures, using: &rng)
+        (weight, bias) = defaultInitialisation(
+            weightShape: [outFeatures, inFeatures], biasCount: outFeatures, fanIn: inFeatures, using: &rng)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        precondition(x.shape.last == weight.shape[1], "Linear: input of shape \(x.shape) for a layer with \(weight.shape[1]) inputs")
+        precondition(
+            x.shape.last == weight.shape[1],
+            "Linear: input of shape \(x.shape) for a layer with \(weight.shape[1]) inputs")
         return matmul(x, weight.transposed()) + bias
     }
 
@@ -30,7 +33,9 @@ public struct Conv2d: Layer {
     public var bias: Tensor
     public let padding: Int
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, padding: Int = 0, using rng: inout RandomGenerator) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Int, padding: Int = 0, using rng: inout RandomGenerator
+    ) {
         (weight, bias) = defaultInitialisation(
             weightShape: [outChannels, inChannels, kernelSize, kernelSize], biasCount: outChannels,
             fanIn: inChannels * kernelSize * kernelSize, using: &rng)
@@ -39,7 +44,10 @@ public struct Conv2d: Layer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let (out, inChannels, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
-        precondition(x.rank == 4 && x.shape[3] == inChannels, "Conv2d: input of shape \(x.shape) for a layer with \(inChannels) input channels (expected [B, H, W, \(inChannels)])")
+        precondition(
+            x.rank == 4 && x.shape[3] == inChannels,
+            "Conv2d: input of shape \(x.shape) for a layer with \(inChannels) input channels (expected [B, H, W, \(inChannels)])"
+        )
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let oh = h + 2 * padding - k + 1, ow = w + 2 * padding - k + 1
         // Rows (dy, dx, c) of the patches meet weight[o, c, dy, dx].
@@ -72,7 +80,9 @@ public struct ConvTranspose2d: Layer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let (inChannels, out) = (weight.shape[0], weight.shape[1])
-        precondition(x.rank == 4 && x.shape[3] == inChannels, "ConvTranspose2d: input of shape \(x.shape) for a layer with \(inChannels) input channels")
+        precondition(
+            x.rank == 4 && x.shape[3] == inChannels,
+            "ConvTranspose2d: input of shape \(x.shape) for a layer with \(inChannels) input channels")
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         // Each input pixel becomes a 2 x 2 block: out[2y + dy, 2x + dx, o] = sum_c x[y, x, c] W[c, o, dy, dx].
         let kernel = weight.permuted(0, 2, 3, 1).reshaped(inChannels, 4 * out)
@@ -104,13 +114,17 @@ public struct GroupNorm: Layer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        precondition(x.rank == 4 && x.shape[3] == weight.count, "GroupNorm: input of shape \(x.shape) for \(weight.count) channels")
+        precondition(
+            x.rank == 4 && x.shape[3] == weight.count,
+            "GroupNorm: input of shape \(x.shape) for \(weight.count) channels")
         return groupNorm(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon)
     }
 
     /// `silu(self(x))` in one fused pass (``groupNormSiLU(_:groups:weight:bias:epsilon:)``).
     public func normalizedSiLU(_ x: Tensor) -> Tensor {
-        precondition(x.rank == 4 && x.shape[3] == weight.count, "GroupNorm: input of shape \(x.shape) for \(weight.count) channels")
+        precondition(
+            x.rank == 4 && x.shape[3] == weight.count,
+            "GroupNorm: input of shape \(x.shape) for \(weight.count) channels")
         return groupNormSiLU(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon)
     }
 
@@ -139,7 +153,9 @@ public struct Embedding: ParameterContainer {
 
 /// 2 x 2 average pooling of channels-last images (PyTorch's `nn.AvgPool2d(2)`).
 public func averagePool2x2(_ x: Tensor) -> Tensor {
-    precondition(x.rank == 4 && x.shape[1] % 2 == 0 && x.shape[2] % 2 == 0, "averagePool2x2: expected [B, H, W, C] with even H and W, got \(x.shape)")
+    precondition(
+        x.rank == 4 && x.shape[1] % 2 == 0 && x.shape[2] % 2 == 0,
+        "averagePool2x2: expected [B, H, W, C] with even H and W, got \(x.shape)")
     return x.averagePooled2x2()
 }
 
@@ -147,11 +163,12 @@ public func averagePool2x2(_ x: Tensor) -> Tensor {
 /// freq_i = exp(-ln(10000) i / half), the concatenation of sin(t freq) and
 /// cos(t freq). Shape [B, dimension].
 public func sinusoidalTimeEmbedding(_ t: IntTensor, dimension: Int) -> Tensor {
-    precondition(dimension % 2 == 0 && dimension > 0, "sinusoidalTimeEmbedding: dimension must be even and positive, got \(dimension)")
+    precondition(
+        dimension % 2 == 0 && dimension > 0,
+        "sinusoidalTimeEmbedding: dimension must be even and positive, got \(dimension)")
     let half = dimension / 2
     let lnTenThousand: Float = 9.210340371976184  // ln(10000)
     let frequencies = exp(Tensor.arange(half) * (-lnTenThousand / Float(half)))
     let angles = t.asFloat.reshaped(-1, 1) * frequencies
     return concat([sin(angles), cos(angles)], axis: 1)
 }
-

@@ -10,13 +10,16 @@ import Tensors
 /// checkpoint is complete or absent, never half-written.
 public enum Safetensors {
     /// Writes float tensors, in the given order, with string metadata.
-    public static func write(_ tensors: [(name: String, value: Tensor)], metadata: [String: String] = [:], to url: URL) throws {
+    public static func write(_ tensors: [(name: String, value: Tensor)], metadata: [String: String] = [:], to url: URL)
+        throws
+    {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
         for (name, tensor) in tensors {
             let bytes = tensor.count * 4
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            header[name] =
+                ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -27,9 +30,14 @@ public enum Safetensors {
         for (_, tensor) in tensors {
             tensor.scalars.withUnsafeBufferPointer { buffer in
                 #if _endian(big)
-                for value in buffer { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+                    for value in buffer {
+                        withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+                    }
                 #else
-                data.append(UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self), count: buffer.count * 4))
+                    data.append(
+                        UnsafeBufferPointer(
+                            start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self),
+                            count: buffer.count * 4))
                 #endif
             }
         }
@@ -41,11 +49,21 @@ public enum Safetensors {
     /// - Throws: ``CheckpointError`` naming the file and what is wrong with it.
     public static func read(from url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw CheckpointError(file: url, problem: "cannot be read: \(error.localizedDescription)") }
-        guard data.count >= 8 else { throw CheckpointError(file: url, problem: "is \(data.count) bytes long, shorter than a safetensors header") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        do { data = try Data(contentsOf: url) } catch {
+            throw CheckpointError(file: url, problem: "cannot be read: \(error.localizedDescription)")
+        }
+        guard data.count >= 8 else {
+            throw CheckpointError(file: url, problem: "is \(data.count) bytes long, shorter than a safetensors header")
+        }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
+            $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+        }
         guard headerLength <= UInt64(data.count - 8) else {
-            throw CheckpointError(file: url, problem: "declares a \(headerLength)-byte header but holds \(data.count - 8) bytes after the length: truncated or not safetensors")
+            throw CheckpointError(
+                file: url,
+                problem:
+                    "declares a \(headerLength)-byte header but holds \(data.count - 8) bytes after the length: truncated or not safetensors"
+            )
         }
         let headerEnd = 8 + Int(headerLength)
         guard let header = try? JSONSerialization.jsonObject(with: data[8..<headerEnd]) as? [String: Any] else {
@@ -59,13 +77,19 @@ public enum Safetensors {
                 continue
             }
             guard let info = entry as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+                let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
+            else {
                 throw CheckpointError(file: url, problem: "has a malformed entry for '\(name)'")
             }
-            guard dtype == "F32" else { throw CheckpointError(file: url, problem: "stores '\(name)' as \(dtype); only F32 is supported") }
+            guard dtype == "F32" else {
+                throw CheckpointError(file: url, problem: "stores '\(name)' as \(dtype); only F32 is supported")
+            }
             let count = shape.reduce(1, *)
             guard offsets[1] - offsets[0] == count * 4, offsets[0] >= 0, headerEnd + offsets[1] <= data.count else {
-                throw CheckpointError(file: url, problem: "has data for '\(name)' (shape \(shape)) outside the file or of the wrong size: truncated?")
+                throw CheckpointError(
+                    file: url,
+                    problem: "has data for '\(name)' (shape \(shape)) outside the file or of the wrong size: truncated?"
+                )
             }
             let start = headerEnd + offsets[0]
             var values = [Float](repeating: 0, count: count)
@@ -73,7 +97,7 @@ public enum Safetensors {
                 data.copyBytes(to: destination.bindMemory(to: UInt8.self), from: start..<(start + count * 4))
             }
             #if _endian(big)
-            values = values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+                values = values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
             #endif
             tensors[name] = Tensor(shape: shape, scalars: values)
         }
@@ -101,7 +125,10 @@ extension ParameterContainer {
         var problem: String?
         visitParameters { name, parameter in
             guard problem == nil else { return }
-            guard let value = tensors[name] else { problem = "has no tensor '\(name)'"; return }
+            guard let value = tensors[name] else {
+                problem = "has no tensor '\(name)'"
+                return
+            }
             guard value.shape == parameter.shape else {
                 problem = "stores '\(name)' with shape \(value.shape), but the model needs \(parameter.shape)"
                 return

@@ -23,7 +23,9 @@ public struct SelfAttention: Layer {
 
     /// Applies the layer to x [B, H, W, C].
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        precondition(x.rank == 4 && x.shape[3] == proj.weight.shape[0], "SelfAttention: input of shape \(x.shape) for \(proj.weight.shape[0]) channels (expected [B, H, W, C])")
+        precondition(
+            x.rank == 4 && x.shape[3] == proj.weight.shape[0],
+            "SelfAttention: input of shape \(x.shape) for \(proj.weight.shape[0]) channels (expected [B, H, W, C])")
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (n, d) = (h * w, c / heads)
         // [B, N, 3, heads, d] -> three [B, heads, N, d].

@@ -115,7 +115,8 @@ public struct FigureRenderer: Sendable {
             if map.showValues {
                 // Dark text on light cells, light text on dark cells.
                 let mid = (map.range.lowerBound + map.range.upperBound) / 2
-                script += "plot $M\(index) matrix with image notitle, "
+                script +=
+                    "plot $M\(index) matrix with image notitle, "
                     + "$M\(index) matrix using 1:2:($3 > \(mid) ? sprintf('%.2f', $3) : '') with labels textcolor rgb 'black' notitle, "
                     + "$M\(index) matrix using 1:2:($3 <= \(mid) ? sprintf('%.2f', $3) : '') with labels textcolor rgb 'white' notitle\n"
             } else {
@@ -128,13 +129,16 @@ public struct FigureRenderer: Sendable {
 
     /// Curves with a legend, optionally on a logarithmic y axis.
     @discardableResult
-    public func lines(_ series: [LineSeries], title: String, xLabel: String, yLabel: String, logY: Bool = false,
-                      legend: String = "top right", to url: URL, width: Int = 720, height: Int = 440) throws -> URL {
+    public func lines(
+        _ series: [LineSeries], title: String, xLabel: String, yLabel: String, logY: Bool = false,
+        legend: String = "top right", to url: URL, width: Int = 720, height: Int = 440
+    ) throws -> URL {
         guard !series.isEmpty, series.allSatisfy({ !$0.x.isEmpty && $0.x.count == $0.y.count }) else {
             throw PlotError.badInput("line plot '\(title)' needs series with as many x as y values")
         }
         var script = header(terminal: "\(pngTerminal) size \(width),\(height) font 'sans,10'")
-        script += "set title \(quoted(title))\nset xlabel \(quoted(xLabel))\nset ylabel \(quoted(yLabel))\nset grid\nset key \(legend)\n"
+        script +=
+            "set title \(quoted(title))\nset xlabel \(quoted(xLabel))\nset ylabel \(quoted(yLabel))\nset grid\nset key \(legend)\n"
         if logY {
             script += "set logscale y\n"
         } else {
@@ -146,12 +150,14 @@ public struct FigureRenderer: Sendable {
         for (index, s) in series.enumerated() {
             script += "$S\(index) << EOD\n" + zip(s.x, s.y).map { "\($0) \($1)" }.joined(separator: "\n") + "\nEOD\n"
         }
-        script += "plot " + series.indices.map { index in
-            // A single value is a marker; a curve is a line.
-            let style = series[index].x.count == 1 ? "points pointtype 7 pointsize 1.5" : "lines linewidth 2"
-            let dashed = series[index].dashed ? "dashtype 2 linecolor rgb '#444444' " : ""
-            return "$S\(index) using 1:2 with \(style) \(dashed)title \(quoted(series[index].name))"
-        }.joined(separator: ", ") + "\n"
+        script +=
+            "plot "
+            + series.indices.map { index in
+                // A single value is a marker; a curve is a line.
+                let style = series[index].x.count == 1 ? "points pointtype 7 pointsize 1.5" : "lines linewidth 2"
+                let dashed = series[index].dashed ? "dashtype 2 linecolor rgb '#444444' " : ""
+                return "$S\(index) using 1:2 with \(style) \(dashed)title \(quoted(series[index].name))"
+            }.joined(separator: ", ") + "\n"
         return try render(script, to: url)
     }
 
@@ -161,25 +167,36 @@ public struct FigureRenderer: Sendable {
     /// in a colour of its own and named in the title.
     @discardableResult
     public func imageGrid(
-        _ panels: [ImagePanel], columns: Int, levels: Int, masked: Bool = false, title: String = "", to url: URL, panelSize: Int = 140
+        _ panels: [ImagePanel], columns: Int, levels: Int, masked: Bool = false, title: String = "", to url: URL,
+        panelSize: Int = 140
     ) throws -> URL {
-        var script = header(terminal: "\(pngTerminal) size \(gridSize(panels.count, columns, panelSize, title)) font 'sans,9'")
+        var script = header(
+            terminal: "\(pngTerminal) size \(gridSize(panels.count, columns, panelSize, title)) font 'sans,9'")
         var pixels = Data()
-        script += try gridFrame(panels, columns: columns, levels: levels, masked: masked, title: title, panelSize: panelSize, pixels: &pixels)
+        script += try gridFrame(
+            panels, columns: columns, levels: levels, masked: masked, title: title, panelSize: panelSize,
+            pixels: &pixels)
         return try render(script, to: url, binaryData: pixels)
     }
 
     /// An animated GIF: one grid of images per frame.
     @discardableResult
-    public func animation(_ frames: [[ImagePanel]], columns: Int, levels: Int, masked: Bool = false, titles: [String], delay: Int = 25,
-                          to url: URL, panelSize: Int = 140) throws -> URL {
+    public func animation(
+        _ frames: [[ImagePanel]], columns: Int, levels: Int, masked: Bool = false, titles: [String], delay: Int = 25,
+        to url: URL, panelSize: Int = 140
+    ) throws -> URL {
         guard let first = frames.first, frames.count == titles.count else {
             throw PlotError.badInput("an animation needs frames and one title per frame")
         }
-        var script = header(terminal: "gif animate delay \(delay) loop 0 optimize size \(gridSize(first.count, columns, panelSize, "t")) font 'sans,9'")
+        var script = header(
+            terminal:
+                "gif animate delay \(delay) loop 0 optimize size \(gridSize(first.count, columns, panelSize, "t")) font 'sans,9'"
+        )
         var pixels = Data()
         for (frame, title) in zip(frames, titles) {
-            script += try gridFrame(frame, columns: columns, levels: levels, masked: masked, title: title, panelSize: panelSize, pixels: &pixels)
+            script += try gridFrame(
+                frame, columns: columns, levels: levels, masked: masked, title: title, panelSize: panelSize,
+                pixels: &pixels)
         }
         return try render(script, to: url, binaryData: pixels)
     }
@@ -199,10 +216,13 @@ public struct FigureRenderer: Sendable {
     /// (gnuplot reads them from a temporary file, `binary skip= array=`),
     /// which keeps large animations quick to write and to parse.
     private func gridFrame(
-        _ panels: [ImagePanel], columns: Int, levels: Int, masked: Bool, title: String, panelSize: Int, pixels: inout Data
+        _ panels: [ImagePanel], columns: Int, levels: Int, masked: Bool, title: String, panelSize: Int,
+        pixels: inout Data
     ) throws -> String {
         let title = masked ? title + (title.isEmpty ? "" : "  ") + "(orange: [MASK])" : title
-        guard !panels.isEmpty, columns > 0 else { throw PlotError.badInput("an image grid needs images and at least one column") }
+        guard !panels.isEmpty, columns > 0 else {
+            throw PlotError.badInput("an image grid needs images and at least one column")
+        }
         let rows = (panels.count + columns - 1) / columns
         let used = min(columns, panels.count)
         let width = Double(panelSize * used)
@@ -210,23 +230,31 @@ public struct FigureRenderer: Sendable {
         // Margins and spacing in screen units, leaving room for every title.
         let top = 1 - (Double(title.isEmpty ? 4 : Self.gridTitleHeight) + Double(Self.panelTitleHeight)) / height
         let spacingY = Double(Self.panelTitleHeight) / height, spacingX = 6 / width
-        var script = "set multiplot layout \(rows),\(used) title \(quoted(title)) margins 0.01,0.99,0.005,\(top) spacing \(spacingX),\(spacingY)\n"
+        var script =
+            "set multiplot layout \(rows),\(used) title \(quoted(title)) margins 0.01,0.99,0.005,\(top) spacing \(spacingX),\(spacingY)\n"
         script += "unset xtics; unset ytics; unset colorbox; unset xlabel; unset ylabel; set border 0\n"
         if masked {
             // Gray levels 0...levels - 1, then a jump to orange for [MASK] at `levels`.
             let top = max(levels - 1, 1)
-            script += "set palette defined (0 'black', \(top) 'white', \(Double(top) + 0.5) 'white', \(Double(top) + 0.5) '#f28e2b', \(top + 1) '#f28e2b')\n"
+            script +=
+                "set palette defined (0 'black', \(top) 'white', \(Double(top) + 0.5) 'white', \(Double(top) + 0.5) '#f28e2b', \(top + 1) '#f28e2b')\n"
             script += "set cbrange [0:\(top + 1)]\nset size ratio -1\n"
         } else {
             script += "set palette gray; set cbrange [0:\(max(levels - 1, 1))]\nset size ratio -1\n"
         }
         for panel in panels {
-            guard panel.pixels.rank == 2 else { throw PlotError.badInput("an image needs shape [H, W], got \(panel.pixels.shape)") }
+            guard panel.pixels.rank == 2 else {
+                throw PlotError.badInput("an image needs shape [H, W], got \(panel.pixels.shape)")
+            }
             let (h, w) = (panel.pixels.shape[0], panel.pixels.shape[1])
             let offset = pixels.count
-            for value in panel.pixels.scalars { withUnsafeBytes(of: value.bitPattern.littleEndian) { pixels.append(contentsOf: $0) } }
-            script += "set title \(quoted(panel.title)) offset 0,-0.6\nset xrange [-0.5:\(Double(w) - 0.5)]; set yrange [\(Double(h) - 0.5):-0.5]\n"
-            script += "plot '__DATA__' binary skip=\(offset) array=(\(w),\(h)) format='%float32' endian=little with image notitle\n"
+            for value in panel.pixels.scalars {
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { pixels.append(contentsOf: $0) }
+            }
+            script +=
+                "set title \(quoted(panel.title)) offset 0,-0.6\nset xrange [-0.5:\(Double(w) - 0.5)]; set yrange [\(Double(h) - 0.5):-0.5]\n"
+            script +=
+                "plot '__DATA__' binary skip=\(offset) array=(\(w),\(h)) format='%float32' endian=little with image notitle\n"
         }
         return script + "unset multiplot\n"
     }
@@ -240,7 +268,8 @@ public struct FigureRenderer: Sendable {
         var text = "$\(name) << EOD\n"
         text.reserveCapacity(matrix.count * 8)
         for row in 0..<matrix.shape[0] {
-            text += (0..<columns).map { String(format: "%.5g", matrix.scalars[row * columns + $0]) }.joined(separator: " ")
+            text += (0..<columns).map { String(format: "%.5g", matrix.scalars[row * columns + $0]) }.joined(
+                separator: " ")
             text += "\n"
         }
         return text + "EOD\n"
@@ -256,16 +285,20 @@ public struct FigureRenderer: Sendable {
     private func render(_ script: String, to url: URL, binaryData: Data = Data()) throws -> URL {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let partial = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial")
-        let dataFile = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-plot-\(UUID().uuidString).bin")
+        let partial = directory.appendingPathComponent(
+            ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial")
+        let dataFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "d3pm-plot-\(UUID().uuidString).bin")
         defer {
             try? FileManager.default.removeItem(at: partial)
             try? FileManager.default.removeItem(at: dataFile)
         }
-        var text = script.replacingOccurrences(of: "__OUTPUT__", with: partial.path.replacingOccurrences(of: "'", with: "''"))
+        var text = script.replacingOccurrences(
+            of: "__OUTPUT__", with: partial.path.replacingOccurrences(of: "'", with: "''"))
         if !binaryData.isEmpty {
             try binaryData.write(to: dataFile)
-            text = text.replacingOccurrences(of: "__DATA__", with: dataFile.path.replacingOccurrences(of: "'", with: "''"))
+            text = text.replacingOccurrences(
+                of: "__DATA__", with: dataFile.path.replacingOccurrences(of: "'", with: "''"))
         }
         try gnuplot.run(script: text + "unset output\n")
         guard rename(partial.path, url.path) == 0 else {

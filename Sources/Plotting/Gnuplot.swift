@@ -39,9 +39,10 @@ public struct Gnuplot: Sendable {
     /// The terminals this gnuplot offers (`pngcairo`, `gif`, `sixelgd`, `qt`, ...).
     public func terminals() -> Set<String> {
         guard let output = try? run(script: "set terminal\n", capturingStandardError: true) else { return [] }
-        return Set(output.split(separator: "\n").compactMap { line in
-            line.split(separator: " ", omittingEmptySubsequences: true).first.map(String.init)
-        })
+        return Set(
+            output.split(separator: "\n").compactMap { line in
+                line.split(separator: " ", omittingEmptySubsequences: true).first.map(String.init)
+            })
     }
 
     /// Runs `script` and returns what gnuplot printed on standard output
@@ -60,16 +61,23 @@ public struct Gnuplot: Sendable {
         let group = DispatchGroup()
         nonisolated(unsafe) var outData = Data(), errData = Data()
         group.enter()
-        DispatchQueue.global().async { outData = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            outData = output.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         group.enter()
-        DispatchQueue.global().async { errData = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            errData = errors.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         input.fileHandleForWriting.write(Data(script.utf8))
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
         group.wait()
         let errorText = String(decoding: errData, as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            throw PlotError.gnuplotFailed(status: process.terminationStatus, message: errorText.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw PlotError.gnuplotFailed(
+                status: process.terminationStatus, message: errorText.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         let outText = String(decoding: outData, as: UTF8.self)
         return capturingStandardError ? outText + errorText : outText

@@ -13,15 +13,20 @@ public final class GnuplotSession: @unchecked Sendable {
     public static let windowTerminals = ["qt", "wxt", "x11"]
 
     /// The window terminal available here, or nil with the reason.
-    public static func windowTerminal(gnuplot: Gnuplot, environment: [String: String] = ProcessInfo.processInfo.environment) -> (String?, String) {
+    public static func windowTerminal(
+        gnuplot: Gnuplot, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> (String?, String) {
         #if os(Linux)
-        guard environment["DISPLAY"] != nil || environment["WAYLAND_DISPLAY"] != nil else {
-            return (nil, "no display (DISPLAY is not set)")
-        }
+            guard environment["DISPLAY"] != nil || environment["WAYLAND_DISPLAY"] != nil else {
+                return (nil, "no display (DISPLAY is not set)")
+            }
         #endif
         let terminals = gnuplot.terminals()
         guard let terminal = windowTerminals.first(where: terminals.contains) else {
-            return (nil, "this gnuplot has no window terminal: install gnuplot-qt or gnuplot-x11 (Debian/Ubuntu), or `brew install gnuplot` (macOS)")
+            return (
+                nil,
+                "this gnuplot has no window terminal: install gnuplot-qt or gnuplot-x11 (Debian/Ubuntu), or `brew install gnuplot` (macOS)"
+            )
         }
         return (terminal, "")
     }
@@ -70,12 +75,18 @@ public final class GnuplotSession: @unchecked Sendable {
     /// A script that draws grayscale images side by side in the current terminal.
     public static func imagesScript(_ panels: [ImagePanel], levels: Int, title: String) -> String {
         var script = "set multiplot layout 1,\(panels.count) title \"\(title)\"\n"
-        script += "unset xtics; unset ytics; unset colorbox; set border 0; set palette gray; set cbrange [0:\(max(levels - 1, 1))]; set size ratio -1\n"
+        script +=
+            "unset xtics; unset ytics; unset colorbox; set border 0; set palette gray; set cbrange [0:\(max(levels - 1, 1))]; set size ratio -1\n"
         for (index, panel) in panels.enumerated() {
             let (h, w) = (panel.pixels.shape[0], panel.pixels.shape[1])
             script += "$P\(index) << EOD\n"
-            for row in 0..<h { script += (0..<w).map { String(format: "%g", panel.pixels.scalars[row * w + $0]) }.joined(separator: " ") + "\n" }
-            script += "EOD\nset title \"\(panel.title)\"\nset xrange [-0.5:\(Double(w) - 0.5)]; set yrange [\(Double(h) - 0.5):-0.5]\n"
+            for row in 0..<h {
+                script +=
+                    (0..<w).map { String(format: "%g", panel.pixels.scalars[row * w + $0]) }.joined(separator: " ")
+                    + "\n"
+            }
+            script +=
+                "EOD\nset title \"\(panel.title)\"\nset xrange [-0.5:\(Double(w) - 0.5)]; set yrange [\(Double(h) - 0.5):-0.5]\n"
             script += "plot $P\(index) matrix with image notitle\n"
         }
         return script + "unset multiplot\n"

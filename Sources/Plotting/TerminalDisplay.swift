@@ -15,12 +15,20 @@ public enum DisplayMode: String, CaseIterable, Sendable {
     case auto
 
     /// The mode `auto` stands for in this environment.
-    public func resolved(environment: [String: String] = ProcessInfo.processInfo.environment, isTerminal: Bool = isatty(1) != 0) -> DisplayMode {
+    public func resolved(
+        environment: [String: String] = ProcessInfo.processInfo.environment, isTerminal: Bool = isatty(1) != 0
+    ) -> DisplayMode {
         guard self == .auto else { return self }
         guard isTerminal else { return .file }
         let term = environment["TERM"] ?? "", program = environment["TERM_PROGRAM"] ?? ""
-        if term == "xterm-kitty" || program == "WezTerm" || program == "ghostty" || environment["KITTY_WINDOW_ID"] != nil { return .kitty }
-        if term.contains("sixel") || term.hasPrefix("mlterm") || term.hasPrefix("foot") || term == "yaft-256color" { return .sixel }
+        if term == "xterm-kitty" || program == "WezTerm" || program == "ghostty"
+            || environment["KITTY_WINDOW_ID"] != nil
+        {
+            return .kitty
+        }
+        if term.contains("sixel") || term.hasPrefix("mlterm") || term.hasPrefix("foot") || term == "yaft-256color" {
+            return .sixel
+        }
         return .text
     }
 }
@@ -52,7 +60,10 @@ public struct TerminalDisplay: Sendable {
         let encoded = png.base64EncodedString()
         var chunks: [Substring] = []
         var rest = Substring(encoded)
-        while !rest.isEmpty { chunks.append(rest.prefix(4096)); rest = rest.dropFirst(4096) }
+        while !rest.isEmpty {
+            chunks.append(rest.prefix(4096))
+            rest = rest.dropFirst(4096)
+        }
         return chunks.enumerated().map { index, chunk in
             let more = index < chunks.count - 1 ? 1 : 0
             let control = index == 0 ? "a=T,f=100,m=\(more)" : "m=\(more)"
@@ -80,11 +91,12 @@ public struct TerminalDisplay: Sendable {
         let shades: [Character] = [" ", ".", ":", "-", "=", "+", "*", "#", "%", "@"]
         let (h, w) = (image.shape[0], image.shape[1])
         return (0..<h).map { y in
-            String((0..<w).flatMap { x -> [Character] in
-                let v = image.scalars[y * w + x] / Float(max(levels - 1, 1))
-                let c = shades[min(max(Int((v * Float(shades.count - 1)).rounded()), 0), shades.count - 1)]
-                return [c, c]
-            })
+            String(
+                (0..<w).flatMap { x -> [Character] in
+                    let v = image.scalars[y * w + x] / Float(max(levels - 1, 1))
+                    let c = shades[min(max(Int((v * Float(shades.count - 1)).rounded()), 0), shades.count - 1)]
+                    return [c, c]
+                })
         }.joined(separator: "\n")
     }
 
@@ -92,8 +104,12 @@ public struct TerminalDisplay: Sendable {
     public static func text(images: [(title: String, image: Tensor)], levels: Int) -> String {
         guard let first = images.first else { return "" }
         let width = first.image.shape[1] * 2
-        let rendered = images.map { text(image: $0.image, levels: levels).split(separator: "\n", omittingEmptySubsequences: false) }
-        var lines = [images.map { $0.title.padding(toLength: width, withPad: " ", startingAt: 0) }.joined(separator: " | ")]
+        let rendered = images.map {
+            text(image: $0.image, levels: levels).split(separator: "\n", omittingEmptySubsequences: false)
+        }
+        var lines = [
+            images.map { $0.title.padding(toLength: width, withPad: " ", startingAt: 0) }.joined(separator: " | ")
+        ]
         for row in 0..<first.image.shape[0] { lines.append(rendered.map { String($0[row]) }.joined(separator: " | ")) }
         return lines.joined(separator: "\n")
     }
@@ -102,7 +118,9 @@ public struct TerminalDisplay: Sendable {
     public static func text(matrix: Tensor, title: String) -> String {
         let (r, c) = (matrix.shape[0], matrix.shape[1])
         var lines = [title]
-        for i in 0..<r { lines.append((0..<c).map { String(format: "%6.3f", matrix.scalars[i * c + $0]) }.joined(separator: " ")) }
+        for i in 0..<r {
+            lines.append((0..<c).map { String(format: "%6.3f", matrix.scalars[i * c + $0]) }.joined(separator: " "))
+        }
         return lines.joined(separator: "\n")
     }
 }

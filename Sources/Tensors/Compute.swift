@@ -29,13 +29,15 @@ public struct ComputeConfiguration: Sendable, Equatable {
         self.init()
         if let text = environment["D3PM_THREADS"] {
             guard let n = Int(text), (1...256).contains(n) else {
-                throw ConfigurationError(description: "D3PM_THREADS must be a number of cores from 1 to 256, got '\(text)'")
+                throw ConfigurationError(
+                    description: "D3PM_THREADS must be a number of cores from 1 to 256, got '\(text)'")
             }
             threads = n
         }
         if let text = environment["D3PM_CONV3X3"] {
             guard let algorithm = Convolution3x3Algorithm(rawValue: text) else {
-                throw ConfigurationError(description: "D3PM_CONV3X3 must be direct, winograd or winograd4x4, got '\(text)'")
+                throw ConfigurationError(
+                    description: "D3PM_CONV3X3 must be direct, winograd or winograd4x4, got '\(text)'")
             }
             convolution3x3 = algorithm
         }

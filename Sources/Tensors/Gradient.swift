@@ -73,10 +73,15 @@ func backpropagate(from root: Tensor) -> [ObjectIdentifier: Tensor] {
     var visited = Set<ObjectIdentifier>()
     var stack: [(GradNode, Bool)] = [(rootNode, false)]
     while let (node, expanded) = stack.popLast() {
-        if expanded { order.append(node); continue }
+        if expanded {
+            order.append(node)
+            continue
+        }
         if !visited.insert(ObjectIdentifier(node)).inserted { continue }
         stack.append((node, true))
-        for parent in node.parents { if let parent, !visited.contains(ObjectIdentifier(parent)) { stack.append((parent, false)) } }
+        for parent in node.parents {
+            if let parent, !visited.contains(ObjectIdentifier(parent)) { stack.append((parent, false)) }
+        }
     }
     var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(rootNode): Tensor.ones(root.shape)]
     withoutGradient {
@@ -87,7 +92,8 @@ func backpropagate(from root: Tensor) -> [ObjectIdentifier: Tensor] {
                 guard let parent, let inputGrad else { continue }
                 ensure(
                     inputGrad.shape == parent.shape,
-                    "backward of \(node.op): gradient of shape \(inputGrad.shape) for an operand of shape \(parent.shape)")
+                    "backward of \(node.op): gradient of shape \(inputGrad.shape) for an operand of shape \(parent.shape)"
+                )
                 let id = ObjectIdentifier(parent)
                 if let existing = grads[id] { grads[id] = existing + inputGrad } else { grads[id] = inputGrad }
             }

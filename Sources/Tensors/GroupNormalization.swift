@@ -28,13 +28,15 @@ public func groupNormSiLU(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor
     groupNorm(x, groups: groups, weight: weight, bias: bias, epsilon: epsilon, thenSiLU: true)
 }
 
-private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, epsilon: Float, thenSiLU: Bool) -> Tensor {
+private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, epsilon: Float, thenSiLU: Bool) -> Tensor
+{
     let op = thenSiLU ? "groupNormSiLU" : "groupNorm"
     ensure(x.rank >= 2, "\(op): expected [B, ..., C], got shape \(x.shape)")
     let channels = x.shape[x.rank - 1]
     ensure(groups > 0 && channels % groups == 0, "\(op): \(channels) channels do not split into \(groups) groups")
-    ensure(weight.shape == [channels] && bias.shape == [channels],
-           "\(op): weight \(weight.shape) and bias \(bias.shape) for \(channels) channels")
+    ensure(
+        weight.shape == [channels] && bias.shape == [channels],
+        "\(op): weight \(weight.shape) and bias \(bias.shape) for \(channels) channels")
     let batch = x.shape[0]
     let positions = x.count / max(batch * channels, 1)
     let perGroup = channels / groups
@@ -49,16 +51,20 @@ private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, e
                 bias.scalars.withUnsafeBufferPointer { b in
                     mean.withUnsafeMutableBufferPointer { meanBuffer in
                         inverseStd.withUnsafeMutableBufferPointer { stdBuffer in
-                            let meanAddress = UInt(bitPattern: meanBuffer.baseAddress), stdAddress = UInt(bitPattern: stdBuffer.baseAddress)
+                            let meanAddress = UInt(bitPattern: meanBuffer.baseAddress),
+                                stdAddress = UInt(bitPattern: stdBuffer.baseAddress)
                             Parallel.forEach(batch) { n in
                                 let dst = UnsafeMutablePointer<Float>(bitPattern: dstAddress)!
                                 let means = UnsafeMutablePointer<Float>(bitPattern: meanAddress)!
                                 let stds = UnsafeMutablePointer<Float>(bitPattern: stdAddress)!
                                 let base = n * positions * channels
                                 // Per-channel sums (vectorised, in C), then per group in Double.
-                                var channelSums = [Float](repeating: 0, count: channels), channelSquares = [Float](repeating: 0, count: channels)
-                                ck_channel_sums(src.baseAddress! + base, positions, channels, &channelSums, &channelSquares)
-                                var sums = [Double](repeating: 0, count: groups), squares = [Double](repeating: 0, count: groups)
+                                var channelSums = [Float](repeating: 0, count: channels),
+                                    channelSquares = [Float](repeating: 0, count: channels)
+                                ck_channel_sums(
+                                    src.baseAddress! + base, positions, channels, &channelSums, &channelSquares)
+                                var sums = [Double](repeating: 0, count: groups),
+                                    squares = [Double](repeating: 0, count: groups)
                                 for c in 0..<channels {
                                     sums[c / perGroup] += Double(channelSums[c])
                                     squares[c / perGroup] += Double(channelSquares[c])
@@ -70,8 +76,10 @@ private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, e
                                     stds[n * groups + g] = Float(1 / (variance + Double(epsilon)).squareRoot())
                                 }
                                 let (scale, shift) = normalisingAffine(
-                                    means: means + n * groups, inverseStds: stds + n * groups, perGroup: perGroup, weight: w, bias: b)
-                                ck_channel_affine(src.baseAddress! + base, positions, channels, scale, shift, dst + base)
+                                    means: means + n * groups, inverseStds: stds + n * groups, perGroup: perGroup,
+                                    weight: w, bias: b)
+                                ck_channel_affine(
+                                    src.baseAddress! + base, positions, channels, scale, shift, dst + base)
                                 if thenSiLU { ck_silu(dst + base, dst + base, positions * channels) }
                             }
                         }
@@ -83,7 +91,9 @@ private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, e
     var result = Tensor(shape: x.shape, scalars: out)
     let (savedMean, savedStd) = (mean, inverseStd)
     result.recordGradient(op, inputs: [x, weight, bias]) { g in
-        groupNormBackward(g, x: x, weight: weight, mean: savedMean, inverseStd: savedStd, groups: groups, siluBias: thenSiLU ? bias : nil)
+        groupNormBackward(
+            g, x: x, weight: weight, mean: savedMean, inverseStd: savedStd, groups: groups,
+            siluBias: thenSiLU ? bias : nil)
     }
     return result
 }
@@ -109,7 +119,9 @@ private func normalisingAffine(
 /// Gradients of ``groupNorm(_:groups:weight:bias:epsilon:)`` with respect to
 /// x, weight and bias; with `siluBias`, of ``groupNormSiLU(_:groups:weight:bias:epsilon:)``
 /// (whose normalised values are recomputed with that bias).
-func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], inverseStd: [Float], groups: Int, siluBias: Tensor? = nil) -> [Tensor?] {
+func groupNormBackward(
+    _ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], inverseStd: [Float], groups: Int, siluBias: Tensor? = nil
+) -> [Tensor?] {
     let channels = weight.count
     let batch = x.shape[0]
     let positions = x.count / max(batch * channels, 1)
@@ -125,7 +137,8 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
                 weight.scalars.withUnsafeBufferPointer { w in
                     weightGradients.withUnsafeMutableBufferPointer { dwBuffer in
                         biasGradients.withUnsafeMutableBufferPointer { dbBuffer in
-                            let dwAddress = UInt(bitPattern: dwBuffer.baseAddress), dbAddress = UInt(bitPattern: dbBuffer.baseAddress)
+                            let dwAddress = UInt(bitPattern: dwBuffer.baseAddress),
+                                dbAddress = UInt(bitPattern: dbBuffer.baseAddress)
                             Parallel.forEach(batch) { n in
                                 let dst = UnsafeMutablePointer<Float>(bitPattern: dstAddress)!
                                 let dw = UnsafeMutablePointer<Float>(bitPattern: dwAddress)! + n * channels
@@ -140,8 +153,10 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
                                     let (scale, shift) = mean.withUnsafeBufferPointer { means in
                                         inverseStd.withUnsafeBufferPointer { stds in
                                             siluBias.scalars.withUnsafeBufferPointer { bias in
-                                                normalisingAffine(means: means.baseAddress! + n * groups, inverseStds: stds.baseAddress! + n * groups,
-                                                                  perGroup: perGroup, weight: w, bias: bias)
+                                                normalisingAffine(
+                                                    means: means.baseAddress! + n * groups,
+                                                    inverseStds: stds.baseAddress! + n * groups,
+                                                    perGroup: perGroup, weight: w, bias: bias)
                                             }
                                         }
                                     }
@@ -149,11 +164,14 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
                                     ck_silu_backward(pre, outputGradient.baseAddress! + base, pre, positions * channels)
                                 }
                                 // The gradient of this image's normalised values, [positions, channels].
-                                let dy = activationGradient.map { UnsafePointer($0) } ?? outputGradient.baseAddress! + base
+                                let dy =
+                                    activationGradient.map { UnsafePointer($0) } ?? outputGradient.baseAddress! + base
                                 // Per channel: sum dy and sum dy * xhat; xhat = (x - mean) * rstd.
-                                var sumDy = [Float](repeating: 0, count: channels), sumDyX = [Float](repeating: 0, count: channels)
+                                var sumDy = [Float](repeating: 0, count: channels),
+                                    sumDyX = [Float](repeating: 0, count: channels)
                                 ck_channel_dot_sums(dy, src.baseAddress! + base, positions, channels, &sumDy, &sumDyX)
-                                var a = [Float](repeating: 0, count: channels), b = [Float](repeating: 0, count: channels)
+                                var a = [Float](repeating: 0, count: channels),
+                                    b = [Float](repeating: 0, count: channels)
                                 for group in 0..<groups {
                                     let m = mean[n * groups + group], r = inverseStd[n * groups + group]
                                     // Group means of dxhat and dxhat * xhat, with dxhat = dy * w.
@@ -175,7 +193,8 @@ func groupNormBackward(_ g: Tensor, x: Tensor, weight: Tensor, mean: [Float], in
                                     let constant = -r * meanDxhat + r * r * m * meanDxhatXhat
                                     for c in (group * perGroup)..<((group + 1) * perGroup) { sumDy[c] = constant }
                                 }
-                                ck_channel_combine(dy, src.baseAddress! + base, positions, channels, a, b, sumDy, dst + base)
+                                ck_channel_combine(
+                                    dy, src.baseAddress! + base, positions, channels, a, b, sumDy, dst + base)
                             }
                         }
                     }

@@ -12,7 +12,8 @@ public struct IntTensor: Sendable, Equatable, Hashable {
         ensure(shape.allSatisfy { $0 >= 0 }, "IntTensor(shape:scalars:): negative size in shape \(shape)")
         ensure(
             shape.reduce(1, *) == scalars.count,
-            "IntTensor(shape:scalars:): shape \(shape) holds \(shape.reduce(1, *)) elements, but \(scalars.count) were given")
+            "IntTensor(shape:scalars:): shape \(shape) holds \(shape.reduce(1, *)) elements, but \(scalars.count) were given"
+        )
         self.shape = shape
         self.scalars = scalars
     }
@@ -49,7 +50,9 @@ public struct IntTensor: Sendable, Equatable, Hashable {
         var offset = 0
         for axis in 0..<rank {
             let i = index[axis]
-            ensure(i >= 0 && i < shape[axis], "IntTensor[at:]: index \(i) is out of range for axis \(axis) of size \(shape[axis])")
+            ensure(
+                i >= 0 && i < shape[axis],
+                "IntTensor[at:]: index \(i) is out of range for axis \(axis) of size \(shape[axis])")
             offset = offset * shape[axis] + i
         }
         return scalars[offset]
@@ -69,23 +72,30 @@ public struct IntTensor: Sendable, Equatable, Hashable {
     /// The elements repeated along size-1 (and missing leading) axes to `target`.
     public func broadcast(to target: [Int]) -> IntTensor {
         if shape == target { return self }
-        ensure(Shape.broadcast(shape, target) == target, "broadcast(to:): shape \(shape) cannot be broadcast to \(target)")
+        ensure(
+            Shape.broadcast(shape, target) == target, "broadcast(to:): shape \(shape) cannot be broadcast to \(target)")
         return IntTensor.zip(self, .zeros(target), op: "broadcast(to:)") { a, _ in a }
     }
 
     /// The sub-tensor at `index` along the first axis.
     public subscript(index: Int) -> IntTensor {
         ensure(rank >= 1, "IntTensor[\(index)]: cannot index a scalar")
-        ensure(index >= 0 && index < shape[0], "IntTensor[\(index)]: index \(index) is out of range for axis 0 of size \(shape[0])")
+        ensure(
+            index >= 0 && index < shape[0],
+            "IntTensor[\(index)]: index \(index) is out of range for axis 0 of size \(shape[0])")
         let inner = count / shape[0]
-        return IntTensor(shape: Array(shape.dropFirst()), scalars: Array(scalars[(index * inner)..<((index + 1) * inner)]))
+        return IntTensor(
+            shape: Array(shape.dropFirst()), scalars: Array(scalars[(index * inner)..<((index + 1) * inner)]))
     }
 
     static func zip(_ a: IntTensor, _ b: IntTensor, op: String, _ f: (Int, Int) -> Int) -> IntTensor {
         if a.shape == b.shape { return IntTensor(shape: a.shape, scalars: Swift.zip(a.scalars, b.scalars).map(f)) }
         let shape = Shape.broadcast(a.shape, b.shape, op: op)
         var out = [Int](repeating: 0, count: shape.reduce(1, *))
-        forEachOffset(shape: shape, stridesA: Shape.broadcastStrides(a.shape, to: shape), stridesB: Shape.broadcastStrides(b.shape, to: shape)) { o, i, j in
+        forEachOffset(
+            shape: shape, stridesA: Shape.broadcastStrides(a.shape, to: shape),
+            stridesB: Shape.broadcastStrides(b.shape, to: shape)
+        ) { o, i, j in
             out[o] = f(a.scalars[i], b.scalars[j])
         }
         return IntTensor(shape: shape, scalars: out)
@@ -94,10 +104,18 @@ public struct IntTensor: Sendable, Equatable, Hashable {
     public static func + (a: IntTensor, b: IntTensor) -> IntTensor { zip(a, b, op: "+", +) }
     public static func - (a: IntTensor, b: IntTensor) -> IntTensor { zip(a, b, op: "-", -) }
     public static func * (a: IntTensor, b: IntTensor) -> IntTensor { zip(a, b, op: "*", *) }
-    public static func + (a: IntTensor, s: Int) -> IntTensor { IntTensor(shape: a.shape, scalars: a.scalars.map { $0 + s }) }
-    public static func - (a: IntTensor, s: Int) -> IntTensor { IntTensor(shape: a.shape, scalars: a.scalars.map { $0 - s }) }
-    public static func * (a: IntTensor, s: Int) -> IntTensor { IntTensor(shape: a.shape, scalars: a.scalars.map { $0 * s }) }
-    public static func % (a: IntTensor, s: Int) -> IntTensor { IntTensor(shape: a.shape, scalars: a.scalars.map { $0 % s }) }
+    public static func + (a: IntTensor, s: Int) -> IntTensor {
+        IntTensor(shape: a.shape, scalars: a.scalars.map { $0 + s })
+    }
+    public static func - (a: IntTensor, s: Int) -> IntTensor {
+        IntTensor(shape: a.shape, scalars: a.scalars.map { $0 - s })
+    }
+    public static func * (a: IntTensor, s: Int) -> IntTensor {
+        IntTensor(shape: a.shape, scalars: a.scalars.map { $0 * s })
+    }
+    public static func % (a: IntTensor, s: Int) -> IntTensor {
+        IntTensor(shape: a.shape, scalars: a.scalars.map { $0 % s })
+    }
 
     static func compare(_ a: IntTensor, _ b: IntTensor, op: String, _ f: (Int, Int) -> Bool) -> Mask {
         let r = zip(a, b, op: op) { f($0, $1) ? 1 : 0 }
@@ -123,7 +141,8 @@ public func `where`(_ mask: Mask, _ a: IntTensor, _ b: IntTensor) -> IntTensor {
     let m = IntTensor(shape: mask.shape, scalars: mask.values.map { $0 ? 1 : 0 })
     let shape = Shape.broadcast(Shape.broadcast(m.shape, a.shape, op: "where"), b.shape, op: "where")
     let mb = m.broadcast(to: shape), ab = a.broadcast(to: shape), bb = b.broadcast(to: shape)
-    return IntTensor(shape: shape, scalars: (0..<mb.count).map { mb.scalars[$0] != 0 ? ab.scalars[$0] : bb.scalars[$0] })
+    return IntTensor(
+        shape: shape, scalars: (0..<mb.count).map { mb.scalars[$0] != 0 ? ab.scalars[$0] : bb.scalars[$0] })
 }
 
 extension IntTensor: CustomStringConvertible {

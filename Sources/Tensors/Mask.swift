@@ -8,7 +8,9 @@ public struct Mask: Sendable, Equatable {
 
     /// Creates a mask from its shape and row-major elements.
     public init(shape: [Int], values: [Bool]) {
-        ensure(shape.reduce(1, *) == values.count, "Mask: shape \(shape) holds \(shape.reduce(1, *)) elements, but \(values.count) were given")
+        ensure(
+            shape.reduce(1, *) == values.count,
+            "Mask: shape \(shape) holds \(shape.reduce(1, *)) elements, but \(values.count) were given")
         self.shape = shape
         self.values = values
     }
@@ -71,7 +73,9 @@ public func `where`(_ mask: Mask, _ a: Tensor, _ b: Tensor) -> Tensor {
     let shape = Shape.broadcast(Shape.broadcast(m.shape, a.shape, op: "where"), b.shape, op: "where")
     let mb = Tensor.zipValues(m, Tensor.zeros(shape), op: "where") { x, _ in x }
     let chosenA = Tensor.zipValues(mb, a, op: "where") { $0 != 0 ? $1 : 0 }
-    var result = Tensor.zipValues(chosenA, Tensor.zipValues(mb, b, op: "where") { $0 != 0 ? 0 : $1 }, op: "where") { $0 + $1 }
+    var result = Tensor.zipValues(chosenA, Tensor.zipValues(mb, b, op: "where") { $0 != 0 ? 0 : $1 }, op: "where") {
+        $0 + $1
+    }
     result.recordGradient("where", inputs: [a, b]) { g in
         [(g * mb).reduced(toShape: a.shape), (g * (1 - mb)).reduced(toShape: b.shape)]
     }

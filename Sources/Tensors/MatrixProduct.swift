@@ -1,7 +1,8 @@
 import CKernels
 import Dispatch
+
 #if canImport(Accelerate)
-import Accelerate
+    import Accelerate
 #endif
 
 /// The matrix-product kernel behind ``matmul(_:_:)`` and the layers.
@@ -41,7 +42,9 @@ public enum MatrixProduct {
             let a = UnsafePointer<Float>(bitPattern: aAddress)!
             let aSlab = transA ? a + start : a + start * lda
             let cSlab = UnsafeMutablePointer<Float>(bitPattern: cAddress)! + start * ldc
-            kernel(transA, transB, rows, n, k, alpha, aSlab, lda, UnsafePointer<Float>(bitPattern: bAddress)!, ldb, beta, cSlab, ldc)
+            kernel(
+                transA, transB, rows, n, k, alpha, aSlab, lda, UnsafePointer<Float>(bitPattern: bAddress)!, ldb, beta,
+                cSlab, ldc)
         }
     }
 
@@ -52,20 +55,20 @@ public enum MatrixProduct {
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
         #if canImport(Accelerate)
-        cblas_sgemm(
-            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            cblas_sgemm(
+                CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         #else
-        ck_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            ck_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         #endif
     }
 }
 
-
 /// Batched product of op(a) [..., M, K] and op(b) [..., K, N] with the batch
 /// axes broadcast (untracked).
 func batchedProduct(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, op: String) -> Tensor {
-    ensure(a.rank >= 2 && b.rank >= 2, "\(op): needs two tensors of rank 2 or more, got shapes \(a.shape) and \(b.shape)")
+    ensure(
+        a.rank >= 2 && b.rank >= 2, "\(op): needs two tensors of rank 2 or more, got shapes \(a.shape) and \(b.shape)")
     let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
     let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
     let (m, k) = transA ? (ac, ar) : (ar, ac)
@@ -82,18 +85,21 @@ func batchedProduct(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, op: St
         a.scalars.withUnsafeBufferPointer { pa in
             b.scalars.withUnsafeBufferPointer { pb in
                 let pc = buffer
-                guard let baseA = pa.baseAddress, let baseB = pb.baseAddress, let baseC = pc.baseAddress, m > 0, n > 0 else { return }
+                guard let baseA = pa.baseAddress, let baseB = pb.baseAddress, let baseC = pc.baseAddress, m > 0, n > 0
+                else { return }
                 // One big product when b is shared and a's batch folds into its rows.
                 if bBatch.reduce(1, *) == 1 && !transA {
-                    MatrixProduct.sgemm(transA: false, transB: transB, m: batchCount * m, n: n, k: k,
-                                        a: baseA, lda: ac, b: baseB, ldb: bc, c: baseC, ldc: n)
+                    MatrixProduct.sgemm(
+                        transA: false, transB: transB, m: batchCount * m, n: n, k: k,
+                        a: baseA, lda: ac, b: baseB, ldb: bc, c: baseC, ldc: n)
                     return
                 }
                 let sa = Shape.broadcastStrides(aBatch, to: batch), sb = Shape.broadcastStrides(bBatch, to: batch)
                 forEachOffset(shape: batch, stridesA: sa, stridesB: sb) { o, ia, ib in
-                    MatrixProduct.sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                                        a: baseA + ia * ar * ac, lda: ac, b: baseB + ib * br * bc, ldb: bc,
-                                        c: baseC + o * m * n, ldc: n)
+                    MatrixProduct.sgemm(
+                        transA: transA, transB: transB, m: m, n: n, k: k,
+                        a: baseA + ia * ar * ac, lda: ac, b: baseB + ib * br * bc, ldb: bc,
+                        c: baseC + o * m * n, ldc: n)
                 }
             }
         }
@@ -107,8 +113,14 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     var result = batchedProduct(a, transA: false, b, transB: false, op: "matmul")
     result.recordGradient("matmul", inputs: [a, b]) { g in
         // No product for an operand that needs no gradient (the patches of input images, say).
-        [a.isTracked ? batchedProduct(g, transA: false, b, transB: true, op: "matmul backward").reduced(toShape: a.shape) : nil,
-         b.isTracked ? batchedProduct(a, transA: true, g, transB: false, op: "matmul backward").reduced(toShape: b.shape) : nil]
+        [
+            a.isTracked
+                ? batchedProduct(g, transA: false, b, transB: true, op: "matmul backward").reduced(toShape: a.shape)
+                : nil,
+            b.isTracked
+                ? batchedProduct(a, transA: true, g, transB: false, op: "matmul backward").reduced(toShape: b.shape)
+                : nil,
+        ]
     }
     return result
 }

@@ -6,7 +6,9 @@ enum Parallel {
     /// when the work is large enough to be worth it: at least
     /// `minimumPerThread` elements per thread, an item being
     /// `elementsPerItem` elements (a row of an image, say).
-    static func ranges(_ count: Int, elementsPerItem: Int = 1, minimumPerThread: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+    static func ranges(
+        _ count: Int, elementsPerItem: Int = 1, minimumPerThread: Int = 1 << 15, _ body: (Range<Int>) -> Void
+    ) {
         let threads = max(1, min(MatrixProduct.threadCount, count * elementsPerItem / minimumPerThread))
         if threads == 1 {
             if count > 0 { body(0..<count) }
@@ -46,7 +48,10 @@ enum Parallel {
             nonisolated(unsafe) let body = body
             DispatchQueue.concurrentPerform(iterations: threads) { part in
                 var i = part
-                while i < count { body(i); i += threads }
+                while i < count {
+                    body(i)
+                    i += threads
+                }
             }
         }
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A seedable random number generator that gives the same numbers for the
@@ -71,13 +71,17 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 
 extension Tensor {
     /// Uniform samples in [low, high).
-    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout RandomGenerator) -> Tensor {
+    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout RandomGenerator)
+        -> Tensor
+    {
         let n = shape.reduce(1, *)
         return Tensor(shape: shape, scalars: (0..<n).map { _ in low + (high - low) * rng.nextUniform() })
     }
 
     /// Normal samples with the given mean and standard deviation.
-    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout RandomGenerator) -> Tensor {
+    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout RandomGenerator)
+        -> Tensor
+    {
         let n = shape.reduce(1, *)
         return Tensor(shape: shape, scalars: (0..<n).map { _ in mean + std * rng.nextNormal() })
     }
@@ -86,10 +90,12 @@ extension Tensor {
     /// [eps, 1 - eps] so that neither logarithm sees 0.
     public static func gumbel(_ shape: [Int], eps: Float = 1e-6, using rng: inout RandomGenerator) -> Tensor {
         let n = shape.reduce(1, *)
-        return Tensor(shape: shape, scalars: (0..<n).map { _ in
-            let u = Swift.min(Swift.max(rng.nextUniform(), eps), 1 - eps)
-            return -logf(-logf(u))
-        })
+        return Tensor(
+            shape: shape,
+            scalars: (0..<n).map { _ in
+                let u = Swift.min(Swift.max(rng.nextUniform(), eps), 1 - eps)
+                return -logf(-logf(u))
+            })
     }
 }
 

@@ -72,7 +72,10 @@ func forEachOffset(shape: [Int], stridesA: [Int], stridesB: [Int], _ body: (Int,
     let rank = shape.count
     let total = shape.reduce(1, *)
     if total == 0 { return }
-    if rank == 0 { body(0, 0, 0); return }
+    if rank == 0 {
+        body(0, 0, 0)
+        return
+    }
     let inner = shape[rank - 1]
     let sa = stridesA[rank - 1], sb = stridesB[rank - 1]
     var index = [Int](repeating: 0, count: rank)
@@ -81,15 +84,19 @@ func forEachOffset(shape: [Int], stridesA: [Int], stridesB: [Int], _ body: (Int,
         var a = offA, b = offB
         for _ in 0..<inner {
             body(out, a, b)
-            out += 1; a += sa; b += sb
+            out += 1
+            a += sa
+            b += sb
         }
         // Advance the odometer over the outer axes.
         var axis = rank - 2
         while axis >= 0 {
             index[axis] += 1
-            offA += stridesA[axis]; offB += stridesB[axis]
+            offA += stridesA[axis]
+            offB += stridesB[axis]
             if index[axis] < shape[axis] { break }
-            offA -= stridesA[axis] * shape[axis]; offB -= stridesB[axis] * shape[axis]
+            offA -= stridesA[axis] * shape[axis]
+            offB -= stridesB[axis] * shape[axis]
             index[axis] = 0
             axis -= 1
         }

@@ -95,7 +95,9 @@ extension Tensor {
     static func addingRepeated(_ big: Tensor, _ small: Tensor) -> Tensor? {
         guard big.shape != small.shape, big.count >= 4096 else { return nil }
         let inner: Int, rowsPerSmall: Int
-        if let block = trailingBlock(small.shape, of: big.shape), Shape.broadcast(big.shape, small.shape, op: "+") == big.shape {
+        if let block = trailingBlock(small.shape, of: big.shape),
+            Shape.broadcast(big.shape, small.shape, op: "+") == big.shape
+        {
             (inner, rowsPerSmall) = (block, big.count / Swift.max(block, 1))
         } else if let split = outerInnerSplit(small.shape, of: big.shape) {
             (inner, rowsPerSmall) = (split.inner, split.middle)
@@ -108,10 +110,15 @@ extension Tensor {
             initialized = big.count
             big.scalars.withUnsafeBufferPointer { pa in
                 small.scalars.withUnsafeBufferPointer { pb in
-                    let (a, b, o) = (UInt(bitPattern: pa.baseAddress), UInt(bitPattern: pb.baseAddress), UInt(bitPattern: buffer.baseAddress))
+                    let (a, b, o) = (
+                        UInt(bitPattern: pa.baseAddress), UInt(bitPattern: pb.baseAddress),
+                        UInt(bitPattern: buffer.baseAddress)
+                    )
                     Parallel.ranges(rows, elementsPerItem: inner) { range in
-                        ck_add_repeated(UnsafePointer<Float>(bitPattern: a)!, range.lowerBound, range.count, inner,
-                                        UnsafePointer<Float>(bitPattern: b)!, rowsPerSmall, UnsafeMutablePointer<Float>(bitPattern: o)!)
+                        ck_add_repeated(
+                            UnsafePointer<Float>(bitPattern: a)!, range.lowerBound, range.count, inner,
+                            UnsafePointer<Float>(bitPattern: b)!, rowsPerSmall,
+                            UnsafeMutablePointer<Float>(bitPattern: o)!)
                     }
                 }
             }

@@ -25,7 +25,9 @@ extension Tensor: Codable {
                 debugDescription: "expected \(count) float32 values in base64 for shape \(shape)")
         }
         let scalars = data.withUnsafeBytes { raw in
-            (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            (0..<count).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+            }
         }
         self.init(shape: shape, scalars: scalars)
     }
@@ -51,7 +53,8 @@ extension IntTensor: Codable {
         let scalars = try container.decode([Int].self, forKey: .scalars)
         guard scalars.count == count else {
             throw DecodingError.dataCorruptedError(
-                forKey: .scalars, in: container, debugDescription: "shape \(shape) holds \(count) elements, but \(scalars.count) were given")
+                forKey: .scalars, in: container,
+                debugDescription: "shape \(shape) holds \(count) elements, but \(scalars.count) were given")
         }
         self.init(shape: shape, scalars: scalars)
     }
@@ -69,15 +72,18 @@ private func validatedCount(of shape: [Int], codingPath: [CodingKey]) throws -> 
     var count = 1
     for size in shape {
         guard size >= 0, size <= Tensor.maximumDecodedCount else {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "size \(size) in shape \(shape)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "size \(size) in shape \(shape)"))
         }
         count *= size
         guard count <= Tensor.maximumDecodedCount else {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "shape \(shape) is too large"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "shape \(shape) is too large"))
         }
     }
     guard shape.count <= 16 else {
-        throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "rank \(shape.count) is too large"))
+        throw DecodingError.dataCorrupted(
+            .init(codingPath: codingPath, debugDescription: "rank \(shape.count) is too large"))
     }
     return count
 }

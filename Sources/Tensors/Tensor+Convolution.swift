@@ -1,5 +1,5 @@
-import Foundation
 import CKernels
+import Foundation
 
 // The building blocks of convolutions on channels-last images [B, H, W, C]:
 // patch extraction (im2col) and its adjoint, with gradients. A convolution is
@@ -37,7 +37,8 @@ extension Tensor {
                                 // The k pixels of this patch row sit side by side in the image.
                                 let firstX = x - p
                                 if firstX >= 0 && firstX + k <= w {
-                                    (dst + d).update(from: src.baseAddress! + ((image * h + sy) * w + firstX) * c, count: k * c)
+                                    (dst + d).update(
+                                        from: src.baseAddress! + ((image * h + sy) * w + firstX) * c, count: k * c)
                                     continue
                                 }
                                 for dx in 0..<k {
@@ -45,7 +46,8 @@ extension Tensor {
                                     if sx < 0 || sx >= w {
                                         (dst + d + dx * c).update(repeating: 0, count: c)
                                     } else {
-                                        (dst + d + dx * c).update(from: src.baseAddress! + ((image * h + sy) * w + sx) * c, count: c)
+                                        (dst + d + dx * c).update(
+                                            from: src.baseAddress! + ((image * h + sy) * w + sx) * c, count: c)
                                     }
                                 }
                             }
@@ -56,7 +58,9 @@ extension Tensor {
         }
         var result = Tensor(shape: [rows, rowWidth], scalars: out)
         let source = shape
-        result.recordGradient("patches", inputs: [self]) { g in [g.foldingPatches(into: source, kernelSize: k, padding: p)] }
+        result.recordGradient("patches", inputs: [self]) { g in
+            [g.foldingPatches(into: source, kernelSize: k, padding: p)]
+        }
         return result
     }
 
@@ -111,18 +115,24 @@ extension Tensor {
     /// `algorithm` chooses how (by default Winograd's where it applies, see
     /// ``Convolution3x3Algorithm``); both give the same result up to rounding.
     /// A `bias` [O] is added to every output pixel in the same pass.
-    public func convolved3x3(with kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil) -> Tensor {
+    public func convolved3x3(with kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil)
+        -> Tensor
+    {
         ensure(rank == 4, "convolved3x3: expected images [B, H, W, C], got shape \(shape)")
         let c = shape[3]
-        ensure(kernel.rank == 2 && kernel.shape[0] == 9 * c,
-               "convolved3x3: a kernel of shape \(kernel.shape) for images of shape \(shape) (expected [\(9 * c), O])")
+        ensure(
+            kernel.rank == 2 && kernel.shape[0] == 9 * c,
+            "convolved3x3: a kernel of shape \(kernel.shape) for images of shape \(shape) (expected [\(9 * c), O])")
         if let bias {
-            ensure(bias.shape == [kernel.shape[1]], "convolved3x3: a bias of shape \(bias.shape) for \(kernel.shape[1]) output channels")
+            ensure(
+                bias.shape == [kernel.shape[1]],
+                "convolved3x3: a bias of shape \(bias.shape) for \(kernel.shape[1]) output channels")
         }
         let (h, w, o) = (shape[1], shape[2], kernel.shape[1])
         let chosen = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
         let padded = Tensor.zeroPadded(self)
-        var result = Tensor.convolution3x3(padded: padded, shape: shape, kernel.detached(), bias: bias?.detached(), algorithm: chosen)
+        var result = Tensor.convolution3x3(
+            padded: padded, shape: shape, kernel.detached(), bias: bias?.detached(), algorithm: chosen)
         // The Winograd kernel gradient reads the same padded images.
         let paddedForGradient = kernel.isTracked && chosen != .direct ? padded : nil
         let x = self
@@ -132,9 +142,16 @@ extension Tensor {
                 // dX[y, x, c] = sum over (dy, dx, o) of g[y - dy + 1, x - dx + 1, o] kernel[(dy, dx, c), o]
                 var flipped = [Float](repeating: 0, count: 9 * o * c)
                 kernel.scalars.withUnsafeBufferPointer { k in
-                    for dy in 0..<3 { for dx in 0..<3 { for channel in 0..<c { for out in 0..<o {
-                        flipped[((3 * (2 - dy) + (2 - dx)) * o + out) * c + channel] = k[((3 * dy + dx) * c + channel) * o + out]
-                    } } } }
+                    for dy in 0..<3 {
+                        for dx in 0..<3 {
+                            for channel in 0..<c {
+                                for out in 0..<o {
+                                    flipped[((3 * (2 - dy) + (2 - dx)) * o + out) * c + channel] =
+                                        k[((3 * dy + dx) * c + channel) * o + out]
+                                }
+                            }
+                        }
+                    }
                 }
                 // The same algorithm where it applies with the channels swapped.
                 let backward = algorithm.flatMap { $0.applies(height: h, width: w, channels: o, outputs: c) ? $0 : nil }
@@ -142,11 +159,15 @@ extension Tensor {
             }
             var gradKernel: Tensor?
             if kernel.isTracked {
-                gradKernel = if let paddedForGradient {
-                    Tensor.convolution3x3KernelGradient(padded: paddedForGradient, shape: x.shape, g, algorithm: chosen)
-                } else {
-                    batchedProduct(x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false, op: "convolved3x3 backward")
-                }
+                gradKernel =
+                    if let paddedForGradient {
+                        Tensor.convolution3x3KernelGradient(
+                            padded: paddedForGradient, shape: x.shape, g, algorithm: chosen)
+                    } else {
+                        batchedProduct(
+                            x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false,
+                            op: "convolved3x3 backward")
+                    }
             }
             let gradBias = bias?.isTracked == true ? g.reshaped(-1, o).sum(axis: 0) : nil
             return [gradX, gradKernel, gradBias]
@@ -156,39 +177,50 @@ extension Tensor {
 
     /// The forward computation of ``convolved3x3(with:)`` (untracked), by
     /// `algorithm` (by default Winograd's where it applies).
-    static func convolution3x3(_ images: Tensor, _ kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil) -> Tensor {
+    static func convolution3x3(
+        _ images: Tensor, _ kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil
+    ) -> Tensor {
         let (h, w, c, o) = (images.shape[1], images.shape[2], images.shape[3], kernel.shape[1])
-        return convolution3x3(padded: zeroPadded(images), shape: images.shape, kernel, bias: bias,
-                              algorithm: algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o))
+        return convolution3x3(
+            padded: zeroPadded(images), shape: images.shape, kernel, bias: bias,
+            algorithm: algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o))
     }
 
     /// The same on images already zero-padded by ``zeroPadded(_:)``, of `shape` before padding.
-    private static func convolution3x3(padded: [Float], shape: [Int], _ kernel: Tensor, bias: Tensor?, algorithm: Convolution3x3Algorithm) -> Tensor {
+    private static func convolution3x3(
+        padded: [Float], shape: [Int], _ kernel: Tensor, bias: Tensor?, algorithm: Convolution3x3Algorithm
+    ) -> Tensor {
         let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let o = kernel.shape[1]
-        ensure(algorithm.applies(height: h, width: w, channels: c, outputs: o),
-               "convolution3x3: \(algorithm) does not apply to images of shape \(shape) and \(o) output channels")
+        ensure(
+            algorithm.applies(height: h, width: w, channels: c, outputs: o),
+            "convolution3x3: \(algorithm) does not apply to images of shape \(shape) and \(o) output channels")
         let paddedImage = (h + 2) * (w + 2) * c
         let biasValues = bias?.scalars ?? [Float](repeating: 0, count: o)
         let out = [Float](unsafeUninitializedCapacity: b * h * w * o) { buffer, initialized in
             initialized = buffer.count
             padded.withUnsafeBufferPointer { p in
                 kernel.scalars.withUnsafeBufferPointer { k in
-                  biasValues.withUnsafeBufferPointer { biasBuffer in
-                    let (pAddress, kAddress, oAddress) = (UInt(bitPattern: p.baseAddress), UInt(bitPattern: k.baseAddress), UInt(bitPattern: buffer.baseAddress))
-                    let biasAddress = UInt(bitPattern: biasBuffer.baseAddress)
-                    Parallel.forEachBlock(of: b) { _, first, count in
-                        let (p, k, out) = (UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
-                                           UnsafePointer<Float>(bitPattern: kAddress)!,
-                                           UnsafeMutablePointer<Float>(bitPattern: oAddress)! + first * h * w * o)
-                        let bias = UnsafePointer<Float>(bitPattern: biasAddress)!
-                        switch algorithm {
-                        case .direct: ck_conv3x3(p, count, h, w, c, k, bias, o, out)
-                        case .winograd: ck_winograd3x3(p, count, h, w, c, k, bias, o, out)
-                        case .winograd4x4: ck_winograd4x4_3x3(p, count, h, w, c, k, bias, o, out)
+                    biasValues.withUnsafeBufferPointer { biasBuffer in
+                        let (pAddress, kAddress, oAddress) = (
+                            UInt(bitPattern: p.baseAddress), UInt(bitPattern: k.baseAddress),
+                            UInt(bitPattern: buffer.baseAddress)
+                        )
+                        let biasAddress = UInt(bitPattern: biasBuffer.baseAddress)
+                        Parallel.forEachBlock(of: b) { _, first, count in
+                            let (p, k, out) = (
+                                UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
+                                UnsafePointer<Float>(bitPattern: kAddress)!,
+                                UnsafeMutablePointer<Float>(bitPattern: oAddress)! + first * h * w * o
+                            )
+                            let bias = UnsafePointer<Float>(bitPattern: biasAddress)!
+                            switch algorithm {
+                            case .direct: ck_conv3x3(p, count, h, w, c, k, bias, o, out)
+                            case .winograd: ck_winograd3x3(p, count, h, w, c, k, bias, o, out)
+                            case .winograd4x4: ck_winograd4x4_3x3(p, count, h, w, c, k, bias, o, out)
+                            }
                         }
                     }
-                  }
                 }
             }
         }
@@ -199,12 +231,17 @@ extension Tensor {
     /// [B, H, W, C] given the gradient of its output [B, H, W, O], by the
     /// transforms of Winograd's `algorithm` (which must apply): [9C, O], rows
     /// ordered (dy, dx, c).
-    static func convolution3x3KernelGradient(_ images: Tensor, _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm) -> Tensor {
-        convolution3x3KernelGradient(padded: zeroPadded(images), shape: images.shape, outputGradient, algorithm: algorithm)
+    static func convolution3x3KernelGradient(
+        _ images: Tensor, _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm
+    ) -> Tensor {
+        convolution3x3KernelGradient(
+            padded: zeroPadded(images), shape: images.shape, outputGradient, algorithm: algorithm)
     }
 
     /// The same on images already zero-padded by ``zeroPadded(_:)``, of `shape` before padding.
-    private static func convolution3x3KernelGradient(padded: [Float], shape: [Int], _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm) -> Tensor {
+    private static func convolution3x3KernelGradient(
+        padded: [Float], shape: [Int], _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm
+    ) -> Tensor {
         let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let o = outputGradient.shape[3]
         let paddedImage = (h + 2) * (w + 2) * c
@@ -214,11 +251,16 @@ extension Tensor {
         padded.withUnsafeBufferPointer { p in
             outputGradient.scalars.withUnsafeBufferPointer { g in
                 partial.withUnsafeMutableBufferPointer { sums in
-                    let (pAddress, gAddress, sAddress) = (UInt(bitPattern: p.baseAddress), UInt(bitPattern: g.baseAddress), UInt(bitPattern: sums.baseAddress))
+                    let (pAddress, gAddress, sAddress) = (
+                        UInt(bitPattern: p.baseAddress), UInt(bitPattern: g.baseAddress),
+                        UInt(bitPattern: sums.baseAddress)
+                    )
                     Parallel.forEachBlock(of: b) { part, first, count in
-                        let (p, g, sum) = (UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
-                                           UnsafePointer<Float>(bitPattern: gAddress)! + first * h * w * o,
-                                           UnsafeMutablePointer<Float>(bitPattern: sAddress)! + part * 9 * c * o)
+                        let (p, g, sum) = (
+                            UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
+                            UnsafePointer<Float>(bitPattern: gAddress)! + first * h * w * o,
+                            UnsafeMutablePointer<Float>(bitPattern: sAddress)! + part * 9 * c * o
+                        )
                         switch algorithm {
                         case .winograd4x4: ck_winograd4x4_3x3_kernel_gradient(p, g, count, h, w, c, o, sum)
                         default: ck_winograd3x3_kernel_gradient(p, g, count, h, w, c, o, sum)
@@ -242,7 +284,8 @@ extension Tensor {
                 Parallel.forEach(b) { n in
                     let src = UnsafePointer<Float>(bitPattern: s)!, dst = UnsafeMutablePointer<Float>(bitPattern: d)!
                     for y in 0..<h {
-                        (dst + n * paddedImage + ((y + 1) * (w + 2) + 1) * c).update(from: src + ((n * h + y) * w) * c, count: w * c)
+                        (dst + n * paddedImage + ((y + 1) * (w + 2) + 1) * c).update(
+                            from: src + ((n * h + y) * w) * c, count: w * c)
                     }
                 }
             }
@@ -266,9 +309,15 @@ public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
     /// more). `D3PM_CONV3X3=direct` (or `winograd`) forces one where it
     /// applies, for comparisons.
     public static func preferred(height: Int, width: Int, channels: Int, outputs: Int) -> Convolution3x3Algorithm {
-        if let forced = Compute.configuration.convolution3x3, forced.applies(height: height, width: width, channels: channels, outputs: outputs) { return forced }
+        if let forced = Compute.configuration.convolution3x3,
+            forced.applies(height: height, width: width, channels: channels, outputs: outputs)
+        {
+            return forced
+        }
         guard channels >= 8 else { return .direct }
-        return [.winograd4x4, .winograd].first { $0.applies(height: height, width: width, channels: channels, outputs: outputs) } ?? .direct
+        return [.winograd4x4, .winograd].first {
+            $0.applies(height: height, width: width, channels: channels, outputs: outputs)
+        } ?? .direct
     }
 
     /// Whether the algorithm handles images of this size with this many
@@ -289,7 +338,9 @@ extension Tensor {
     /// out[b, 2y + dy, 2x + dx, o] = self[b, y, x, dy, dx, o] + bias[o],
     /// in one pass (a permutation and a broadcast addition otherwise).
     public func spreadingBlocks2x2(bias: Tensor) -> Tensor {
-        ensure(rank == 6 && shape[3] == 2 && shape[4] == 2, "spreadingBlocks2x2: expected blocks [B, H, W, 2, 2, O], got shape \(shape)")
+        ensure(
+            rank == 6 && shape[3] == 2 && shape[4] == 2,
+            "spreadingBlocks2x2: expected blocks [B, H, W, 2, 2, O], got shape \(shape)")
         let (b, h, w, o) = (shape[0], shape[1], shape[2], shape[5])
         ensure(bias.shape == [o], "spreadingBlocks2x2: a bias of shape \(bias.shape) for \(o) channels")
         let rows = b * h
@@ -297,11 +348,16 @@ extension Tensor {
             initialized = count
             scalars.withUnsafeBufferPointer { src in
                 bias.scalars.withUnsafeBufferPointer { biasValues in
-                    let (s, d, c) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: buffer.baseAddress), UInt(bitPattern: biasValues.baseAddress))
+                    let (s, d, c) = (
+                        UInt(bitPattern: src.baseAddress), UInt(bitPattern: buffer.baseAddress),
+                        UInt(bitPattern: biasValues.baseAddress)
+                    )
                     Parallel.ranges(rows, elementsPerItem: 4 * w * o) { range in
                         let perRow = 4 * w * o
-                        ck_spread_blocks_2x2(UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * perRow, range.count, w, o,
-                                             UnsafePointer<Float>(bitPattern: c)!, UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * perRow)
+                        ck_spread_blocks_2x2(
+                            UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * perRow, range.count, w, o,
+                            UnsafePointer<Float>(bitPattern: c)!,
+                            UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * perRow)
                     }
                 }
             }
@@ -315,8 +371,9 @@ extension Tensor {
                     let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: buffer.baseAddress))
                     Parallel.ranges(rows, elementsPerItem: 4 * w * o) { range in
                         let perRow = 4 * w * o
-                        ck_gather_blocks_2x2(UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * perRow, range.count, w, o,
-                                             UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * perRow)
+                        ck_gather_blocks_2x2(
+                            UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * perRow, range.count, w, o,
+                            UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * perRow)
                     }
                 }
             }
@@ -330,28 +387,41 @@ extension Tensor {
     /// 2 x 2 average pooling of channels-last images [B, H, W, C] (H, W
     /// even): [B, H / 2, W / 2, C], one vectorised pass over the cores.
     public func averagePooled2x2() -> Tensor {
-        ensure(rank == 4 && shape[1] % 2 == 0 && shape[2] % 2 == 0, "averagePooled2x2: expected [B, H, W, C] with even H and W, got \(shape)")
+        ensure(
+            rank == 4 && shape[1] % 2 == 0 && shape[2] % 2 == 0,
+            "averagePooled2x2: expected [B, H, W, C] with even H and W, got \(shape)")
         let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let rows = b * h / 2, perRow = 2 * w * c
-        func run(_ input: Tensor, count: Int, _ kernel: (UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
-                 inputPerRow: Int, outputPerRow: Int) -> [Float] {
+        func run(
+            _ input: Tensor, count: Int,
+            _ kernel: (UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
+            inputPerRow: Int, outputPerRow: Int
+        ) -> [Float] {
             [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 initialized = count
                 input.scalars.withUnsafeBufferPointer { src in
                     let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: buffer.baseAddress))
                     Parallel.ranges(rows, elementsPerItem: perRow) { range in
-                        kernel(UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * inputPerRow, range.count, w, c,
-                               UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * outputPerRow)
+                        kernel(
+                            UnsafePointer<Float>(bitPattern: s)! + range.lowerBound * inputPerRow, range.count, w, c,
+                            UnsafeMutablePointer<Float>(bitPattern: d)! + range.lowerBound * outputPerRow)
                     }
                 }
             }
         }
-        let pooled = run(self, count: count / 4, { ck_average_pool_2x2($0, $1, $2, $3, $4) }, inputPerRow: perRow, outputPerRow: perRow / 4)
+        let pooled = run(
+            self, count: count / 4, { ck_average_pool_2x2($0, $1, $2, $3, $4) }, inputPerRow: perRow,
+            outputPerRow: perRow / 4)
         var result = Tensor(shape: [b, h / 2, w / 2, c], scalars: pooled)
         let inputShape = shape
         result.recordGradient("averagePooled2x2", inputs: [self]) { g in
-            [Tensor(shape: inputShape, scalars: run(g, count: g.count * 4, { ck_average_pool_2x2_backward($0, $1, $2, $3, $4) },
-                                                   inputPerRow: perRow / 4, outputPerRow: perRow))]
+            [
+                Tensor(
+                    shape: inputShape,
+                    scalars: run(
+                        g, count: g.count * 4, { ck_average_pool_2x2_backward($0, $1, $2, $3, $4) },
+                        inputPerRow: perRow / 4, outputPerRow: perRow))
+            ]
         }
         return result
     }

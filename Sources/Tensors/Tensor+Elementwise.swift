@@ -113,7 +113,9 @@ extension Tensor {
 
     /// f(big, small) where small repeats over the middle axes of big.
     @inline(__always)
-    static func blockWise(_ big: Tensor, _ small: Tensor, split: (outer: Int, middle: Int, inner: Int), _ f: (Float, Float) -> Float) -> Tensor {
+    static func blockWise(
+        _ big: Tensor, _ small: Tensor, split: (outer: Int, middle: Int, inner: Int), _ f: (Float, Float) -> Float
+    ) -> Tensor {
         let n = big.count
         let out = [Float](unsafeUninitializedCapacity: n) { buffer, count in
             big.scalars.withUnsafeBufferPointer { pa in

@@ -26,7 +26,9 @@ extension Tensor {
         let expanded = indices.map { $0.broadcast(to: indexShape) }
         for (axis, index) in expanded.enumerated() {
             if let bad = index.scalars.first(where: { $0 < 0 || $0 >= shape[axis] }) {
-                fatalError("Tensor[...]: index \(bad) is out of range for axis \(axis) of size \(shape[axis]) (shape \(shape))")
+                fatalError(
+                    "Tensor[...]: index \(bad) is out of range for axis \(axis) of size \(shape[axis]) (shape \(shape))"
+                )
             }
         }
         let trailing = Array(shape[indices.count...])
@@ -67,7 +69,9 @@ extension Tensor {
         let axis = Shape.axis(axis, rank: rank, op: "gather")
         ensure(index.rank == rank, "gather: index of shape \(index.shape) for a tensor of shape \(shape)")
         for a in 0..<rank where a != axis {
-            ensure(index.shape[a] == shape[a], "gather: index of shape \(index.shape) does not match shape \(shape) off axis \(axis)")
+            ensure(
+                index.shape[a] == shape[a],
+                "gather: index of shape \(index.shape) does not match shape \(shape) off axis \(axis)")
         }
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
@@ -78,7 +82,9 @@ extension Tensor {
                 for i in 0..<inner {
                     let position = (o * picked + k) * inner + i
                     let chosen = index.scalars[position]
-                    ensure(chosen >= 0 && chosen < size, "gather: index \(chosen) is out of range for axis \(axis) of size \(size)")
+                    ensure(
+                        chosen >= 0 && chosen < size,
+                        "gather: index \(chosen) is out of range for axis \(axis) of size \(size)")
                     offsets[position] = (o * size + chosen) * inner + i
                 }
             }

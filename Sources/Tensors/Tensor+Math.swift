@@ -1,8 +1,9 @@
 import CKernels
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // Elementwise mathematical functions, each with its derivative.
@@ -26,14 +27,18 @@ public func log(_ x: Tensor) -> Tensor {
 
 extension Tensor {
     /// The values through an elementwise C kernel `(x, y, n)`, split over the cores.
-    func applyingKernel(_ kernel: @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void) -> Tensor {
+    func applyingKernel(_ kernel: @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)
+        -> Tensor
+    {
         let n = count
         let values = [Float](unsafeUninitializedCapacity: n) { y, initialized in
             initialized = n
             scalars.withUnsafeBufferPointer { src in
                 let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: y.baseAddress))
                 Parallel.ranges(n) { range in
-                    kernel(UnsafePointer(bitPattern: s)! + range.lowerBound, UnsafeMutablePointer(bitPattern: d)! + range.lowerBound, range.count)
+                    kernel(
+                        UnsafePointer(bitPattern: s)! + range.lowerBound,
+                        UnsafeMutablePointer(bitPattern: d)! + range.lowerBound, range.count)
                 }
             }
         }
@@ -86,7 +91,9 @@ public func silu(_ x: Tensor) -> Tensor {
         x.scalars.withUnsafeBufferPointer { src in
             let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: y.baseAddress))
             Parallel.ranges(n) { range in
-                ck_silu(UnsafePointer(bitPattern: s)! + range.lowerBound, UnsafeMutablePointer(bitPattern: d)! + range.lowerBound, range.count)
+                ck_silu(
+                    UnsafePointer(bitPattern: s)! + range.lowerBound,
+                    UnsafeMutablePointer(bitPattern: d)! + range.lowerBound, range.count)
             }
         }
     }
@@ -96,10 +103,15 @@ public func silu(_ x: Tensor) -> Tensor {
             initialized = n
             x.scalars.withUnsafeBufferPointer { src in
                 g.scalars.withUnsafeBufferPointer { dy in
-                    let (s, gy, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dy.baseAddress), UInt(bitPattern: dx.baseAddress))
+                    let (s, gy, d) = (
+                        UInt(bitPattern: src.baseAddress), UInt(bitPattern: dy.baseAddress),
+                        UInt(bitPattern: dx.baseAddress)
+                    )
                     Parallel.ranges(n) { range in
-                        ck_silu_backward(UnsafePointer(bitPattern: s)! + range.lowerBound, UnsafePointer(bitPattern: gy)! + range.lowerBound,
-                                         UnsafeMutablePointer(bitPattern: d)! + range.lowerBound, range.count)
+                        ck_silu_backward(
+                            UnsafePointer(bitPattern: s)! + range.lowerBound,
+                            UnsafePointer(bitPattern: gy)! + range.lowerBound,
+                            UnsafeMutablePointer(bitPattern: d)! + range.lowerBound, range.count)
                     }
                 }
             }

@@ -29,7 +29,8 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
 public func crossEntropy(_ logits: Tensor, targets: IntTensor) -> Tensor {
     ensure(
         Array(logits.shape.dropLast()) == targets.shape,
-        "crossEntropy: logits of shape \(logits.shape) need targets of shape \(Array(logits.shape.dropLast())), got \(targets.shape)")
+        "crossEntropy: logits of shape \(logits.shape) need targets of shape \(Array(logits.shape.dropLast())), got \(targets.shape)"
+    )
     let k = logits.shape.last ?? 0
     let logProbabilities = logSoftmax(logits, axis: -1).reshaped([-1, k])
     let picked = logProbabilities.gather(axis: 1, index: targets.reshaped([-1, 1]))
@@ -37,9 +38,9 @@ public func crossEntropy(_ logits: Tensor, targets: IntTensor) -> Tensor {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// logSoftmax over the last axis in one pass per row, forward and backward:

@@ -1,8 +1,9 @@
 import CKernels
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // Reductions over axes: sum, mean, max, logsumexp, argmax.
@@ -66,14 +67,20 @@ extension Tensor {
     }
 
     func droppingAxes(_ axes: [Int], keepDims: Bool) -> [Int] {
-        if keepDims { var s = shape; for a in axes { s[a] = 1 }; return s }
+        if keepDims {
+            var s = shape
+            for a in axes { s[a] = 1 }
+            return s
+        }
         return shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
     }
 
     /// The sum over `axes` (all axes when nil).
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let axes = reductionAxes(axes, op: "sum")
-        let kept = axes == Array(0..<axes.count) && !axes.isEmpty && axes.count < rank ? sumOfRows(leadingAxes: axes.count) : foldValues(axes: axes, initial: 0, +)
+        let kept =
+            axes == Array(0..<axes.count) && !axes.isEmpty && axes.count < rank
+            ? sumOfRows(leadingAxes: axes.count) : foldValues(axes: axes, initial: 0, +)
         var result = kept.reshaped(droppingAxes(axes, keepDims: keepDims))
         let inputShape = shape
         result.recordGradient("sum", inputs: [self]) { g in
@@ -94,8 +101,9 @@ extension Tensor {
                 let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
                 Parallel.forEach(parts) { part in
                     let first = Swift.min(part * perPart, rows), count = Swift.min(perPart, rows - first)
-                    ck_sum_rows(UnsafePointer<Float>(bitPattern: s)! + first * columns, count, columns,
-                                UnsafeMutablePointer<Float>(bitPattern: d)! + part * columns)
+                    ck_sum_rows(
+                        UnsafePointer<Float>(bitPattern: s)! + first * columns, count, columns,
+                        UnsafeMutablePointer<Float>(bitPattern: d)! + part * columns)
                 }
             }
         }
@@ -162,7 +170,10 @@ extension Tensor {
                         var best = src[o * size * inner + i], bestIndex = 0
                         for k in 1..<Swift.max(size, 1) {
                             let v = src[(o * size + k) * inner + i]
-                            if v > best || (best.isNaN && !v.isNaN) { best = v; bestIndex = k }
+                            if v > best || (best.isNaN && !v.isNaN) {
+                                best = v
+                                bestIndex = k
+                            }
                         }
                         out[o * inner + i] = bestIndex
                     }

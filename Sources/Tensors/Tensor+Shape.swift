@@ -96,8 +96,12 @@ public func concat(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
     for (i, t) in tensors.enumerated() {
         var a = t.shape, b = first
         ensure(a.count == b.count, "concat: tensor \(i) has shape \(t.shape), tensor 0 has shape \(first)")
-        a[axis] = 0; b[axis] = 0
-        ensure(a == b, "concat: tensor \(i) has shape \(t.shape), tensor 0 has shape \(first) (they may differ only on axis \(axis))")
+        a[axis] = 0
+        b[axis] = 0
+        ensure(
+            a == b,
+            "concat: tensor \(i) has shape \(t.shape), tensor 0 has shape \(first) (they may differ only on axis \(axis))"
+        )
     }
     let outer = first[..<axis].reduce(1, *)
     let inner = first[(axis + 1)...].reduce(1, *)
@@ -155,9 +159,17 @@ extension Tensor {
         let source = shape
         result.recordGradient("slice", inputs: [self]) { g in
             var parts: [Tensor] = []
-            if range.lowerBound > 0 { var s = source; s[axis] = range.lowerBound; parts.append(.zeros(s)) }
+            if range.lowerBound > 0 {
+                var s = source
+                s[axis] = range.lowerBound
+                parts.append(.zeros(s))
+            }
             parts.append(g)
-            if range.upperBound < source[axis] { var s = source; s[axis] = source[axis] - range.upperBound; parts.append(.zeros(s)) }
+            if range.upperBound < source[axis] {
+                var s = source
+                s[axis] = source[axis] - range.upperBound
+                parts.append(.zeros(s))
+            }
             return [concat(parts, axis: axis)]
         }
         return result
@@ -166,7 +178,9 @@ extension Tensor {
     /// The sub-tensor at `index` along the first axis (PyTorch's `a[i]`).
     public subscript(index: Int) -> Tensor {
         ensure(rank >= 1, "Tensor[\(index)]: cannot index a scalar")
-        ensure(index >= 0 && index < shape[0], "Tensor[\(index)]: index \(index) is out of range for axis 0 of size \(shape[0])")
+        ensure(
+            index >= 0 && index < shape[0],
+            "Tensor[\(index)]: index \(index) is out of range for axis 0 of size \(shape[0])")
         return slice(axis: 0, index..<(index + 1)).squeezingShape(at: 0)
     }
 }

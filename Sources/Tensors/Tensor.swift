@@ -30,7 +30,8 @@ public struct Tensor: Sendable {
         ensure(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:scalars:): negative size in shape \(shape)")
         ensure(
             shape.reduce(1, *) == scalars.count,
-            "Tensor(shape:scalars:): shape \(shape) holds \(shape.reduce(1, *)) elements, but \(scalars.count) were given")
+            "Tensor(shape:scalars:): shape \(shape) holds \(shape.reduce(1, *)) elements, but \(scalars.count) were given"
+        )
         self.shape = shape
         self.scalars = scalars
         self.node = nil
@@ -89,7 +90,9 @@ public struct Tensor: Sendable {
         var offset = 0
         for axis in 0..<rank {
             let i = index[axis]
-            ensure(i >= 0 && i < shape[axis], "Tensor[at:]: index \(i) is out of range for axis \(axis) of size \(shape[axis])")
+            ensure(
+                i >= 0 && i < shape[axis],
+                "Tensor[at:]: index \(i) is out of range for axis \(axis) of size \(shape[axis])")
             offset = offset * shape[axis] + i
         }
         return scalars[offset]

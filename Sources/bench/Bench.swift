@@ -3,7 +3,7 @@ import Foundation
 import Tensors
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Release-build benchmarks of the tensor library:
@@ -41,7 +41,8 @@ func bestTime(repeats: Int, _ body: () -> Void) -> Double {
 }
 
 struct MatrixProducts: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "matmul", abstract: "GFLOP/s of the matrix product at im2col shapes.")
+    static let configuration = CommandConfiguration(
+        commandName: "matmul", abstract: "GFLOP/s of the matrix product at im2col shapes.")
 
     @Option(help: "Timed repetitions per shape (the best counts).")
     var repeats = 3
@@ -72,10 +73,15 @@ struct MatrixProducts: ParsableCommand {
             let flops = 2 * Double(m) * Double(n) * Double(k)
             func kit(_ threads: Int) -> Double {
                 let seconds = bestTime(repeats: repeats) {
-                    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                        MatrixProduct.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: lda,
-                                            b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: n, threads: threads)
-                    } } }
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            c.withUnsafeMutableBufferPointer { pc in
+                                MatrixProduct.sgemm(
+                                    transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: lda,
+                                    b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: n, threads: threads)
+                            }
+                        }
+                    }
                 }
                 return flops / seconds / 1e9
             }
@@ -83,9 +89,15 @@ struct MatrixProducts: ParsableCommand {
             line += String(format: "  %12.1f  %11.1f", kit(1), kit(MatrixProduct.threadCount))
             if let openBLAS {
                 let seconds = bestTime(repeats: repeats) {
-                    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                        openBLAS.sgemm(transA, transB, m, n, k, pa.baseAddress!, lda, pb.baseAddress!, ldb, pc.baseAddress!, n)
-                    } } }
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            c.withUnsafeMutableBufferPointer { pc in
+                                openBLAS.sgemm(
+                                    transA, transB, m, n, k, pa.baseAddress!, lda, pb.baseAddress!, ldb,
+                                    pc.baseAddress!, n)
+                            }
+                        }
+                    }
                 }
                 line += String(format: "  %17.1f", flops / seconds / 1e9)
             }
@@ -97,7 +109,10 @@ struct MatrixProducts: ParsableCommand {
 
 struct Convolutions: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "conv", abstract: "Milliseconds per 3x3 convolution of the models' shapes, forward and forward + kernel gradient: direct (implicit GEMM) against Winograd's F(2x2, 3x3) and F(4x4, 3x3).")
+        commandName: "conv",
+        abstract:
+            "Milliseconds per 3x3 convolution of the models' shapes, forward and forward + kernel gradient: direct (implicit GEMM) against Winograd's F(2x2, 3x3) and F(4x4, 3x3)."
+    )
 
     @Option(help: "Timed repetitions per shape (the best counts).")
     var repeats = 3
@@ -110,8 +125,12 @@ struct Convolutions: ParsableCommand {
 
     func run() throws {
         let algorithms = Convolution3x3Algorithm.allCases
-        print("3x3 convolution, ms (GFLOP/s counted as direct multiply-adds), best of \(repeats), \(MatrixProduct.threadCount) threads")
-        print("shape [B, H, W, C] -> O       " + algorithms.map { $0.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
+        print(
+            "3x3 convolution, ms (GFLOP/s counted as direct multiply-adds), best of \(repeats), \(MatrixProduct.threadCount) threads"
+        )
+        print(
+            "shape [B, H, W, C] -> O       "
+                + algorithms.map { $0.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         for (b, h, w, c, o) in Self.shapes {
             var rng = RandomGenerator(seed: 2)
             let x = Tensor.normal([b, h, w, c], using: &rng), kernel = Tensor.normal([9 * c, o], using: &rng)
@@ -120,7 +139,10 @@ struct Convolutions: ParsableCommand {
             func row(_ name: String, work: Double, _ body: (Convolution3x3Algorithm) -> Void) {
                 var line = name.padding(toLength: 30, withPad: " ", startingAt: 0)
                 for algorithm in algorithms {
-                    guard algorithm.applies(height: h, width: w, channels: c, outputs: o) else { line += "      -           "; continue }
+                    guard algorithm.applies(height: h, width: w, channels: c, outputs: o) else {
+                        line += "      -           "
+                        continue
+                    }
                     let seconds = bestTime(repeats: repeats) { body(algorithm) }
                     line += String(format: "%7.2f (%4.0f)  ", seconds * 1e3, work / seconds / 1e9)
                 }
@@ -131,7 +153,9 @@ struct Convolutions: ParsableCommand {
             }
             // The kernel gradient: patches^T . gradient for direct, Winograd's F(2 x 2, 3 x 3) otherwise.
             row("  + kernel gradient", work: 2 * flops) { algorithm in
-                _ = valueWithGradient(at: kernel) { (withoutGradient { x }.convolved3x3(with: $0, algorithm: algorithm) * gradient).sum() }
+                _ = valueWithGradient(at: kernel) {
+                    (withoutGradient { x }.convolved3x3(with: $0, algorithm: algorithm) * gradient).sum()
+                }
             }
         }
     }
@@ -139,33 +163,41 @@ struct Convolutions: ParsableCommand {
 
 /// OpenBLAS loaded at run time, for comparison only (the kit does not link it).
 struct OpenBLAS {
-    typealias SGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
-                                      UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
+    typealias SGEMM =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
+            UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32
+        ) -> Void
     typealias SetThreads = @convention(c) (Int32) -> Void
     let function: SGEMM
 
     static func load() -> OpenBLAS? {
         #if os(Linux)
-        for name in ["libopenblas.so.0", "libopenblas.so"] {
-            guard let handle = dlopen(name, RTLD_NOW), let symbol = dlsym(handle, "cblas_sgemm") else { continue }
-            if let threads = dlsym(handle, "openblas_set_num_threads") {
-                unsafeBitCast(threads, to: SetThreads.self)(1)
+            for name in ["libopenblas.so.0", "libopenblas.so"] {
+                guard let handle = dlopen(name, RTLD_NOW), let symbol = dlsym(handle, "cblas_sgemm") else { continue }
+                if let threads = dlsym(handle, "openblas_set_num_threads") {
+                    unsafeBitCast(threads, to: SetThreads.self)(1)
+                }
+                return OpenBLAS(function: unsafeBitCast(symbol, to: SGEMM.self))
             }
-            return OpenBLAS(function: unsafeBitCast(symbol, to: SGEMM.self))
-        }
         #endif
         return nil
     }
 
-    func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
-               _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    func sgemm(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
+        _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
         // CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112.
-        function(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+        function(
+            101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
+            0, c, Int32(ldc))
     }
 }
 
 struct Elementwise: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Elements per second of elementwise ops, softmax and logSoftmax on [128, 1, 28, 28, 4].")
+    static let configuration = CommandConfiguration(
+        abstract: "Elements per second of elementwise ops, softmax and logSoftmax on [128, 1, 28, 28, 4].")
 
     @Option(help: "Timed repetitions per operation (the best counts).")
     var repeats = 5
@@ -191,7 +223,9 @@ struct Elementwise: ParsableCommand {
         for (name, operation) in operations {
             var sink: Float = 0
             let seconds = bestTime(repeats: repeats) { sink += operation().scalars[0] }
-            print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%8.2f ms  %8.1f M elements/s", seconds * 1e3, Double(x.count) / seconds / 1e6))
+            print(
+                name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                    + String(format: "%8.2f ms  %8.1f M elements/s", seconds * 1e3, Double(x.count) / seconds / 1e6))
             _ = sink
         }
     }

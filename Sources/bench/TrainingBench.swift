@@ -10,7 +10,8 @@ import Tensors
 /// the reference solutions), and the seconds to sample 16 images through the
 /// full 200-step chain.
 struct TrainingSpeed: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Training images/s and sampling time of a model (TinyX0Model by default).")
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Training images/s and sampling time of a model (TinyX0Model by default).")
 
     @Option(help: "Timed training steps (after one warm-up step).")
     var steps = 5
@@ -34,20 +35,31 @@ struct TrainingSpeed: ParsableCommand {
         let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self)
         var trainer = Trainer(model: model.makeModel(seed: 0), optimizer: AdamW(), diffusion: diffusion)
         _ = trainer.step(x0: x0, y: y, seed: 0)
-        let seconds = bestTime(repeats: 1) { for s in 0..<steps { _ = trainer.step(x0: x0, y: y, seed: UInt64(s)) } } / Double(steps)
-        print(String(format: "training: %.1f images/s (%.0f ms per step of %d images, %d threads)",
-                     Double(batchSize) / seconds, seconds * 1e3, batchSize, MatrixProduct.threadCount))
+        let seconds =
+            bestTime(repeats: 1) { for s in 0..<steps { _ = trainer.step(x0: x0, y: y, seed: UInt64(s)) } }
+            / Double(steps)
+        print(
+            String(
+                format: "training: %.1f images/s (%.0f ms per step of %d images, %d threads)",
+                Double(batchSize) / seconds, seconds * 1e3, batchSize, MatrixProduct.threadCount))
         if profile {
             let model = trainer.model
             var r = RandomGenerator(seed: 1)
-            let forward = bestTime(repeats: 2) { _ = withoutGradient { diffusion.loss(model: model, x0: x0, y: y, using: &r) } }
+            let forward = bestTime(repeats: 2) {
+                _ = withoutGradient { diffusion.loss(model: model, x0: x0, y: y, using: &r) }
+            }
             print(String(format: "  forward only (no gradient): %.0f ms", forward * 1e3))
         }
         if sampling {
             let labels = IntTensor((0..<16).map { $0 % 10 })
             let model = trainer.model
-            let time = bestTime(repeats: 1) { var r = RandomGenerator(seed: 4); _ = diffusion.sample(model: model, labels: labels, using: &r) }
-            print(String(format: "sampling: %.2f s for 16 images through %d steps", time, diffusion.configuration.numSteps))
+            let time = bestTime(repeats: 1) {
+                var r = RandomGenerator(seed: 4)
+                _ = diffusion.sample(model: model, labels: labels, using: &r)
+            }
+            print(
+                String(
+                    format: "sampling: %.2f s for 16 images through %d steps", time, diffusion.configuration.numSteps))
         }
     }
 }

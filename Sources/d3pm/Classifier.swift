@@ -10,7 +10,9 @@ import Tensors
 struct TrainClassifier: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classifier",
-        abstract: "Train the digit classifier that `eval --classifier` uses to judge samples (about 98.5% test accuracy in a minute).")
+        abstract:
+            "Train the digit classifier that `eval --classifier` uses to judge samples (about 98.5% test accuracy in a minute)."
+    )
 
     @Option(help: "Passes over the training images (3 give about 98.5% test accuracy).")
     var epochs = 3
@@ -41,7 +43,8 @@ struct TrainClassifier: ParsableCommand {
         var bar = ProgressBar(total: total, label: "classifier")
         for step in 0..<total {
             let epoch = step / batches.batchesPerEpoch
-            let (images, labels) = train.batch(batches.batch(step % batches.batchesPerEpoch, epoch: epoch), levels: classifier.numClasses)
+            let (images, labels) = train.batch(
+                batches.batch(step % batches.batchesPerEpoch, epoch: epoch), levels: classifier.numClasses)
             let (loss, gradient) = valueWithGradient(at: classifier) { crossEntropy($0(images), targets: labels) }
             optimizer.update(&classifier, along: gradient)
             bar.update(step + 1, detail: String(format: "epoch %d  loss %.4f", epoch + 1, loss.item))
@@ -49,14 +52,16 @@ struct TrainClassifier: ParsableCommand {
         let accuracy = Self.accuracy(of: classifier, on: test)
         let url = URL(fileURLWithPath: output)
         try classifier.save(to: url, testAccuracy: accuracy)
-        print(String(format: "Test accuracy: %.2f%% on %d images\nClassifier: %@", accuracy * 100, test.count, url.path))
+        print(
+            String(format: "Test accuracy: %.2f%% on %d images\nClassifier: %@", accuracy * 100, test.count, url.path))
     }
 
     /// The fraction of `data` the classifier labels correctly.
     static func accuracy(of classifier: DigitClassifier, on data: MNIST) -> Double {
         var correct = 0
         for start in stride(from: 0, to: data.count, by: 500) {
-            let (images, labels) = data.batch(Array(start..<min(start + 500, data.count)), levels: classifier.numClasses)
+            let (images, labels) = data.batch(
+                Array(start..<min(start + 500, data.count)), levels: classifier.numClasses)
             correct += zip(classifier.predict(images).scalars, labels.scalars).filter { $0 == $1 }.count
         }
         return Double(correct) / Double(data.count)

@@ -4,10 +4,10 @@ import CommandSupport
 import D3PM
 import Diffusion
 import Foundation
-import Tensors
 import Grading
 import Solutions
 import Student
+import Tensors
 
 /// Train the practical's model, sample digits, and probe the corruption.
 @main
@@ -71,7 +71,8 @@ struct ImplementationOptions: ParsableArguments {
         let pending = report.exercises.filter { $0.status != .passed }
         guard pending.isEmpty else {
             let list = pending.map { "\($0.id) (\($0.status.rawValue))" }.joined(separator: ", ")
-            throw CommandFailure("""
+            throw CommandFailure(
+                """
                 This command runs on your functions, and these exercises do not pass yet: \(list).
                 Check them with `swift run grade all`, or use the reference solutions with --solutions.
                 """)

@@ -55,10 +55,14 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        guard !noBound || classifier != nil else { throw ValidationError("--no-bound leaves nothing to do without --classifier") }
+        guard !noBound || classifier != nil else {
+            throw ValidationError("--no-bound leaves nothing to do without --classifier")
+        }
         let url = URL(fileURLWithPath: checkpoint)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw CommandFailure("no checkpoint at \(url.path): train one with `swift run -c release d3pm train --solutions`, or pass --checkpoint")
+            throw CommandFailure(
+                "no checkpoint at \(url.path): train one with `swift run -c release d3pm train --solutions`, or pass --checkpoint"
+            )
         }
         let saved = try TrainingCheckpoint.load(from: url)
         let configuration = saved.progress.configuration
@@ -85,28 +89,41 @@ struct Evaluate: ParsableCommand {
         }
         let bound = LikelihoodBound.average(parts)
         let perDimension = Double(bound.pixels) * log(2)
-        print(String(format: """
-            NLL bound on %d %@ test images (%@ corruption, %@ schedule, T = %d):
-              prior L_T            %.4f bits/dim
-              KL terms L_1..L_T-1  %.4f bits/dim
-              reconstruction L_0   %.4f bits/dim
-              total                %.4f bits/dim
-            """, count, data.dataset.rawValue, configuration.corruption.rawValue, configuration.schedule.rawValue, configuration.numSteps,
-            // A KL is never negative; rounding can leave a prior term of -1e-9.
-            max(bound.prior, 0) / perDimension, bound.terms.reduce(0, +) / perDimension, bound.reconstruction / perDimension, bound.bitsPerDimension))
+        print(
+            String(
+                format: """
+                    NLL bound on %d %@ test images (%@ corruption, %@ schedule, T = %d):
+                      prior L_T            %.4f bits/dim
+                      KL terms L_1..L_T-1  %.4f bits/dim
+                      reconstruction L_0   %.4f bits/dim
+                      total                %.4f bits/dim
+                    """, count, data.dataset.rawValue, configuration.corruption.rawValue,
+                configuration.schedule.rawValue, configuration.numSteps,
+                // A KL is never negative; rounding can leave a prior term of -1e-9.
+                max(bound.prior, 0) / perDimension, bound.terms.reduce(0, +) / perDimension,
+                bound.reconstruction / perDimension, bound.bitsPerDimension))
         let folder = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var csv = "t,term,nats_per_image,bits_per_dim\n"
-        csv += String(format: "%d,prior,%.6f,%.6f\n", configuration.numSteps + 1, bound.prior, bound.prior / perDimension)
-        for (i, term) in bound.terms.enumerated() { csv += String(format: "%d,kl,%.6f,%.6f\n", i + 2, term, term / perDimension) }
-        csv += String(format: "%d,reconstruction,%.6f,%.6f\n", 1, bound.reconstruction, bound.reconstruction / perDimension)
+        csv += String(
+            format: "%d,prior,%.6f,%.6f\n", configuration.numSteps + 1, bound.prior, bound.prior / perDimension)
+        for (i, term) in bound.terms.enumerated() {
+            csv += String(format: "%d,kl,%.6f,%.6f\n", i + 2, term, term / perDimension)
+        }
+        csv += String(
+            format: "%d,reconstruction,%.6f,%.6f\n", 1, bound.reconstruction, bound.reconstruction / perDimension)
         try Data(csv.utf8).write(to: folder.appendingPathComponent("bound-terms.csv"), options: .atomic)
         do {
             let plot = try FigureRenderer().lines(
-                [LineSeries("KL term L_{t-1}", x: (2...configuration.numSteps).map(Double.init), y: bound.terms.map { max($0 / perDimension, 1e-9) }),
-                 LineSeries("reconstruction L_0", x: [1], y: [bound.reconstruction / perDimension])],
+                [
+                    LineSeries(
+                        "KL term L_{t-1}", x: (2...configuration.numSteps).map(Double.init),
+                        y: bound.terms.map { max($0 / perDimension, 1e-9) }),
+                    LineSeries("reconstruction L_0", x: [1], y: [bound.reconstruction / perDimension]),
+                ],
                 title: String(format: "Terms of the bound (total %.3f bits/dim)", bound.bitsPerDimension),
-                xLabel: "t", yLabel: "bits per dimension", logY: true, to: folder.appendingPathComponent("bound-terms.png"))
+                xLabel: "t", yLabel: "bits per dimension", logY: true,
+                to: folder.appendingPathComponent("bound-terms.png"))
             print("Terms: \(plot.path)\n       \(folder.appendingPathComponent("bound-terms.csv").path)")
         } catch {
             print("No plot: \(error)")
@@ -120,13 +137,21 @@ struct Evaluate: ParsableCommand {
         var rng = RandomGenerator(seed: seed &+ 1)
         var bar = ProgressBar(total: diffusion.configuration.numSteps, label: "samples")
         let steps = diffusion.configuration.numSteps
-        let (samples, _) = diffusion.sample(model: model, labels: labels, frameStride: steps, using: &rng) { bar.update(steps - $0 + 1) }
+        let (samples, _) = diffusion.sample(model: model, labels: labels, frameStride: steps, using: &rng) {
+            bar.update(steps - $0 + 1)
+        }
         let predicted = judge.predict(samples).scalars
         var perDigit = [Int](repeating: 0, count: 10)
         for (p, y) in zip(predicted, labels.scalars) where p == y { perDigit[y] += 1 }
         let accuracy = Double(perDigit.reduce(0, +)) / Double(labels.count)
-        print(String(format: "Conditional accuracy: %.1f%% of %d samples classified as their label (classifier: %.2f%% on the test set)",
-                     accuracy * 100, labels.count, testAccuracy * 100))
-        print("  per digit: " + perDigit.enumerated().map { "\($0.offset): \($0.element)/\(samplesPerDigit)" }.joined(separator: "  "))
+        print(
+            String(
+                format:
+                    "Conditional accuracy: %.1f%% of %d samples classified as their label (classifier: %.2f%% on the test set)",
+                accuracy * 100, labels.count, testAccuracy * 100))
+        print(
+            "  per digit: "
+                + perDigit.enumerated().map { "\($0.offset): \($0.element)/\(samplesPerDigit)" }.joined(separator: "  ")
+        )
     }
 }

@@ -49,8 +49,11 @@ struct Probe: ParsableCommand {
 
     func validate() throws {
         let configuration = DiffusionConfiguration()
-        guard !steps.isEmpty, steps.count == t.split(separator: ",").count, steps.allSatisfy({ (1...configuration.numSteps).contains($0) }) else {
-            throw ValidationError("--t must list steps between 1 and \(configuration.numSteps), comma-separated; got '\(t)'")
+        guard !steps.isEmpty, steps.count == t.split(separator: ",").count,
+            steps.allSatisfy({ (1...configuration.numSteps).contains($0) })
+        else {
+            throw ValidationError(
+                "--t must list steps between 1 and \(configuration.numSteps), comma-separated; got '\(t)'")
         }
         guard index >= 0 else { throw ValidationError("--index must be 0 or more, got \(index)") }
     }
@@ -58,7 +61,9 @@ struct Probe: ParsableCommand {
     func run() throws {
         try implementation.requireExercisesPass([1, 2, 4].compactMap(Catalog.exercise))
         let trainingSet = try MNIST(split: .train, directory: try data.directory())
-        guard index < trainingSet.count else { throw ValidationError("--index must be below \(trainingSet.count), got \(index)") }
+        guard index < trainingSet.count else {
+            throw ValidationError("--index must be below \(trainingSet.count), got \(index)")
+        }
         let configuration = DiffusionConfiguration()
         let (k, numSteps) = (configuration.numClasses, configuration.numSteps)
         let exercises = implementation.exercises
@@ -69,9 +74,11 @@ struct Probe: ParsableCommand {
 
         /// `draws` independent samples of x_t.
         func corrupt(_ step: Int, draws: Int) -> IntTensor {
-            let batch = IntTensor(shape: [draws, 1, h, w], scalars: Array(repeating: x0.scalars, count: draws).flatMap { $0 })
-            return exercises.qSample(x0: batch, t: IntTensor.full([draws], step), noise: Tensor.uniform([draws, 1, h, w, k], using: &rng),
-                                     qCumulative: matrices.qCumulative)
+            let batch = IntTensor(
+                shape: [draws, 1, h, w], scalars: Array(repeating: x0.scalars, count: draws).flatMap { $0 })
+            return exercises.qSample(
+                x0: batch, t: IntTensor.full([draws], step), noise: Tensor.uniform([draws, 1, h, w, k], using: &rng),
+                qCumulative: matrices.qCumulative)
         }
         func keepProbability(_ step: Int) -> Double {
             (0..<k).reduce(0.0) { $0 + Double(matrices.qCumulative[at: step - 1, $1, $1]) } / Double(k)
@@ -88,8 +95,9 @@ struct Probe: ParsableCommand {
             strip.append(ImagePanel(sample, title: String(format: "t = %d, keep %.2f", step, keepProbability(step))))
             textPanels.append(("t = \(step)", sample))
         }
-        let stripURL = try renderer.imageGrid(strip, columns: strip.count, levels: k, title: "Samples of q(x_t | x_0)",
-                                              to: folder.appendingPathComponent("probe-strip.png"), panelSize: 130)
+        let stripURL = try renderer.imageGrid(
+            strip, columns: strip.count, levels: k, title: "Samples of q(x_t | x_0)",
+            to: folder.appendingPathComponent("probe-strip.png"), panelSize: 130)
 
         var frames: [[ImagePanel]] = [], titles: [String] = []
         var kept: [Double] = [], frameSteps: [Double] = []
@@ -97,27 +105,37 @@ struct Probe: ParsableCommand {
             let draws = corrupt(step, draws: 3)
             frames.append((0..<3).map { ImagePanel(image(draws, $0), title: "draw \($0 + 1)") })
             titles.append(String(format: "t = %d: a pixel keeps its value with p = %.2f", step, keepProbability(step)))
-            let same = zip(draws.scalars, Array(repeating: x0.scalars, count: 3).flatMap { $0 }).filter { $0 == $1 }.count
+            let same = zip(draws.scalars, Array(repeating: x0.scalars, count: 3).flatMap { $0 }).filter { $0 == $1 }
+                .count
             kept.append(Double(same) / Double(draws.count))
             frameSteps.append(Double(step))
         }
-        let gif = try renderer.animation(frames, columns: 3, levels: k, titles: titles, delay: 12,
-                                         to: folder.appendingPathComponent("probe.gif"), panelSize: 160)
+        let gif = try renderer.animation(
+            frames, columns: 3, levels: k, titles: titles, delay: 12,
+            to: folder.appendingPathComponent("probe.gif"), panelSize: 160)
         let curve = try renderer.lines(
-            [LineSeries("abar_t + (1 - abar_t) / K", x: (1...numSteps).map(Double.init), y: (1...numSteps).map(keepProbability)),
-             LineSeries("fraction kept in the draws", x: frameSteps, y: kept, dashed: true)],
+            [
+                LineSeries(
+                    "abar_t + (1 - abar_t) / K", x: (1...numSteps).map(Double.init),
+                    y: (1...numSteps).map(keepProbability)),
+                LineSeries("fraction kept in the draws", x: frameSteps, y: kept, dashed: true),
+            ],
             title: "Probability that a pixel keeps its value", xLabel: "t", yLabel: "probability",
             to: folder.appendingPathComponent("probe-keep.png"))
         print("Pictures: \(stripURL.path)\n          \(gif.path)\n          \(curve.path)")
         try TerminalDisplay(show).show(stripURL, text: TerminalDisplay.text(images: textPanels, levels: k))
         if window {
-            try explore(original: original, digit: labels.scalars[0], corrupt: { image(corrupt($0, draws: 1), 0) },
-                        keepProbability: keepProbability, levels: k, numSteps: numSteps)
+            try explore(
+                original: original, digit: labels.scalars[0], corrupt: { image(corrupt($0, draws: 1), 0) },
+                keepProbability: keepProbability, levels: k, numSteps: numSteps)
         }
     }
 
     /// The interactive window: one sample of x_t beside x_0, redrawn as keys change t.
-    func explore(original: Tensor, digit: Int, corrupt: (Int) -> Tensor, keepProbability: (Int) -> Double, levels: Int, numSteps: Int) throws {
+    func explore(
+        original: Tensor, digit: Int, corrupt: (Int) -> Tensor, keepProbability: (Int) -> Double, levels: Int,
+        numSteps: Int
+    ) throws {
         let gnuplot = try Gnuplot()
         let (terminal, reason) = GnuplotSession.windowTerminal(gnuplot: gnuplot)
         guard let terminal else {
@@ -131,8 +149,10 @@ struct Probe: ParsableCommand {
         var step = steps.first ?? 50
         while true {
             let title = String(format: "t = %d: a pixel keeps its value with p = %.2f", step, keepProbability(step))
-            session.send(GnuplotSession.imagesScript([ImagePanel(original, title: "x_0 (label \(digit))"), ImagePanel(corrupt(step), title: "x_t")],
-                                                     levels: levels, title: title))
+            session.send(
+                GnuplotSession.imagesScript(
+                    [ImagePanel(original, title: "x_0 (label \(digit))"), ImagePanel(corrupt(step), title: "x_t")],
+                    levels: levels, title: title))
             print("t = \(step)")
             guard let key = session.nextKey() else { return }
             switch key {

@@ -30,11 +30,14 @@ struct ProgressBar {
         let rate = elapsed > 0 ? Double(done - startCount) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let line = "\(label) [\(bar)] \(done)/\(total) \(detail) ETA \(Self.duration(eta))"
-        FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[2K" : "") + line + (interactive && !finished ? "" : "\n")).utf8))
+        FileHandle.standardError.write(
+            Data(((interactive ? "\r\u{1B}[2K" : "") + line + (interactive && !finished ? "" : "\n")).utf8))
     }
 
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+        return s >= 3600
+            ? "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m"
+            : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
 }

@@ -9,7 +9,6 @@ import NN
 import Plotting
 import Tensors
 
-
 /// Trains an x0-predicting model on 4-level MNIST.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,20 +66,32 @@ struct Train: ParsableCommand {
     @Option(help: "The first beta of the linear schedule (default 1e-3; 0.02 for gaussian).")
     var betaStart: Float?
 
-    @Option(help: "The last beta of the linear schedule (default 0.1; 1 for gaussian, whose small steps reach the uniform prior only then).")
+    @Option(
+        help:
+            "The last beta of the linear schedule (default 0.1; 1 for gaussian, whose small steps reach the uniform prior only then)."
+    )
     var betaEnd: Float?
 
-    @Option(help: "tiny (the practical's TinyX0Model), coords (the same with row and column input channels) or unet (three levels down to 7 x 7, self-attention, coordinates, the label at every block).")
+    @Option(
+        help:
+            "tiny (the practical's TinyX0Model), coords (the same with row and column input channels) or unet (three levels down to 7 x 7, self-attention, coordinates, the label at every block)."
+    )
     var model: ModelArchitecture = .tiny
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number, got \(learningRate)") }
-        guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
+        guard learningRate > 0, learningRate.isFinite else {
+            throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
+        }
+        guard checkpointEvery >= 1 else {
+            throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)")
+        }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
         if let images, images < 1 { throw ValidationError("--images must be at least 1, got \(images)") }
-        guard lambda >= 0, lambda.isFinite else { throw ValidationError("--lambda must be a non-negative number, got \(lambda)") }
+        guard lambda >= 0, lambda.isFinite else {
+            throw ValidationError("--lambda must be a non-negative number, got \(lambda)")
+        }
         for (name, beta) in [("--beta-start", betaStart), ("--beta-end", betaEnd)] {
             if let beta, !(beta > 0 && beta <= 10) { throw ValidationError("\(name) must lie in (0, 10], got \(beta)") }
         }
@@ -104,10 +115,12 @@ struct Train: ParsableCommand {
         configuration.betaStart = betaStart ?? (transition == .gaussian ? 0.02 : 1e-3)
         configuration.betaEnd = betaEnd ?? (transition == .gaussian ? 1 : 0.1)
         let diffusion = DiscreteDiffusion(exercises: implementation.exercises, configuration: configuration)
-        let settings = TrainingSettings(model: model, seed: seed, batchSize: batchSize, learningRate: learningRate, configuration: configuration)
+        let settings = TrainingSettings(
+            model: model, seed: seed, batchSize: batchSize, learningRate: learningRate, configuration: configuration)
         var run: TrainingRun
         do {
-            run = resume
+            run =
+                resume
                 ? try TrainingRun(resuming: settings, diffusion: diffusion, in: folder)
                 : try TrainingRun(starting: settings, diffusion: diffusion, in: folder)
         } catch let failure as TrainingRun.Failure {
@@ -116,38 +129,54 @@ struct Train: ParsableCommand {
         run.checkpointEvery = checkpointEvery
         let images = Subset(images: trainingSet, count: count)
         if resume { print("Resuming \(run.checkpointURL.path) at step \(run.step) of \(totalSteps)") }
-        print("Training on \(count) images, \(totalSteps) steps of \(batchSize) (\(implementation.owner), \(run.trainer.model.parameterCount) parameters)")
+        print(
+            "Training on \(count) images, \(totalSteps) steps of \(batchSize) (\(implementation.owner), \(run.trainer.model.parameterCount) parameters)"
+        )
 
         StopRequest.install()
         var bar = ProgressBar(total: totalSteps, label: "train", startingAt: run.step)
         let ending: TrainingRun.Ending
         do {
-            ending = try run.run(totalSteps: totalSteps, images: images, progress: { record in
-                bar.update(record.step, detail: String(format: "epoch %d  loss %.4f  vb %.4f  ce %.4f  %.0f img/s",
-                                                       record.epoch, record.loss, record.vb, record.ce, record.imagesPerSecond))
-            }, shouldStop: { StopRequest.requested })
+            ending = try run.run(
+                totalSteps: totalSteps, images: images,
+                progress: { record in
+                    bar.update(
+                        record.step,
+                        detail: String(
+                            format: "epoch %d  loss %.4f  vb %.4f  ce %.4f  %.0f img/s",
+                            record.epoch, record.loss, record.vb, record.ce, record.imagesPerSecond))
+                }, shouldStop: { StopRequest.requested })
         } catch TrainingRun.Failure.lossNotFinite(let step, let loss) {
-            throw CommandFailure(implementation.implementation == .student
-                ? "the loss became \(loss) at step \(step): check your hybridLoss and qPosteriorLogits (eps inside every log?)"
-                : "the loss became \(loss) at step \(step) with the reference solutions: the settings (a learning rate of \(learningRate)?) make training diverge")
+            throw CommandFailure(
+                implementation.implementation == .student
+                    ? "the loss became \(loss) at step \(step): check your hybridLoss and qPosteriorLogits (eps inside every log?)"
+                    : "the loss became \(loss) at step \(step) with the reference solutions: the settings (a learning rate of \(learningRate)?) make training diverge"
+            )
         }
         print("Checkpoint: \(run.checkpointURL.path)\nLoss log:   \(run.logURL.path)")
         drawLossCurve(logURL: run.logURL, to: folder.appendingPathComponent("loss-curve.png"))
         if ending == .stopped {
             let arguments = CommandLine.arguments.dropFirst().filter { $0 != "--resume" }
-            print("Stopped at step \(run.step) of \(totalSteps); continue with:\n  swift run -c release d3pm \(arguments.joined(separator: " ")) --resume")
+            print(
+                "Stopped at step \(run.step) of \(totalSteps); continue with:\n  swift run -c release d3pm \(arguments.joined(separator: " ")) --resume"
+            )
             throw ExitCode(130)
         }
     }
 
     func drawLossCurve(logURL: URL, to url: URL) {
         do {
-            let rows = try LossLog.rows(in: logURL, throughStep: Int.max).dropFirst().map { $0.split(separator: ",").compactMap { Double($0) } }
+            let rows = try LossLog.rows(in: logURL, throughStep: Int.max).dropFirst().map {
+                $0.split(separator: ",").compactMap { Double($0) }
+            }
             guard rows.count >= 2 else { return }
             let steps = rows.map { $0[0] }
             let curve = try FigureRenderer().lines(
-                [LineSeries("loss", x: steps, y: rows.map { $0[2] }), LineSeries("cross-entropy", x: steps, y: rows.map { $0[4] }),
-                 LineSeries("vb (KL)", x: steps, y: rows.map { $0[3] })],
+                [
+                    LineSeries("loss", x: steps, y: rows.map { $0[2] }),
+                    LineSeries("cross-entropy", x: steps, y: rows.map { $0[4] }),
+                    LineSeries("vb (KL)", x: steps, y: rows.map { $0[3] }),
+                ],
                 title: "Training loss", xLabel: "step", yLabel: "nats per pixel", logY: true, to: url)
             print("Loss curve: \(curve.path)")
         } catch {
@@ -180,12 +209,16 @@ struct DataOptions: ParsableArguments {
         switch dataset {
         case .mnist:
             guard let shipped = MNIST.defaultDirectory() else {
-                throw CommandFailure("cannot find the kit's Data/mnist from \(FileManager.default.currentDirectoryPath): run from the kit's folder or pass --data-dir")
+                throw CommandFailure(
+                    "cannot find the kit's Data/mnist from \(FileManager.default.currentDirectoryPath): run from the kit's folder or pass --data-dir"
+                )
             }
             return shipped
         case .fashion:
             guard FileManager.default.fileExists(atPath: Self.fashionDirectory) else {
-                throw CommandFailure("Fashion-MNIST is not installed: `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or pass --data-dir with its four IDX files")
+                throw CommandFailure(
+                    "Fashion-MNIST is not installed: `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or pass --data-dir with its four IDX files"
+                )
             }
             return URL(fileURLWithPath: Self.fashionDirectory)
         }
@@ -197,7 +230,9 @@ struct Subset: TrainingImages {
     let images: MNIST
     let count: Int
 
-    func batch(_ indices: [Int], levels: Int) -> (images: IntTensor, labels: IntTensor) { images.batch(indices, levels: levels) }
+    func batch(_ indices: [Int], levels: Int) -> (images: IntTensor, labels: IntTensor) {
+        images.batch(indices, levels: levels)
+    }
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM asks the run to stop after the current step; a

@@ -3,9 +3,9 @@ import Checks
 import CommandSupport
 import D3PM
 import Foundation
-import Tensors
 import Grading
 import Plotting
+import Tensors
 
 /// The grader: runs the checks of the practical against the student's
 /// functions (or the reference solutions) and says what passed.
@@ -47,7 +47,10 @@ enum GradeTarget: ExpressibleByArgument, Equatable {
     case exercise(Int)
 
     init?(argument: String) {
-        if argument.lowercased() == "all" { self = .all; return }
+        if argument.lowercased() == "all" {
+            self = .all
+            return
+        }
         guard let exercise = Catalog.exercise(named: argument) else { return nil }
         self = .exercise(exercise.number)
     }
@@ -81,12 +84,16 @@ struct GradingOptions: ParsableArguments {
     var runner: String?
 
     func validate() throws {
-        guard timeout > 0 && timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
+        guard timeout > 0 && timeout <= 3600 else {
+            throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)")
+        }
     }
 
     /// Builds the runner and runs the checks of `exercises`, each in a runner process.
     /// A build that fails gives every check the status "does not compile".
-    func grade(_ exercises: [ExerciseInfo], progress: (CheckOutcome) -> Void = { _ in }) throws -> (report: GradeReport, compilerErrors: String?) {
+    func grade(_ exercises: [ExerciseInfo], progress: (CheckOutcome) -> Void = { _ in }) throws -> (
+        report: GradeReport, compilerErrors: String?
+    ) {
         ProcessSweep.becomeSubreaper()
         let build = RunnerBuild.current
         let checks = exercises.flatMap(\.checks)
@@ -99,10 +106,15 @@ struct GradingOptions: ParsableArguments {
                     outcome.message = failure.errors
                     return outcome
                 }
-                return (GradeReport(implementation: implementation.implementation, seed: seed, outcomes: outcomes), failure.errors)
+                return (
+                    GradeReport(implementation: implementation.implementation, seed: seed, outcomes: outcomes),
+                    failure.errors
+                )
             }
         }
-        let grader = Grader(runner: runner.map(URL.init(fileURLWithPath:)) ?? build.runner(implementation.implementation), seed: seed, timeout: timeout)
+        let grader = Grader(
+            runner: runner.map(URL.init(fileURLWithPath:)) ?? build.runner(implementation.implementation), seed: seed,
+            timeout: timeout)
         let outcomes = try grader.grade(checks, progress: progress)
         return (GradeReport(implementation: implementation.implementation, seed: seed, outcomes: outcomes), nil)
     }
@@ -111,7 +123,9 @@ struct GradingOptions: ParsableArguments {
     func grader() throws -> Grader {
         let build = RunnerBuild.current
         if runner == nil && !noBuild { try build.build(implementation.implementation) }
-        return Grader(runner: runner.map(URL.init(fileURLWithPath:)) ?? build.runner(implementation.implementation), seed: seed, timeout: timeout)
+        return Grader(
+            runner: runner.map(URL.init(fileURLWithPath:)) ?? build.runner(implementation.implementation), seed: seed,
+            timeout: timeout)
     }
 }
 
@@ -145,7 +159,9 @@ extension Grade {
             let live = format == .text && output == nil
             let implementation = options.implementation.implementation
             if live {
-                print("Grading \(implementation == .student ? "your exercises (Exercises/)" : "the reference solutions (Solutions/)"), seed \(options.seed)")
+                print(
+                    "Grading \(implementation == .student ? "your exercises (Exercises/)" : "the reference solutions (Solutions/)"), seed \(options.seed)"
+                )
             }
             var current: Int?
             let (report, compilerErrors) = try options.grade(target.exercises) { outcome in
@@ -164,7 +180,8 @@ extension Grade {
                 let data = try format.render(report)
                 if let output {
                     let url = URL(fileURLWithPath: output)
-                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(
+                        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                     try data.write(to: url, options: .atomic)
                 } else {
                     FileHandle.standardOutput.write(data)
@@ -184,12 +201,15 @@ extension Grade {
                 print("No figures: \(error)")
                 return
             }
-            for transition in Corruption.allCases where passed.contains(transition.exercise.number) && (transition == .uniform || passed.contains(1)) {
+            for transition in Corruption.allCases
+            where passed.contains(transition.exercise.number) && (transition == .uniform || passed.contains(1)) {
                 var pictures = TransitionFigures(transition: transition)
                 if transition == .absorbing { pictures.schedule = .inverse }
                 if transition == .gaussian { (pictures.betaStart, pictures.betaEnd) = (0.02, 1) }
                 do {
-                    pictures.draw(with: try options.grader(), implementation: options.implementation.implementation, folder: figures)
+                    pictures.draw(
+                        with: try options.grader(), implementation: options.implementation.implementation,
+                        folder: figures)
                 } catch {
                     print("No figures: \(error)")
                 }
@@ -218,7 +238,8 @@ extension Grade {
 
         func run() throws {
             guard let exercise = Catalog.exercise(named: exercise) else {
-                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise\(Catalog.exercises.count)")
+                throw ValidationError(
+                    "'\(exercise)' is not an exercise: use exercise1 ... exercise\(Catalog.exercises.count)")
             }
             print("\(exercise.id): \(exercise.title) (\(exercise.file))")
             print("Functions: \(exercise.functions.joined(separator: ", "))")

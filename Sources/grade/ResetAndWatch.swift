@@ -1,13 +1,14 @@
 import ArgumentParser
-import CommandSupport
 import Checks
+import CommandSupport
 import Foundation
 import Grading
 
 extension Grade {
     /// Puts an exercise file back as shipped.
     struct Reset: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Restore an exercise file to its shipped stub (asks first).")
+        static let configuration = CommandConfiguration(
+            abstract: "Restore an exercise file to its shipped stub (asks first).")
 
         @Argument(help: "exercise1 ... exercise7.")
         var exercise: String
@@ -17,7 +18,8 @@ extension Grade {
 
         func run() throws {
             guard let exercise = Catalog.exercise(named: exercise) else {
-                throw ValidationError("'\(exercise)' is not an exercise: use exercise1 ... exercise\(Catalog.exercises.count)")
+                throw ValidationError(
+                    "'\(exercise)' is not an exercise: use exercise1 ... exercise\(Catalog.exercises.count)")
             }
             let name = URL(fileURLWithPath: exercise.file).lastPathComponent
             guard let stub = Bundle.module.url(forResource: name, withExtension: "stub", subdirectory: "Stubs") else {
@@ -25,7 +27,9 @@ extension Grade {
             }
             let target = try packageRoot().appendingPathComponent(exercise.file)
             if !yes {
-                print("This replaces \(exercise.file) with the shipped stub; your code in it will be lost. Continue? [y/N] ", terminator: "")
+                print(
+                    "This replaces \(exercise.file) with the shipped stub; your code in it will be lost. Continue? [y/N] ",
+                    terminator: "")
                 guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                     print("Nothing changed.")
                     return
@@ -70,10 +74,12 @@ extension Grade {
         }
 
         func modificationDates(in folder: URL) throws -> [String: Date] {
-            let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.contentModificationDateKey])
+            let files = try FileManager.default.contentsOfDirectory(
+                at: folder, includingPropertiesForKeys: [.contentModificationDateKey])
             var stamps: [String: Date] = [:]
             for file in files where file.pathExtension == "swift" {
-                stamps[file.lastPathComponent] = try file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate
+                stamps[file.lastPathComponent] = try file.resourceValues(forKeys: [.contentModificationDateKey])
+                    .contentModificationDate
             }
             return stamps
         }
@@ -95,7 +101,9 @@ extension Grade {
                 return
             }
             let current = report.exercises.first { $0.status != .passed }?.id
-            if let previous, previous != current, report.exercises.first(where: { $0.id == previous })?.status == .passed {
+            if let previous, previous != current,
+                report.exercises.first(where: { $0.id == previous })?.status == .passed
+            {
                 emit("\(previous) passes. Well done!\n")
             }
             previous = current
@@ -113,7 +121,8 @@ func packageRoot() throws -> URL {
     var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     for _ in 0..<8 {
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path),
-           FileManager.default.fileExists(atPath: folder.appendingPathComponent("Exercises").path) {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent("Exercises").path)
+        {
             return folder
         }
         folder.deleteLastPathComponent()
@@ -122,7 +131,9 @@ func packageRoot() throws -> URL {
 }
 
 /// Runs a program, with its output captured or passed through.
-func runProcess(_ executable: String, _ arguments: [String], in folder: URL, capture: Bool) throws -> (status: Int32, output: String) {
+func runProcess(_ executable: String, _ arguments: [String], in folder: URL, capture: Bool) throws -> (
+    status: Int32, output: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

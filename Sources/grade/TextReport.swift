@@ -29,7 +29,9 @@ final class TextReport {
 
     func printOutcome(_ outcome: CheckOutcome) {
         let name = outcome.id.split(separator: ".").last.map(String.init) ?? outcome.id
-        print("  \(symbol(outcome.status).padding(toLength: color ? 16 : 7, withPad: " ", startingAt: 0)) \(name): \(outcome.title)")
+        print(
+            "  \(symbol(outcome.status).padding(toLength: color ? 16 : 7, withPad: " ", startingAt: 0)) \(name): \(outcome.title)"
+        )
         switch outcome.status {
         case .passed, .doesNotCompile: break
         case .notImplemented:
@@ -74,15 +76,23 @@ final class TextReport {
     func printSummary(_ report: GradeReport, single: Bool) {
         print("")
         for exercise in report.exercises {
-            print("  \(exercise.id)  \(String(format: "%3d", exercise.score)) / \(String(format: "%-3d", exercise.maxScore))  \(statusText(exercise.status))")
+            print(
+                "  \(exercise.id)  \(String(format: "%3d", exercise.score)) / \(String(format: "%-3d", exercise.maxScore))  \(statusText(exercise.status))"
+            )
         }
         print("  " + paint("score \(report.score) / \(report.maxScore)", "1"))
         if report.implementation == .solutions {
             let first = Catalog.exercises[0]
-            print(report.allPassed ? "The reference solutions pass every check." : "The reference solutions do not pass: please report this.")
+            print(
+                report.allPassed
+                    ? "The reference solutions pass every check."
+                    : "The reference solutions do not pass: please report this.")
             print("Now your turn: open \(first.file) and check it with `swift run grade \(first.id)`.")
         } else if report.allPassed {
-            print(single ? "All checks pass. On to the next exercise!" : "Every exercise passes. Train your model: see the README.")
+            print(
+                single
+                    ? "All checks pass. On to the next exercise!"
+                    : "Every exercise passes. Train your model: see the README.")
         } else if let next = report.exercises.first(where: { $0.status != .passed }) {
             print("Next: \(next.file)  (swift run grade \(next.id); swift run grade hint \(next.id))")
         }
@@ -93,13 +103,16 @@ final class TextReport {
         for exercise in report.exercises {
             guard let info = Catalog.exercise(exercise.exercise) else { continue }
             let passed = exercise.checks.filter { $0.status == .passed }.count
-            let status: String = switch exercise.status {
-            case .passed: paint("done", "32")
-            case .failed: paint("\(passed)/\(exercise.checks.count) checks pass", "31")
-            case .notImplemented: paint("to do", "33")
-            default: statusText(exercise.status)
-            }
-            print("\(info.id)  \(info.title.padding(toLength: width, withPad: " ", startingAt: 0))  \(info.functions.joined(separator: ", ").padding(toLength: 44, withPad: " ", startingAt: 0)) \(status)")
+            let status: String =
+                switch exercise.status {
+                case .passed: paint("done", "32")
+                case .failed: paint("\(passed)/\(exercise.checks.count) checks pass", "31")
+                case .notImplemented: paint("to do", "33")
+                default: statusText(exercise.status)
+                }
+            print(
+                "\(info.id)  \(info.title.padding(toLength: width, withPad: " ", startingAt: 0))  \(info.functions.joined(separator: ", ").padding(toLength: 44, withPad: " ", startingAt: 0)) \(status)"
+            )
         }
     }
 }

@@ -23,17 +23,21 @@ struct TransitionFigures {
     /// 1's cumulativeQ serves uniform noise; other matrices are multiplied here.
     func matrices(with grader: Grader) throws -> (onestep: Tensor, cumulative: Tensor) {
         let betas = schedule.betas(steps: steps, start: betaStart, end: betaEnd)
-        let call: ExerciseCall = switch transition {
-        case .uniform: .makeUniformQOnestep(numClasses: classes, betas: betas)
-        case .absorbing: .makeAbsorbingQOnestep(numClasses: classes, betas: betas)
-        case .gaussian: .makeGaussianQOnestep(numClasses: classes, betas: betas)
-        }
+        let call: ExerciseCall =
+            switch transition {
+            case .uniform: .makeUniformQOnestep(numClasses: classes, betas: betas)
+            case .absorbing: .makeAbsorbingQOnestep(numClasses: classes, betas: betas)
+            case .gaussian: .makeGaussianQOnestep(numClasses: classes, betas: betas)
+            }
         guard let onestep = try grader.perform([call])[0].value, onestep.rank == 3, onestep.shape[0] == steps,
-              onestep.shape[1] == onestep.shape[2] else {
+            onestep.shape[1] == onestep.shape[2]
+        else {
             throw CommandFailure("\(call.function) did not return [T, K, K] matrices")
         }
         if transition == .uniform {
-            guard let cumulative = try grader.perform([.cumulativeQ(onestep)])[0].value, cumulative.shape == onestep.shape else {
+            guard let cumulative = try grader.perform([.cumulativeQ(onestep)])[0].value,
+                cumulative.shape == onestep.shape
+            else {
                 throw CommandFailure("cumulativeQ did not return matrices of shape \(onestep.shape)")
             }
             return (onestep, cumulative)
@@ -59,18 +63,25 @@ struct TransitionFigures {
             let states = cumulative.shape[1]
             let stateNames = (0..<states).map { transition == .absorbing && $0 == states - 1 ? "M" : "\($0)" }
             let name = transition == .uniform ? "" : "\(transition.rawValue)-"
-            let directory = URL(fileURLWithPath: folder).appendingPathComponent(implementation == .solutions ? "solutions" : "")
+            let directory = URL(fileURLWithPath: folder).appendingPathComponent(
+                implementation == .solutions ? "solutions" : "")
             let terminal = TerminalDisplay(display)
             let who = implementation == .student ? "your functions" : "reference solutions"
             let maps = shownSteps.map { t in
-                Heatmap(cumulative[t - 1], title: "Q_{1:\(t)}", xLabel: "x_t", yLabel: "x_0", showValues: states <= 8, labels: stateNames)
+                Heatmap(
+                    cumulative[t - 1], title: "Q_{1:\(t)}", xLabel: "x_t", yLabel: "x_0", showValues: states <= 8,
+                    labels: stateNames)
             }
             let stateText = transition == .absorbing ? "K = \(classes) + [MASK] (M)" : "K = \(classes)"
             let heatmaps = try renderer.heatmaps(
-                maps, title: "Cumulative \(transition.rawValue) matrices (\(who), \(stateText), T = \(steps), \(schedule.rawValue) schedule)",
+                maps,
+                title:
+                    "Cumulative \(transition.rawValue) matrices (\(who), \(stateText), T = \(steps), \(schedule.rawValue) schedule)",
                 to: directory.appendingPathComponent("\(transition.exercise.id)-\(name)cumulative-q.png"))
             let rows = (0..<states).map { row in
-                LineSeries("row x_0 = \(stateNames[row])", y: (0..<steps).map { t in Double(rowEntropy(cumulative[t][row]).item) })
+                LineSeries(
+                    "row x_0 = \(stateNames[row])",
+                    y: (0..<steps).map { t in Double(rowEntropy(cumulative[t][row]).item) })
             }
             // Rows with the same curve share one line and one legend entry.
             var series: [LineSeries] = []
@@ -82,14 +93,21 @@ struct TransitionFigures {
                 }
             }
             if series.count == 1 && rows.count > 1 { series[0].name = "every row x_0 (the curves coincide)" }
-            let ceiling = LineSeries("log \(states) (uniform)", y: [Double](repeating: log(Double(states)), count: steps), dashed: true)
+            let ceiling = LineSeries(
+                "log \(states) (uniform)", y: [Double](repeating: log(Double(states)), count: steps), dashed: true)
             let curve = try renderer.lines(
-                series + [ceiling], title: "Entropy of q(x_t | x_0) over t (\(who))", xLabel: "t", yLabel: "entropy (nats)",
+                series + [ceiling], title: "Entropy of q(x_t | x_0) over t (\(who))", xLabel: "t",
+                yLabel: "entropy (nats)",
                 legend: "below",
                 to: directory.appendingPathComponent("\(transition.exercise.id)-\(name)entropy.png"))
             print("Figures: \(heatmaps.path)\n         \(curve.path)")
-            try terminal.show(heatmaps, text: shownSteps.map { TerminalDisplay.text(matrix: cumulative[$0 - 1], title: "Q_{1:\($0)}") }.joined(separator: "\n\n"))
-            try terminal.show(curve, text: "entropy of row 0 by t: " + rows[0].y.map { String(format: "%.3f", $0) }.joined(separator: " "))
+            try terminal.show(
+                heatmaps,
+                text: shownSteps.map { TerminalDisplay.text(matrix: cumulative[$0 - 1], title: "Q_{1:\($0)}") }.joined(
+                    separator: "\n\n"))
+            try terminal.show(
+                curve,
+                text: "entropy of row 0 by t: " + rows[0].y.map { String(format: "%.3f", $0) }.joined(separator: " "))
         } catch {
             print("No figures: \(error)")
         }
@@ -100,7 +118,8 @@ extension Grade {
     /// Draws the student's (or the reference) transition matrices.
     struct Plot: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Draw the heatmaps of Q_{1:t} and the entropy curve from your exercise 1, 6 or 7 (or the solutions).")
+            abstract:
+                "Draw the heatmaps of Q_{1:t} and the entropy curve from your exercise 1, 6 or 7 (or the solutions).")
 
         @Option(help: "The steps t whose Q_{1:t} to draw, comma-separated.")
         var t = "1,5,10"
@@ -131,16 +150,27 @@ extension Grade {
         @Option(help: "Also show the figures here: file, sixel, kitty, text or auto.")
         var show: DisplayMode = .auto
 
-        var shownSteps: [Int] { t.split(separator: ",", omittingEmptySubsequences: false).compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        var shownSteps: [Int] {
+            t.split(separator: ",", omittingEmptySubsequences: false).compactMap {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
+        }
 
         func validate() throws {
-            guard classes >= 2 && classes <= 64 else { throw ValidationError("--classes must be between 2 and 64, got \(classes)") }
-            guard steps >= 1 && steps <= 10_000 else { throw ValidationError("--steps must be between 1 and 10000, got \(steps)") }
+            guard classes >= 2 && classes <= 64 else {
+                throw ValidationError("--classes must be between 2 and 64, got \(classes)")
+            }
+            guard steps >= 1 && steps <= 10_000 else {
+                throw ValidationError("--steps must be between 1 and 10000, got \(steps)")
+            }
             for (name, beta) in [("--beta-start", betaStart), ("--beta-end", betaEnd)] {
-                if let beta, !(0...1).contains(beta) { throw ValidationError("\(name) must lie in [0, 1], got \(beta)") }
+                if let beta, !(0...1).contains(beta) {
+                    throw ValidationError("\(name) must lie in [0, 1], got \(beta)")
+                }
             }
             let parts = t.split(separator: ",", omittingEmptySubsequences: false)
-            guard !parts.isEmpty, parts.count == shownSteps.count, shownSteps.allSatisfy({ (1...steps).contains($0) }) else {
+            guard !parts.isEmpty, parts.count == shownSteps.count, shownSteps.allSatisfy({ (1...steps).contains($0) })
+            else {
                 throw ValidationError("--t must list steps between 1 and \(steps), comma-separated; got '\(t)'")
             }
         }
@@ -148,15 +178,20 @@ extension Grade {
         func run() throws {
             let gaussian = transition == .gaussian
             let figures = TransitionFigures(
-                steps: steps, classes: classes, betaStart: betaStart ?? (gaussian ? 0.02 : 1e-3), betaEnd: betaEnd ?? (gaussian ? 1 : 0.15),
+                steps: steps, classes: classes, betaStart: betaStart ?? (gaussian ? 0.02 : 1e-3),
+                betaEnd: betaEnd ?? (gaussian ? 1 : 0.15),
                 shownSteps: shownSteps, transition: transition, schedule: schedule)
             let grader = try options.grader()
             do {
                 _ = try figures.matrices(with: grader)
             } catch let problem as Grader.Problem {
-                throw CommandFailure("exercise \(transition.exercise.number) \(problem.status.rawValue): \(problem.message). Write its functions first, or add --solutions.")
+                throw CommandFailure(
+                    "exercise \(transition.exercise.number) \(problem.status.rawValue): \(problem.message). Write its functions first, or add --solutions."
+                )
             }
-            figures.draw(with: grader, implementation: options.implementation.implementation, folder: self.figures, display: show)
+            figures.draw(
+                with: grader, implementation: options.implementation.implementation, folder: self.figures, display: show
+            )
         }
     }
 }

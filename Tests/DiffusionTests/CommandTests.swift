@@ -11,7 +11,8 @@ struct CommandTests {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     func d3pm(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
@@ -32,7 +33,10 @@ struct CommandTests {
         (["train", "--learning-rate=-1"], "--learning-rate must be a positive number"),
         (["sample", "--labels", "3,x"], "'x' is not a digit"),
         (["probe", "--t", "0,300"], "--t must list steps between 1 and 200"),
-        (["sample", "--checkpoint", "/nonexistent/c.safetensors", "--solutions"], "no checkpoint at /nonexistent/c.safetensors"),
+        (
+            ["sample", "--checkpoint", "/nonexistent/c.safetensors", "--solutions"],
+            "no checkpoint at /nonexistent/c.safetensors"
+        ),
     ])
     func badValuesAreRejectedWithAClearMessage(_ arguments: [String], _ message: String) throws {
         let run = try d3pm(arguments)
@@ -44,20 +48,30 @@ struct CommandTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-commands-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let train = folder.appendingPathComponent("train"), samples = folder.appendingPathComponent("samples")
-        let common = ["--solutions", "--images", "64", "--batch-size", "16", "--output", train.path, "--checkpoint-every", "2"]
+        let common = [
+            "--solutions", "--images", "64", "--batch-size", "16", "--output", train.path, "--checkpoint-every", "2",
+        ]
         let first = try d3pm(["train", "--max-steps", "3"] + common)
         #expect(first.status == 0, "\(first.output)")
         let again = try d3pm(["train", "--max-steps", "3"] + common)
         #expect(again.status != 0 && again.output.contains("already holds a checkpoint"))
         let resumed = try d3pm(["train", "--max-steps", "5", "--resume"] + common)
         #expect(resumed.status == 0 && resumed.output.contains("Resuming"), "\(resumed.output)")
-        let log = try String(contentsOf: train.appendingPathComponent("loss.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(log.count == 6 && log.dropFirst().map { $0.prefix { $0 != "," } } == ["1", "2", "3", "4", "5"], "one row per step: \(log)")
-        let sample = try d3pm(["sample", "--solutions", "--checkpoint", train.appendingPathComponent("checkpoint.safetensors").path,
-                               "--count", "4", "--output", samples.path])
+        let log = try String(contentsOf: train.appendingPathComponent("loss.csv"), encoding: .utf8).split(
+            separator: "\n")
+        #expect(
+            log.count == 6 && log.dropFirst().map { $0.prefix { $0 != "," } } == ["1", "2", "3", "4", "5"],
+            "one row per step: \(log)")
+        let sample = try d3pm([
+            "sample", "--solutions", "--checkpoint", train.appendingPathComponent("checkpoint.safetensors").path,
+            "--count", "4", "--output", samples.path,
+        ])
         #expect(sample.status == 0, "\(sample.output)")
-        for name in ["samples.npy", "labels.npy"] + (sample.output.contains("No pictures") ? [] : ["samples.png", "chain.png", "chain.gif"]) {
-            #expect(FileManager.default.fileExists(atPath: samples.appendingPathComponent(name).path), "missing \(name)")
+        for name in ["samples.npy", "labels.npy"]
+            + (sample.output.contains("No pictures") ? [] : ["samples.png", "chain.png", "chain.gif"])
+        {
+            #expect(
+                FileManager.default.fileExists(atPath: samples.appendingPathComponent(name).path), "missing \(name)")
         }
         let npy = try Data(contentsOf: samples.appendingPathComponent("samples.npy"))
         #expect(npy.prefix(6) == Data([0x93] + Array("NUMPY".utf8)) && npy.count == 128 + 4 * 28 * 28)

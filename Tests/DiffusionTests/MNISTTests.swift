@@ -4,7 +4,8 @@ import Testing
 
 @Suite("MNIST")
 struct MNISTTests {
-    static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("Data/mnist")
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-mnist-\(UUID().uuidString)")
 
@@ -17,7 +18,10 @@ struct MNISTTests {
     }
 
     @Test func quantisationRoundsToFourLevels() {
-        #expect([0, 42, 43, 127, 128, 212, 213, 255].map { MNIST.quantize(UInt8($0), levels: 4) } == [0, 0, 1, 1, 2, 2, 3, 3])
+        #expect(
+            [0, 42, 43, 127, 128, 212, 213, 255].map { MNIST.quantize(UInt8($0), levels: 4) } == [
+                0, 0, 1, 1, 2, 2, 3, 3,
+            ])
     }
 
     @Test func batchesAreQuantisedImagesWithTheirLabels() throws {
@@ -40,7 +44,8 @@ struct MNISTTests {
     func copyOfTestSplit() throws -> URL {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         for name in ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
-            try FileManager.default.copyItem(at: Self.shipped.appendingPathComponent(name), to: scratch.appendingPathComponent(name))
+            try FileManager.default.copyItem(
+                at: Self.shipped.appendingPathComponent(name), to: scratch.appendingPathComponent(name))
         }
         return scratch
     }
@@ -52,14 +57,16 @@ struct MNISTTests {
         try bytes.prefix(bytes.count / 2).write(to: file)
         #expect { try MNIST(split: .test, directory: folder) } throws: { error in
             let text = "\(error)"
-            return text.contains("t10k-images-idx3-ubyte.gz") && (text.contains("truncated") || text.contains("corrupt"))
+            return text.contains("t10k-images-idx3-ubyte.gz")
+                && (text.contains("truncated") || text.contains("corrupt"))
         }
         try? FileManager.default.removeItem(at: scratch)
     }
 
     @Test func checksumMismatchIsNamedInTheError() throws {
         let folder = try copyOfTestSplit()
-        try FileManager.default.copyItem(at: Self.shipped.appendingPathComponent("SHA256SUMS"), to: folder.appendingPathComponent("SHA256SUMS"))
+        try FileManager.default.copyItem(
+            at: Self.shipped.appendingPathComponent("SHA256SUMS"), to: folder.appendingPathComponent("SHA256SUMS"))
         let file = folder.appendingPathComponent("t10k-labels-idx1-ubyte.gz")
         var bytes = [UInt8](try Data(contentsOf: file))
         bytes[bytes.count / 2] ^= 0xFF
@@ -74,8 +81,9 @@ struct MNISTTests {
         let folder = try copyOfTestSplit()
         // Labels of the training split (60,000) beside the test images (10,000).
         try FileManager.default.removeItem(at: folder.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
-        try FileManager.default.copyItem(at: Self.shipped.appendingPathComponent("train-labels-idx1-ubyte.gz"),
-                                         to: folder.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
+        try FileManager.default.copyItem(
+            at: Self.shipped.appendingPathComponent("train-labels-idx1-ubyte.gz"),
+            to: folder.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
         #expect { try MNIST(split: .test, directory: folder) } throws: { error in
             "\(error)".contains("60000 labels for the 10000 images")
         }
@@ -86,6 +94,7 @@ struct MNISTTests {
 
     @Test func sha256MatchesKnownDigests() {
         #expect(SHA256.hexDigest([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hexDigest(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            SHA256.hexDigest(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

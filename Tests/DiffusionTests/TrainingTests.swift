@@ -42,13 +42,16 @@ struct TrainingTests {
     @Test func parameterNamesFollowThePyTorchModule() {
         let names = TinyX0Model().namedParameters.map(\.name)
         #expect(names.contains("down1.0.weight") && names.contains("down2.4.bias") && names.contains("up1.0.weight"))
-        #expect(names.contains("condEmbedding.weight") && names.contains("final.weight") && names.contains("tProj2.bias"))
+        #expect(
+            names.contains("condEmbedding.weight") && names.contains("final.weight") && names.contains("tProj2.bias"))
         #expect(TinyX0Model().parameterCount == 98_020)
     }
 
     /// A few steps on a small subset: the loss falls.
     @Test func smokeTrainingLowersTheLoss() throws {
-        var trainer = Trainer(model: TinyX0Model(seed: 0), optimizer: AdamW(learningRate: 3e-3), diffusion: DiscreteDiffusion(exercises: ReferenceSolutions.self))
+        var trainer = Trainer(
+            model: TinyX0Model(seed: 0), optimizer: AdamW(learningRate: 3e-3),
+            diffusion: DiscreteDiffusion(exercises: ReferenceSolutions.self))
         let losses = try trainBriefly(&trainer, images: 256, batchSize: 32, steps: 24)
         let first = losses.prefix(4).reduce(0, +) / 4, last = losses.suffix(4).reduce(0, +) / 4
         #expect(last < 0.7 * first, "loss \(first) -> \(last)")
@@ -63,9 +66,11 @@ struct TrainingTests {
             let (x0, y) = data.batch(Array((step * 8)..<(step * 8 + 8)), levels: 4)
             _ = trainer.step(x0: x0, y: y, seed: UInt64(step))
         }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-checkpoint-\(UUID().uuidString).safetensors")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "d3pm-checkpoint-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
-        let progress = TrainingProgress(step: 2, seed: 0, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
+        let progress = TrainingProgress(
+            step: 2, seed: 0, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
         try TrainingCheckpoint.save(model: trainer.model, optimizer: trainer.optimizer, progress: progress, to: url)
         let loaded = try TrainingCheckpoint.load(from: url)
         #expect(loaded.progress == progress)
@@ -79,9 +84,12 @@ struct TrainingTests {
         let data = try MNIST(split: .test, directory: MNISTTests.shipped)
         let images = FirstImages(data: data, count: 40)
         let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self)
-        let settings = TrainingSettings(model: .tiny, seed: 9, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
-        let straightFolder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-run-\(UUID().uuidString)")
-        let brokenFolder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-run-\(UUID().uuidString)")
+        let settings = TrainingSettings(
+            model: .tiny, seed: 9, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
+        let straightFolder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "d3pm-run-\(UUID().uuidString)")
+        let brokenFolder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "d3pm-run-\(UUID().uuidString)")
         defer { for folder in [straightFolder, brokenFolder] { try? FileManager.default.removeItem(at: folder) } }
 
         var straight = try TrainingRun(starting: settings, diffusion: diffusion, in: straightFolder)
@@ -89,15 +97,23 @@ struct TrainingTests {
 
         var broken = try TrainingRun(starting: settings, diffusion: diffusion, in: brokenFolder)
         var steps = 0
-        #expect(try broken.run(totalSteps: 7, images: images, progress: { _ in steps += 1 }, shouldStop: { steps == 3 }) == .stopped)
-        #expect(throws: TrainingRun.Failure.self) { try TrainingRun(starting: settings, diffusion: diffusion, in: brokenFolder) }
+        #expect(
+            try broken.run(totalSteps: 7, images: images, progress: { _ in steps += 1 }, shouldStop: { steps == 3 })
+                == .stopped)
+        #expect(throws: TrainingRun.Failure.self) {
+            try TrainingRun(starting: settings, diffusion: diffusion, in: brokenFolder)
+        }
         var resumed = try TrainingRun(resuming: settings, diffusion: diffusion, in: brokenFolder)
         #expect(resumed.step == 3)
         #expect(try resumed.run(totalSteps: 7, images: images) == .finished)
 
-        #expect(bits(try TrainingCheckpoint.load(from: resumed.checkpointURL).model) == bits(try TrainingCheckpoint.load(from: straight.checkpointURL).model))
+        #expect(
+            bits(try TrainingCheckpoint.load(from: resumed.checkpointURL).model)
+                == bits(try TrainingCheckpoint.load(from: straight.checkpointURL).model))
         func losses(_ run: TrainingRun) throws -> [String] {
-            try LossLog.rows(in: run.logURL, throughStep: .max).map { $0.split(separator: ",").dropLast().joined(separator: ",") }
+            try LossLog.rows(in: run.logURL, throughStep: .max).map {
+                $0.split(separator: ",").dropLast().joined(separator: ",")
+            }
         }
         #expect(try losses(resumed) == losses(straight) && losses(straight).count == 8)
     }
@@ -105,7 +121,8 @@ struct TrainingTests {
     @Test func resumingWithOtherSettingsNamesEachDifference() throws {
         let data = try MNIST(split: .test, directory: MNISTTests.shipped)
         let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self)
-        let settings = TrainingSettings(model: .tiny, seed: 9, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
+        let settings = TrainingSettings(
+            model: .tiny, seed: 9, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-run-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         var run = try TrainingRun(starting: settings, diffusion: diffusion, in: folder)
@@ -127,7 +144,9 @@ struct TrainingTests {
         configuration.numSteps = 20
         let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self, configuration: configuration)
         var steps: [Int] = []
-        let (samples, frames) = diffusion.sample(model: TinyX0Model(), labels: IntTensor([1, 7]), height: 8, width: 6, frameStride: 5, using: &rng) { steps.append($0) }
+        let (samples, frames) = diffusion.sample(
+            model: TinyX0Model(), labels: IntTensor([1, 7]), height: 8, width: 6, frameStride: 5, using: &rng
+        ) { steps.append($0) }
         #expect(samples.shape == [2, 1, 8, 6] && Set(samples.scalars).isSubset(of: [0, 1, 2, 3]))
         #expect(steps == Array((1...20).reversed()))
         #expect(frames.map(\.t) == [20, 15, 10, 5, 0])
@@ -153,9 +172,12 @@ struct CorruptionTests {
         var trainer = Trainer(model: TinyX0Model(), optimizer: AdamW(), diffusion: d)
         let report = trainer.step(x0: x0, y: IntTensor([1, 2, 3, 4]), seed: 3)
         #expect(report.loss.isFinite && report.ce > 0)
-        let (samples, frames) = d.sample(model: trainer.model, labels: IntTensor([0, 5]), height: 6, width: 4, frameStride: 4, using: &rng)
+        let (samples, frames) = d.sample(
+            model: trainer.model, labels: IntTensor([0, 5]), height: 6, width: 4, frameStride: 4, using: &rng)
         #expect(Set(samples.scalars).isSubset(of: [0, 1, 2, 3]), "no [MASK] or out-of-range value survives to t = 0")
-        if setting.0 == .absorbing { #expect(frames[0].images.scalars.allSatisfy { $0 == 4 }, "the chain starts all [MASK]") }
+        if setting.0 == .absorbing {
+            #expect(frames[0].images.scalars.allSatisfy { $0 == 4 }, "the chain starts all [MASK]")
+        }
     }
 
     @Test func boundTermsAreNonNegativeAndThePriorVanishesWhenEverythingIsMasked() {
@@ -165,7 +187,11 @@ struct CorruptionTests {
         let absorbing = diffusion(.absorbing, .inverse).likelihoodBound(model: TinyX0Model(), x0: x0, y: y, using: &rng)
         #expect(abs(absorbing.prior) < 1e-4)
         #expect(absorbing.terms.count == 7 && absorbing.terms.allSatisfy { $0 > -1e-4 })
-        #expect(absorbing.reconstruction > 0 && abs(absorbing.total - (absorbing.prior + absorbing.terms.reduce(0, +) + absorbing.reconstruction)) < 1e-9)
+        #expect(
+            absorbing.reconstruction > 0
+                && abs(absorbing.total - (absorbing.prior + absorbing.terms.reduce(0, +) + absorbing.reconstruction))
+                    < 1e-9
+        )
         let uniform = diffusion(.uniform, .linear).likelihoodBound(model: TinyX0Model(), x0: x0, y: y, using: &rng)
         // After 8 small steps the uniform chain is far from its stationary distribution.
         #expect(uniform.prior > 1 && uniform.bitsPerDimension > 0)
@@ -195,7 +221,8 @@ struct DigitClassifierTests {
         }
         let first: Float = losses.prefix(6).reduce(0, +), last: Float = losses.suffix(6).reduce(0, +)
         #expect(last < 0.6 * first, "loss \(first / 6) -> \(last / 6)")
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-classifier-\(UUID().uuidString).safetensors")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "d3pm-classifier-\(UUID().uuidString).safetensors")
         try classifier.save(to: url, testAccuracy: 0.5)
         let (loaded, accuracy) = try DigitClassifier.load(from: url)
         try? FileManager.default.removeItem(at: url)
@@ -214,12 +241,16 @@ struct CoordinatesModelTests {
         #expect(logits.shape == [2, 1, 6, 4, 4])
         // A constant image still gives different logits at different places.
         #expect(logits[0][0][0][0].scalars != logits[0][0][5][3].scalars)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-coords-\(UUID().uuidString).safetensors")
-        let progress = TrainingProgress(step: 0, seed: 0, batchSize: 2, learningRate: 1e-3, configuration: DiffusionConfiguration())
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "d3pm-coords-\(UUID().uuidString).safetensors")
+        let progress = TrainingProgress(
+            step: 0, seed: 0, batchSize: 2, learningRate: 1e-3, configuration: DiffusionConfiguration())
         try TrainingCheckpoint.save(model: model, optimizer: AdamW(), progress: progress, to: url)
         let loaded = try TrainingCheckpoint.load(from: url).model
         try? FileManager.default.removeItem(at: url)
-        #expect(loaded.architecture == .coords && loaded(xt, IntTensor([3, 9]), IntTensor([0, 0])).scalars == logits.scalars)
+        #expect(
+            loaded.architecture == .coords
+                && loaded(xt, IntTensor([3, 9]), IntTensor([0, 0])).scalars == logits.scalars)
     }
 }
 
@@ -249,9 +280,11 @@ struct UNetModelTests {
         let losses = try trainBriefly(&trainer, images: 64, batchSize: 16, steps: 12)
         let first = losses.prefix(3).reduce(0, +) / 3, last = losses.suffix(3).reduce(0, +) / 3
         #expect(last < 0.7 * first, "loss \(first) -> \(last)")
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-unet-\(UUID().uuidString).safetensors")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "d3pm-unet-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
-        let progress = TrainingProgress(step: 12, seed: 0, batchSize: 16, learningRate: 3e-3, configuration: configuration)
+        let progress = TrainingProgress(
+            step: 12, seed: 0, batchSize: 16, learningRate: 3e-3, configuration: configuration)
         try TrainingCheckpoint.save(model: trainer.model, optimizer: trainer.optimizer, progress: progress, to: url)
         let loaded = try TrainingCheckpoint.load(from: url)
         #expect(loaded.model.architecture == .unet)
@@ -264,7 +297,9 @@ struct UNetModelTests {
 struct FirstImages: TrainingImages {
     let data: MNIST
     let count: Int
-    func batch(_ indices: [Int], levels: Int) -> (images: IntTensor, labels: IntTensor) { data.batch(indices, levels: levels) }
+    func batch(_ indices: [Int], levels: Int) -> (images: IntTensor, labels: IntTensor) {
+        data.batch(indices, levels: levels)
+    }
 }
 
 /// The bits of every parameter, by name.
@@ -278,7 +313,8 @@ func trainBriefly(_ trainer: inout Trainer, images: Int, batchSize: Int, steps: 
     let data = try MNIST(split: .test, directory: MNISTTests.shipped)
     let batches = MiniBatches(count: images, batchSize: batchSize, seed: 1)
     return (0..<steps).map { step in
-        let (x0, y) = data.batch(batches.batch(step % batches.batchesPerEpoch, epoch: step / batches.batchesPerEpoch), levels: 4)
+        let (x0, y) = data.batch(
+            batches.batch(step % batches.batchesPerEpoch, epoch: step / batches.batchesPerEpoch), levels: 4)
         return trainer.step(x0: x0, y: y, seed: UInt64(step)).loss
     }
 }

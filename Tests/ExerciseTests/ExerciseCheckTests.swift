@@ -20,12 +20,14 @@ struct ExerciseCheckTests {
     @Test(arguments: Catalog.checks.map(\.id))
     func check(_ id: String) throws {
         let report = try Self.report.get()
-        let outcome = try #require(report.exercises.flatMap(\.checks).first { $0.id == id }, "\(id) is missing from the report")
+        let outcome = try #require(
+            report.exercises.flatMap(\.checks).first { $0.id == id }, "\(id) is missing from the report")
         let implementation = TestConfiguration.implementation.rawValue
         switch outcome.status {
         case .passed: break
         case .failed:
-            Issue.record("""
+            Issue.record(
+                """
                 \(id) failed for \(implementation)
                   expected: \(outcome.expected ?? "-")
                   actual:   \(outcome.actual ?? outcome.message ?? "-")

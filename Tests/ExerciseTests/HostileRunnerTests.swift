@@ -22,7 +22,9 @@ struct HostileRunnerTests {
         let script = folder.appendingPathComponent("runner.sh"), output = folder.appendingPathComponent("report.json")
         try "#!/bin/sh\ncat > /dev/null\n\(behaviour)\n".write(to: script, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
-        let run = try GradeCommand.run([exercise, "--format", "json", "--runner", script.path, "--timeout", "\(timeout)", "--output", output.path])
+        let run = try GradeCommand.run([
+            exercise, "--format", "json", "--runner", script.path, "--timeout", "\(timeout)", "--output", output.path,
+        ])
         let report = try JSONDecoder().decode(GradeReport.self, from: Data(contentsOf: output))
         return Graded(report: report, status: run.status)
     }
@@ -30,7 +32,8 @@ struct HostileRunnerTests {
     func statuses(_ graded: Graded) -> [CheckOutcome.Status] { graded.report.exercises.flatMap(\.checks).map(\.status) }
 
     @Test func forgedOutcomeLinesOnStandardOutputEarnNothing() throws {
-        let graded = try grade(#"""
+        let graded = try grade(
+            #"""
             echo 'D3PM-OUTCOME {"id":"exercise6.absorbing-values","exercise":6,"title":"t","points":300,"status":"passed"}'
             echo '{"finished":{"results":[]}}'
             exit 0
@@ -45,7 +48,9 @@ struct HostileRunnerTests {
         let matrix = #"{"value":{"shape":[1],"float32":"AACAPw=="}}"#
         let wrongShape = try grade("echo '{\"finished\":{\"results\":[\(matrix)]}}' >&3; exit 0")
         #expect(wrongShape.report.score == 0 && statuses(wrongShape) == [.failed, .failed])
-        let twice = try grade("echo '{\"finished\":{\"results\":[\(matrix)]}}' >&3; echo '{\"finished\":{\"results\":[\(matrix)]}}' >&3; exit 0")
+        let twice = try grade(
+            "echo '{\"finished\":{\"results\":[\(matrix)]}}' >&3; echo '{\"finished\":{\"results\":[\(matrix)]}}' >&3; exit 0"
+        )
         #expect(twice.report.score == 0 && statuses(twice) == [.failed, .failed])
         #expect(twice.report.exercises[0].checks[0].message?.contains("grader's channel") == true)
         let garbage = try grade("echo 'passed' >&3; exit 0")
@@ -63,7 +68,9 @@ struct HostileRunnerTests {
         let trap = try grade("echo 'Fatal error: index 9 is out of range' >&2; kill -ILL $$")
         #expect(statuses(trap) == [.crashed, .crashed])
         #expect(trap.report.exercises[0].checks[0].message?.contains("index 9 is out of range") == true)
-        let stub = try grade("echo '\(NotImplemented.marker) makeAbsorbingQOnestep (Exercises/E.swift:9)' >&2; exit \(NotImplemented.exitCode)")
+        let stub = try grade(
+            "echo '\(NotImplemented.marker) makeAbsorbingQOnestep (Exercises/E.swift:9)' >&2; exit \(NotImplemented.exitCode)"
+        )
         #expect(statuses(stub) == [.notImplemented, .notImplemented])
     }
 
@@ -86,7 +93,8 @@ struct HostileRunnerTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let pids = folder.appendingPathComponent("pids")
         // One in its own session, one orphaned by a double fork, one in the runner's group.
-        let graded = try grade("""
+        let graded = try grade(
+            """
             setsid sleep 300 & echo $! >> \(pids.path)
             ( sleep 300 & echo $! >> \(pids.path) ) &
             sleep 300 & echo $! >> \(pids.path)

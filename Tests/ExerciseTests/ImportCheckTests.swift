@@ -7,15 +7,18 @@ import Testing
 /// cannot reach the reference code by import, fresh build or not, nor by a
 /// linker symbol. The test builds a copy of the kit (about a minute), so it
 /// runs with `D3PM_SLOW_TESTS=1` (CI sets it).
-@Suite("Exercises cannot reach the reference code", .enabled(if: TestConfiguration.runsSlowTests, "set D3PM_SLOW_TESTS=1"))
+@Suite(
+    "Exercises cannot reach the reference code", .enabled(if: TestConfiguration.runsSlowTests, "set D3PM_SLOW_TESTS=1"))
 struct ImportCheckTests {
     @Test func importsAndLinkerSymbolsOfTheSolutionsAreRefusedAtEveryBuild() throws {
         let copy = try TestConfiguration.temporaryFolder("import-check")
         defer { try? FileManager.default.removeItem(at: copy) }
-        let files = try shell("git ls-files -z -- Package.swift Sources Exercises Solutions Tests", in: TestConfiguration.packageRoot)
+        let files = try shell(
+            "git ls-files -z -- Package.swift Sources Exercises Solutions Tests", in: TestConfiguration.packageRoot)
         for path in files.split(separator: "\0").map(String.init) {
             let target = copy.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: TestConfiguration.packageRoot.appendingPathComponent(path), to: target)
         }
         let scratch = copy.appendingPathComponent(".build")
@@ -38,17 +41,25 @@ struct ImportCheckTests {
         // A fresh build: Solutions is not built yet.
         #expect(try refusal(importing).contains("Solutions"))
         // Once Solutions is built, the import check refuses the import by name.
-        _ = try shell("swift build --package-path '\(copy.path)' --scratch-path '\(scratch.path)' --target Solutions", in: copy)
+        _ = try shell(
+            "swift build --package-path '\(copy.path)' --scratch-path '\(scratch.path)' --target Solutions", in: copy)
         let message = try refusal(importing)
         #expect(message.contains("imports another target (Solutions)"), "\(message)")
         #expect(message.contains("may import D3PM, Tensors and Foundation only"))
-        #expect(try refusal(shipped.replacingOccurrences(of: "import D3PM", with: "import D3PM\nimport Checks")).contains("Checks"))
+        #expect(
+            try refusal(shipped.replacingOccurrences(of: "import D3PM", with: "import D3PM\nimport Checks")).contains(
+                "Checks"))
 
         // No import: the reference function's symbol, declared by hand, is not in the runner.
-        let symbol = try shell("nm '\(scratch.path)/debug/Solutions.build/Exercise1+TransitionMatrices.swift.o' | grep -o '\\$s9Solutions.*cumulativeQ[^ ]*' | head -1", in: copy)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let symbol = try shell(
+            "nm '\(scratch.path)/debug/Solutions.build/Exercise1+TransitionMatrices.swift.o' | grep -o '\\$s9Solutions.*cumulativeQ[^ ]*' | head -1",
+            in: copy
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!symbol.isEmpty)
-        let linking = shipped + "\n@_silgen_name(\"\(symbol)\") func referenceCumulativeQ(_ q: Tensor) -> Tensor\nlet reachedForReference = referenceCumulativeQ\n"
+        let linking =
+            shipped
+            + "\n@_silgen_name(\"\(symbol)\") func referenceCumulativeQ(_ q: Tensor) -> Tensor\nlet reachedForReference = referenceCumulativeQ\n"
         #expect(try refusal(linking).contains("undefined"))
 
         // The shipped file builds: the refusals came from the attacks.

@@ -8,26 +8,48 @@ protocol Mutant: D3PMExercises {}
 
 extension Mutant {
     static var name: String { "\(Self.self)" }
-    static func makeUniformQOnestep(numClasses: Int, betas: Tensor) -> Tensor { ReferenceSolutions.makeUniformQOnestep(numClasses: numClasses, betas: betas) }
+    static func makeUniformQOnestep(numClasses: Int, betas: Tensor) -> Tensor {
+        ReferenceSolutions.makeUniformQOnestep(numClasses: numClasses, betas: betas)
+    }
     static func cumulativeQ(_ qOnestep: Tensor) -> Tensor { ReferenceSolutions.cumulativeQ(qOnestep) }
-    static func makeAbsorbingQOnestep(numClasses: Int, betas: Tensor) -> Tensor { ReferenceSolutions.makeAbsorbingQOnestep(numClasses: numClasses, betas: betas) }
-    static func makeGaussianQOnestep(numClasses: Int, betas: Tensor) -> Tensor { ReferenceSolutions.makeGaussianQOnestep(numClasses: numClasses, betas: betas) }
-    static func gatherAt(_ a: Tensor, t: IntTensor, x: IntTensor) -> Tensor { ReferenceSolutions.gatherAt(a, t: t, x: x) }
-    static func qPosteriorLogits(x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
-        ReferenceSolutions.qPosteriorLogits(x0: x0, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+    static func makeAbsorbingQOnestep(numClasses: Int, betas: Tensor) -> Tensor {
+        ReferenceSolutions.makeAbsorbingQOnestep(numClasses: numClasses, betas: betas)
     }
-    static func qPosteriorLogits(x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
-        ReferenceSolutions.qPosteriorLogits(x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+    static func makeGaussianQOnestep(numClasses: Int, betas: Tensor) -> Tensor {
+        ReferenceSolutions.makeGaussianQOnestep(numClasses: numClasses, betas: betas)
     }
-    static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor { ReferenceSolutions.gumbelMaxSample(logits, noise: noise) }
+    static func gatherAt(_ a: Tensor, t: IntTensor, x: IntTensor) -> Tensor {
+        ReferenceSolutions.gatherAt(a, t: t, x: x)
+    }
+    static func qPosteriorLogits(
+        x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        ReferenceSolutions.qPosteriorLogits(
+            x0: x0, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+    }
+    static func qPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        ReferenceSolutions.qPosteriorLogits(
+            x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+    }
+    static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor {
+        ReferenceSolutions.gumbelMaxSample(logits, noise: noise)
+    }
     static func vb(_ logits1: Tensor, _ logits2: Tensor) -> Tensor { ReferenceSolutions.vb(logits1, logits2) }
-    static func hybridLoss(modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float, weighting: LossWeighting) -> HybridLossTerms {
-        ReferenceSolutions.hybridLoss(modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda, weighting: weighting)
+    static func hybridLoss(
+        modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float,
+        weighting: LossWeighting
+    ) -> HybridLossTerms {
+        ReferenceSolutions.hybridLoss(
+            modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda, weighting: weighting)
     }
     static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
         ReferenceSolutions.qSample(x0: x0, t: t, noise: noise, qCumulative: qCumulative)
     }
-    static func pSample(model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor) -> IntTensor {
+    static func pSample(
+        model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor
+    ) -> IntTensor {
         ReferenceSolutions.pSample(model: model, xt: xt, t: t, y: y, matrices: matrices, noise: noise)
     }
 }
@@ -41,7 +63,8 @@ func mutatedPosterior(
     let onestep = transpose ? qOnestepTransposed : qOnestepTransposed.transposed()
     let likelihood = ReferenceSolutions.gatherAt(onestep, t: t, x: xt)
     let steps = qCumulative.shape[0]
-    let previous = IntTensor(shape: t.shape, scalars: t.scalars.map { min(max($0 - 2 + cumulativeShift, 0), steps - 1) })
+    let previous = IntTensor(
+        shape: t.shape, scalars: t.scalars.map { min(max($0 - 2 + cumulativeShift, 0), steps - 1) })
     let logits = log(likelihood + eps) + log(vecmat(p0, qCumulative[previous]) + eps)
     guard handleFirstStep else { return logits }
     return `where`(t.perBatch(rank: xt.rank + 1) .== 1, x0Logits, logits)
@@ -80,42 +103,68 @@ enum GatherAtOffByOne: Mutant {
 }
 
 enum GatherAtColumn: Mutant {
-    static func gatherAt(_ a: Tensor, t: IntTensor, x: IntTensor) -> Tensor { ReferenceSolutions.gatherAt(a.transposed(), t: t, x: x) }
+    static func gatherAt(_ a: Tensor, t: IntTensor, x: IntTensor) -> Tensor {
+        ReferenceSolutions.gatherAt(a.transposed(), t: t, x: x)
+    }
 }
 
 enum PosteriorUsesCumulativeT: Mutant {
-    static func qPosteriorLogits(x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+    static func qPosteriorLogits(
+        x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
         let p0 = oneHot(x0, numClasses: qCumulative.shape[1])
-        return mutatedPosterior(p0: p0, x0Logits: log(p0 + 1e-9), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative, cumulativeShift: 1)
+        return mutatedPosterior(
+            p0: p0, x0Logits: log(p0 + 1e-9), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed,
+            qCumulative: qCumulative, cumulativeShift: 1)
     }
 }
 
 enum PosteriorWithoutTranspose: Mutant {
-    static func qPosteriorLogits(x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+    static func qPosteriorLogits(
+        x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
         let p0 = oneHot(x0, numClasses: qCumulative.shape[1])
-        return mutatedPosterior(p0: p0, x0Logits: log(p0 + 1e-9), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative, transpose: false)
+        return mutatedPosterior(
+            p0: p0, x0Logits: log(p0 + 1e-9), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed,
+            qCumulative: qCumulative, transpose: false)
     }
 }
 
 enum PosteriorMissingFirstStep: Mutant {
-    static func qPosteriorLogits(x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
+    static func qPosteriorLogits(
+        x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
         let p0 = oneHot(x0, numClasses: qCumulative.shape[1])
-        return mutatedPosterior(p0: p0, x0Logits: log(p0 + 1e-9), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative, handleFirstStep: false)
+        return mutatedPosterior(
+            p0: p0, x0Logits: log(p0 + 1e-9), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed,
+            qCumulative: qCumulative, handleFirstStep: false)
     }
-    static func qPosteriorLogits(x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
-        mutatedPosterior(p0: softmax(x0Logits), x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative, handleFirstStep: false)
+    static func qPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        mutatedPosterior(
+            p0: softmax(x0Logits), x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed,
+            qCumulative: qCumulative, handleFirstStep: false)
     }
 }
 
 enum PosteriorWithoutSoftmax: Mutant {
-    static func qPosteriorLogits(x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
-        mutatedPosterior(p0: x0Logits.clamped(min: 0), x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+    static func qPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        mutatedPosterior(
+            p0: x0Logits.clamped(min: 0), x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed,
+            qCumulative: qCumulative)
     }
 }
 
 enum PosteriorDetached: Mutant {
-    static func qPosteriorLogits(x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor) -> Tensor {
-        ReferenceSolutions.qPosteriorLogits(x0Logits: x0Logits.detached(), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+    static func qPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        ReferenceSolutions.qPosteriorLogits(
+            x0Logits: x0Logits.detached(), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed,
+            qCumulative: qCumulative)
     }
 }
 
@@ -126,7 +175,9 @@ enum GumbelFromLogU: Mutant {
 }
 
 enum GumbelWithoutClamp: Mutant {
-    static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor { (logits - log(-log(noise))).argmax(axis: -1) }
+    static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor {
+        (logits - log(-log(noise))).argmax(axis: -1)
+    }
 }
 
 // MARK: - Exercise 3
@@ -147,8 +198,12 @@ enum KLSummedOverPositions: Mutant {
 }
 
 enum VBCutOffFromGradient: Mutant {
-    static func hybridLoss(modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float, weighting: LossWeighting) -> HybridLossTerms {
-        var terms = ReferenceSolutions.hybridLoss(modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda, weighting: weighting)
+    static func hybridLoss(
+        modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float,
+        weighting: LossWeighting
+    ) -> HybridLossTerms {
+        var terms = ReferenceSolutions.hybridLoss(
+            modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda, weighting: weighting)
         let vb = terms.vb.detached()
         terms.loss = weighting == .practical ? lambda * vb + terms.ce : vb + lambda * terms.ce
         return terms
@@ -156,9 +211,13 @@ enum VBCutOffFromGradient: Mutant {
 }
 
 enum WeightingReversed: Mutant {
-    static func hybridLoss(modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float, weighting: LossWeighting) -> HybridLossTerms {
-        ReferenceSolutions.hybridLoss(modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda,
-                                      weighting: weighting == .paper ? .practical : .paper)
+    static func hybridLoss(
+        modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float,
+        weighting: LossWeighting
+    ) -> HybridLossTerms {
+        ReferenceSolutions.hybridLoss(
+            modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda,
+            weighting: weighting == .paper ? .practical : .paper)
     }
 }
 
@@ -182,21 +241,30 @@ enum QSampleWithoutNoise: Mutant {
 // MARK: - Exercise 5
 
 enum PSampleNoiseAtFirstStep: Mutant {
-    static func pSample(model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor) -> IntTensor {
-        let logits = qPosteriorLogits(x0Logits: model(xt, t, y), xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed, qCumulative: matrices.qCumulative)
+    static func pSample(
+        model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor
+    ) -> IntTensor {
+        let logits = qPosteriorLogits(
+            x0Logits: model(xt, t, y), xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed,
+            qCumulative: matrices.qCumulative)
         return gumbelMaxSample(logits, noise: noise)
     }
 }
 
 enum PSampleReturnsX0Argmax: Mutant {
-    static func pSample(model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor) -> IntTensor {
+    static func pSample(
+        model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor
+    ) -> IntTensor {
         model(xt, t, y).argmax(axis: -1)
     }
 }
 
 enum PSampleModelSeesPreviousStep: Mutant {
-    static func pSample(model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor) -> IntTensor {
-        ReferenceSolutions.pSample(model: { x, s, label in model(x, s - 1, label) }, xt: xt, t: t, y: y, matrices: matrices, noise: noise)
+    static func pSample(
+        model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor
+    ) -> IntTensor {
+        ReferenceSolutions.pSample(
+            model: { x, s, label in model(x, s - 1, label) }, xt: xt, t: t, y: y, matrices: matrices, noise: noise)
     }
 }
 
@@ -206,7 +274,8 @@ enum AbsorbingMaskFirst: Mutant {
     static func makeAbsorbingQOnestep(numClasses: Int, betas: Tensor) -> Tensor {
         let states = numClasses + 1
         let b = betas.reshaped(-1, 1, 1)
-        let toFirst = Tensor(shape: [states, states], scalars: (0..<(states * states)).map { $0 % states == 0 ? 1 : 0 })
+        let toFirst = Tensor(
+            shape: [states, states], scalars: (0..<(states * states)).map { $0 % states == 0 ? 1 : 0 })
         return (1 - b) * Tensor.eye(states) + b * toFirst
     }
 }
@@ -220,7 +289,8 @@ enum AbsorbingUniformJump: Mutant {
 enum GaussianWithoutZeroOffset: Mutant {
     static func makeGaussianQOnestep(numClasses k: Int, betas: Tensor) -> Tensor {
         let scale = Float((k - 1) * (k - 1))
-        let squaredOffsets = Tensor(shape: [1, k, k], scalars: (0..<(k * k)).map { Float((($0 / k) - ($0 % k)) * (($0 / k) - ($0 % k))) })
+        let squaredOffsets = Tensor(
+            shape: [1, k, k], scalars: (0..<(k * k)).map { Float((($0 / k) - ($0 % k)) * (($0 / k) - ($0 % k))) })
         let beta = betas.reshaped(-1, 1, 1)
         // The normaliser summed over n != 0 only.
         let n = Tensor((-(k - 1)...(k - 1)).filter { $0 != 0 }.map { Float($0 * $0) }).reshaped(1, 1, -1)

@@ -19,7 +19,9 @@ struct MutationTests {
             // A mutant may trap: that ends the child, not this test.
             var result: ExitTest.Result?
             await withKnownIssue("a mutant may crash", isIntermittent: true) {
-                result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent, \.standardErrorContent]) {
+                result = await #expect(
+                    processExitsWith: .success, observing: [\.standardOutputContent, \.standardErrorContent]
+                ) {
                     [name = name as String, id = check.id as String] in
                     let mutant = allMutants.first { "\($0.type)" == name }!
                     let outcome = Catalog.check(id: id)!.run(on: mutant.type, seed: Catalog.defaultSeed)
@@ -30,7 +32,8 @@ struct MutationTests {
             }
             let stdout = String(decoding: result?.standardOutputContent ?? [], as: UTF8.self)
             if let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix("OUTCOME ") }),
-               let outcome = try? JSONDecoder().decode(CheckOutcome.self, from: Data(line.dropFirst(8).utf8)) {
+                let outcome = try? JSONDecoder().decode(CheckOutcome.self, from: Data(line.dropFirst(8).utf8))
+            {
                 outcomes.append(outcome)
             } else {
                 var crashed = CheckOutcome(check: check, status: .crashed)
@@ -42,7 +45,8 @@ struct MutationTests {
         let failures = outcomes.filter { $0.status != .passed }
         #expect(!failures.isEmpty, "\(name) passed every check of \(exercise.id)")
         let reports = failures.map { [$0.hint, $0.message, $0.expected].compactMap { $0 }.joined(separator: " ") }
-        #expect(reports.contains { $0.contains(mutant.phrase) },
-                "\(name): no failing check of \(exercise.id) says \"\(mutant.phrase)\"; reports: \(reports)")
+        #expect(
+            reports.contains { $0.contains(mutant.phrase) },
+            "\(name): no failing check of \(exercise.id) says \"\(mutant.phrase)\"; reports: \(reports)")
     }
 }

@@ -1,4 +1,5 @@
 import Checks
+import Foundation
 import Solutions
 import Testing
 
@@ -14,7 +15,10 @@ struct SolutionsSeedTests {
         for seed in seeds {
             for check in Catalog.checks {
                 let outcome = check.run(on: ReferenceSolutions.self, seed: seed)
-                #expect(outcome.status == .passed, "\(check.id), seed \(seed): \(outcome.expected ?? "") / \(outcome.actual ?? "") / \(outcome.message ?? "")")
+                #expect(
+                    outcome.status == .passed,
+                    "\(check.id), seed \(seed): \(outcome.expected ?? "") / \(outcome.actual ?? "") / \(outcome.message ?? "")"
+                )
             }
         }
     }
@@ -22,10 +26,9 @@ struct SolutionsSeedTests {
     /// A fixed answer passes at most one seed: every check's inputs change with it.
     @Test func everyCheckDrawsItsInputsFromTheSeed() throws {
         for check in Catalog.checks {
-            let first = try JSONEncoder().encode(check.trial(seed: 2).calls), second = try JSONEncoder().encode(check.trial(seed: 3).calls)
+            let first = try JSONEncoder().encode(check.trial(seed: 2).calls),
+                second = try JSONEncoder().encode(check.trial(seed: 3).calls)
             #expect(first != second, "\(check.id) makes the same calls for seeds 2 and 3")
         }
     }
 }
-
-import Foundation

@@ -26,7 +26,8 @@ enum TestConfiguration {
     }
 
     /// The package's folder.
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// A new empty temporary folder.
     static func temporaryFolder(_ name: String) throws -> URL {

@@ -1,5 +1,6 @@
 import NN
 import Testing
+
 @testable import Tensors
 
 /// Central finite differences of sum(f(x) * w) against autodiff, for the
@@ -12,7 +13,9 @@ func expectLayerGradients<L: Layer>(_ layer: L, input: Tensor, sourceLocation: S
     let inputGradient = Tensors.gradient(at: input) { (layer($0) * weights).sum() }
     let step: Float = 1e-2
     func check(_ numeric: Double, _ exact: Float, _ what: String) {
-        #expect(abs(Float(numeric) - exact) <= 3e-3 + 3e-2 * abs(Float(numeric)), "\(what): autodiff \(exact), finite differences \(numeric)", sourceLocation: sourceLocation)
+        #expect(
+            abs(Float(numeric) - exact) <= 3e-3 + 3e-2 * abs(Float(numeric)),
+            "\(what): autodiff \(exact), finite differences \(numeric)", sourceLocation: sourceLocation)
     }
     for (name, parameter) in layer.namedParameters {
         let exact = gradient.namedParameters.first { $0.name == name }!.value
@@ -20,7 +23,11 @@ func expectLayerGradients<L: Layer>(_ layer: L, input: Tensor, sourceLocation: S
             func shifted(_ delta: Float) -> Double {
                 var copy = layer
                 copy.visitParameters { n, p in
-                    if n == name { var v = p.scalars; v[i] += delta; p = Tensor(shape: p.shape, scalars: v) }
+                    if n == name {
+                        var v = p.scalars
+                        v[i] += delta
+                        p = Tensor(shape: p.shape, scalars: v)
+                    }
                 }
                 return Double(objective(copy, input))
             }
@@ -29,7 +36,8 @@ func expectLayerGradients<L: Layer>(_ layer: L, input: Tensor, sourceLocation: S
     }
     for i in stride(from: 0, to: input.count, by: max(1, input.count / 12)) {
         func shifted(_ delta: Float) -> Double {
-            var v = input.scalars; v[i] += delta
+            var v = input.scalars
+            v[i] += delta
             return Double(objective(layer, Tensor(shape: input.shape, scalars: v)))
         }
         check((shifted(step) - shifted(-step)) / (2 * Double(step)), inputGradient.scalars[i], "input[\(i)]")
@@ -45,7 +53,8 @@ struct LayerGradientTests {
     }
 
     @Test mutating func convolution3x3WithPadding() {
-        expectLayerGradients(Conv2d(3, 4, kernelSize: 3, padding: 1, using: &rng), input: Tensor.normal([2, 4, 5, 3], using: &rng))
+        expectLayerGradients(
+            Conv2d(3, 4, kernelSize: 3, padding: 1, using: &rng), input: Tensor.normal([2, 4, 5, 3], using: &rng))
     }
 
     @Test mutating func convolution1x1() {
@@ -78,7 +87,9 @@ struct LayerGradientTests {
     }
 
     @Test mutating func selfAttention() {
-        expectLayerGradients(SelfAttention(channels: 8, heads: 2, groups: 2, using: &rng), input: Tensor.normal([2, 2, 3, 8], using: &rng))
+        expectLayerGradients(
+            SelfAttention(channels: 8, heads: 2, groups: 2, using: &rng),
+            input: Tensor.normal([2, 2, 3, 8], using: &rng))
     }
 
     @Test mutating func embeddingAndPooling() {

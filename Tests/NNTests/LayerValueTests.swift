@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import Testing
+
 @testable import Tensors
 
 @Suite("Layer values")
@@ -11,15 +12,23 @@ struct LayerValueTests {
         let (o, k) = (weight.shape[0], weight.shape[2])
         let oh = h + 2 * padding - k + 1, ow = w + 2 * padding - k + 1
         var out = [Float](repeating: 0, count: b * oh * ow * o)
-        for n in 0..<b { for y in 0..<oh { for xx in 0..<ow { for f in 0..<o {
-            var sum = bias.scalars[f]
-            for dy in 0..<k { for dx in 0..<k {
-                let sy = y + dy - padding, sx = xx + dx - padding
-                guard sy >= 0, sy < h, sx >= 0, sx < w else { continue }
-                for ch in 0..<c { sum += x[at: n, sy, sx, ch] * weight[at: f, ch, dy, dx] }
-            } }
-            out[((n * oh + y) * ow + xx) * o + f] = sum
-        } } } }
+        for n in 0..<b {
+            for y in 0..<oh {
+                for xx in 0..<ow {
+                    for f in 0..<o {
+                        var sum = bias.scalars[f]
+                        for dy in 0..<k {
+                            for dx in 0..<k {
+                                let sy = y + dy - padding, sx = xx + dx - padding
+                                guard sy >= 0, sy < h, sx >= 0, sx < w else { continue }
+                                for ch in 0..<c { sum += x[at: n, sy, sx, ch] * weight[at: f, ch, dy, dx] }
+                            }
+                        }
+                        out[((n * oh + y) * ow + xx) * o + f] = sum
+                    }
+                }
+            }
+        }
         return Tensor(shape: [b, oh, ow, o], scalars: out)
     }
 
@@ -27,7 +36,9 @@ struct LayerValueTests {
         var rng = RandomGenerator(seed: 1)
         let conv = Conv2d(3, 5, kernelSize: 3, padding: 1, using: &rng)
         let x = Tensor.normal([2, 5, 7, 3], using: &rng)
-        #expect(allClose(conv(x), naiveConvolution(x, weight: conv.weight, bias: conv.bias, padding: 1), rtol: 1e-4, atol: 1e-5))
+        #expect(
+            allClose(
+                conv(x), naiveConvolution(x, weight: conv.weight, bias: conv.bias, padding: 1), rtol: 1e-4, atol: 1e-5))
     }
 
     @Test func transposedConvolutionPlacesEachPixelInA2x2Block() {
@@ -38,7 +49,9 @@ struct LayerValueTests {
         #expect(y.shape == [1, 4, 6, 3])
         // out[2i + dy, 2j + dx, o] = sum_c x[i, j, c] W[c, o, dy, dx] + b[o]
         let (i, j, dy, dx, o) = (1, 2, 1, 0, 2)
-        let expected = (0..<2).reduce(layer.bias.scalars[o]) { $0 + x[at: 0, i, j, $1] * layer.weight[at: $1, o, dy, dx] }
+        let expected = (0..<2).reduce(layer.bias.scalars[o]) {
+            $0 + x[at: 0, i, j, $1] * layer.weight[at: $1, o, dy, dx]
+        }
         #expect(abs(y[at: 0, 2 * i + dy, 2 * j + dx, o] - expected) < 1e-5)
     }
 
@@ -57,18 +70,26 @@ struct LayerValueTests {
             var attended = [[Double]](repeating: [Double](repeating: 0, count: 4), count: 6)
             for head in 0..<2 {
                 for i in 0..<6 {
-                    let scores = (0..<6).map { j in (0..<2).reduce(0.0) { $0 + projected(2 * head + $1, i) * projected(4 + 2 * head + $1, j) } / 2.0.squareRoot() }
+                    let scores = (0..<6).map { j in
+                        (0..<2).reduce(0.0) { $0 + projected(2 * head + $1, i) * projected(4 + 2 * head + $1, j) }
+                            / 2.0.squareRoot()
+                    }
                     let weights = scores.map { Foundation.exp($0 - scores.max()!) }, total = weights.reduce(0, +)
                     for c in 0..<2 {
-                        attended[i][2 * head + c] = (0..<6).reduce(0.0) { $0 + weights[$1] / total * projected(8 + 2 * head + c, $1) }
+                        attended[i][2 * head + c] = (0..<6).reduce(0.0) {
+                            $0 + weights[$1] / total * projected(8 + 2 * head + c, $1)
+                        }
                     }
                 }
             }
             for i in 0..<6 {
                 for o in 0..<4 {
-                    let out = (0..<4).reduce(Double(layer.proj.bias.scalars[o])) { $0 + Double(layer.proj.weight[at: o, $1]) * attended[i][$1] }
+                    let out = (0..<4).reduce(Double(layer.proj.bias.scalars[o])) {
+                        $0 + Double(layer.proj.weight[at: o, $1]) * attended[i][$1]
+                    }
                     let expected = Double(x[at: b, i / 3, i % 3, o]) + out
-                    #expect(abs(Double(y[at: b, i / 3, i % 3, o]) - expected) < 1e-4, "image \(b) pixel \(i) channel \(o)")
+                    #expect(
+                        abs(Double(y[at: b, i / 3, i % 3, o]) - expected) < 1e-4, "image \(b) pixel \(i) channel \(o)")
                 }
             }
         }

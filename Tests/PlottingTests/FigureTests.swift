@@ -6,7 +6,9 @@ import Testing
 /// The figures are drawn by the real gnuplot into real files, read back here.
 @Suite(
     "Figures drawn by gnuplot",
-    .enabled(if: Gnuplot.isAvailable || ProcessInfo.processInfo.environment["D3PM_REQUIRE_GNUPLOT"] == "1", "gnuplot is not installed"))
+    .enabled(
+        if: Gnuplot.isAvailable || ProcessInfo.processInfo.environment["D3PM_REQUIRE_GNUPLOT"] == "1",
+        "gnuplot is not installed"))
 struct FigureTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-figure-tests-\(UUID().uuidString)")
 
@@ -26,7 +28,8 @@ struct FigureTests {
     @Test func heatmapColorsTheDiagonalOfTheIdentityAtTheTopOfTheScale() throws {
         var map = Heatmap(Tensor.eye(2), title: "")
         map.showColorbox = false
-        let url = try FigureRenderer().heatmaps([map], to: folder.appendingPathComponent("identity.png"), panelSize: 300)
+        let url = try FigureRenderer().heatmaps(
+            [map], to: folder.appendingPathComponent("identity.png"), panelSize: 300)
         let png = try DecodedPNG(contentsOf: url)
         #expect(png.width == 300 && png.height == 340)
         let box = try #require(coloredBox(png))
@@ -41,13 +44,15 @@ struct FigureTests {
 
     @Test func linePlotAndImageGridAreValidPNGsOfTheAskedSize() throws {
         let renderer = try FigureRenderer()
-        let lines = try renderer.lines([LineSeries("loss", y: [3, 2, 1.5, 1.2])], title: "loss", xLabel: "step", yLabel: "loss", logY: true,
-                                       to: folder.appendingPathComponent("loss.png"), width: 400, height: 300)
+        let lines = try renderer.lines(
+            [LineSeries("loss", y: [3, 2, 1.5, 1.2])], title: "loss", xLabel: "step", yLabel: "loss", logY: true,
+            to: folder.appendingPathComponent("loss.png"), width: 400, height: 300)
         let linePNG = try DecodedPNG(contentsOf: lines)
         #expect(linePNG.width == 400 && linePNG.height == 300)
         let image = Tensor(shape: [4, 6], scalars: (0..<24).map { Float($0 % 4) })
-        let grid = try renderer.imageGrid([ImagePanel(image, title: "a"), ImagePanel(image, title: "b")], columns: 2, levels: 4,
-                                          to: folder.appendingPathComponent("grid.png"), panelSize: 100)
+        let grid = try renderer.imageGrid(
+            [ImagePanel(image, title: "a"), ImagePanel(image, title: "b")], columns: 2, levels: 4,
+            to: folder.appendingPathComponent("grid.png"), panelSize: 100)
         let gridPNG = try DecodedPNG(contentsOf: grid)
         #expect(gridPNG.width == 200 && gridPNG.height == 100 + 18 + 4)
         try? FileManager.default.removeItem(at: folder)
@@ -55,8 +60,9 @@ struct FigureTests {
 
     @Test func animationHasOneFramePerStep() throws {
         let frames = (0..<3).map { step in [ImagePanel(Tensor.full([5, 5], Float(step)), title: "t = \(step)")] }
-        let url = try FigureRenderer().animation(frames, columns: 1, levels: 4, titles: ["0", "1", "2"],
-                                                 to: folder.appendingPathComponent("chain.gif"), panelSize: 80)
+        let url = try FigureRenderer().animation(
+            frames, columns: 1, levels: 4, titles: ["0", "1", "2"],
+            to: folder.appendingPathComponent("chain.gif"), panelSize: 80)
         let gif = try GIFSummary(contentsOf: url)
         #expect(gif.frames == 3)
         #expect(gif.width == 80)
@@ -75,7 +81,8 @@ struct FigureTests {
 
     @Test func badInputIsRejectedBeforeGnuplotRuns() throws {
         #expect(throws: PlotError.self) {
-            try FigureRenderer().heatmaps([Heatmap(Tensor.zeros([2, 2, 2]), title: "cube")], to: folder.appendingPathComponent("x.png"))
+            try FigureRenderer().heatmaps(
+                [Heatmap(Tensor.zeros([2, 2, 2]), title: "cube")], to: folder.appendingPathComponent("x.png"))
         }
     }
 }

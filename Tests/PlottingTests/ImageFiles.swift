@@ -13,12 +13,20 @@ struct DecodedPNG {
         return (Int(pixels[i]), Int(pixels[i + 1]), Int(pixels[i + 2]))
     }
 
-    enum DecodeError: Error { case notPNG, unsupported(String), corrupt(String) }
+    enum DecodeError: Error {
+        case notPNG
+        case unsupported(String)
+        case corrupt(String)
+    }
 
     init(contentsOf url: URL) throws {
         let data = [UInt8](try Data(contentsOf: url))
-        guard data.count > 8, Array(data[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else { throw DecodeError.notPNG }
-        func u32(_ i: Int) -> Int { Int(data[i]) << 24 | Int(data[i + 1]) << 16 | Int(data[i + 2]) << 8 | Int(data[i + 3]) }
+        guard data.count > 8, Array(data[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
+            throw DecodeError.notPNG
+        }
+        func u32(_ i: Int) -> Int {
+            Int(data[i]) << 24 | Int(data[i + 1]) << 16 | Int(data[i + 2]) << 8 | Int(data[i + 3])
+        }
         var offset = 8, width = 0, height = 0, colorType = 0, bitDepth = 0
         var compressed: [UInt8] = [], palette: [UInt8] = []
         while offset + 8 <= data.count {
@@ -27,8 +35,10 @@ struct DecodedPNG {
             let body = Array(data[(offset + 8)..<(offset + 8 + length)])
             switch type {
             case "IHDR":
-                width = u32(offset + 8); height = u32(offset + 12)
-                bitDepth = Int(body[8]); colorType = Int(body[9])
+                width = u32(offset + 8)
+                height = u32(offset + 12)
+                bitDepth = Int(body[8])
+                colorType = Int(body[9])
                 guard body[12] == 0 else { throw DecodeError.unsupported("interlaced") }
             case "PLTE": palette = body
             case "IDAT": compressed += body
@@ -78,12 +88,18 @@ struct DecodedPNG {
             switch colorType {
             case 3:
                 let p = Int(image[i]) * 3
-                rgb[i * 3] = palette[p]; rgb[i * 3 + 1] = palette[p + 1]; rgb[i * 3 + 2] = palette[p + 2]
+                rgb[i * 3] = palette[p]
+                rgb[i * 3 + 1] = palette[p + 1]
+                rgb[i * 3 + 2] = palette[p + 2]
             case 0, 4:
                 let v = image[i * channels]
-                rgb[i * 3] = v; rgb[i * 3 + 1] = v; rgb[i * 3 + 2] = v
+                rgb[i * 3] = v
+                rgb[i * 3 + 1] = v
+                rgb[i * 3 + 2] = v
             default:
-                rgb[i * 3] = image[i * channels]; rgb[i * 3 + 1] = image[i * channels + 1]; rgb[i * 3 + 2] = image[i * channels + 2]
+                rgb[i * 3] = image[i * channels]
+                rgb[i * 3 + 1] = image[i * channels + 1]
+                rgb[i * 3 + 2] = image[i * channels + 2]
             }
         }
         self.width = width
@@ -100,16 +116,23 @@ struct GIFSummary {
 
     init(contentsOf url: URL) throws {
         let data = [UInt8](try Data(contentsOf: url))
-        guard data.count > 13, String(decoding: data[0..<6], as: UTF8.self) == "GIF89a" else { throw DecodedPNG.DecodeError.corrupt("not a GIF89a") }
+        guard data.count > 13, String(decoding: data[0..<6], as: UTF8.self) == "GIF89a" else {
+            throw DecodedPNG.DecodeError.corrupt("not a GIF89a")
+        }
         width = Int(data[6]) | Int(data[7]) << 8
         height = Int(data[8]) | Int(data[9]) << 8
         var offset = 13
         if data[10] & 0x80 != 0 { offset += 3 << (Int(data[10] & 7) + 1) }
-        func skipSubBlocks() { while offset < data.count, data[offset] != 0 { offset += Int(data[offset]) + 1 }; offset += 1 }
+        func skipSubBlocks() {
+            while offset < data.count, data[offset] != 0 { offset += Int(data[offset]) + 1 }
+            offset += 1
+        }
         var frames = 0
         loop: while offset < data.count {
             switch data[offset] {
-            case 0x21: offset += 2; skipSubBlocks()
+            case 0x21:
+                offset += 2
+                skipSubBlocks()
             case 0x2C:
                 frames += 1
                 let flags = data[offset + 9]

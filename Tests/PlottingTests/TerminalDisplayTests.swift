@@ -21,12 +21,15 @@ struct TerminalDisplayTests {
 
     @Test(.enabled(if: Gnuplot.isAvailable || ProcessInfo.processInfo.environment["D3PM_REQUIRE_GNUPLOT"] == "1"))
     func kittyAndSixelCarryTheImage() throws {
-        let url = try FigureRenderer().imageGrid([ImagePanel(Tensor.eye(4) * 3)], columns: 1, levels: 4,
-                                                  to: FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-term-\(UUID().uuidString).png"))
+        let url = try FigureRenderer().imageGrid(
+            [ImagePanel(Tensor.eye(4) * 3)], columns: 1, levels: 4,
+            to: FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-term-\(UUID().uuidString).png"))
         defer { try? FileManager.default.removeItem(at: url) }
         let kitty = try #require(try TerminalDisplay(.kitty).rendering(of: url, text: ""))
         #expect(kitty.hasPrefix("\u{1B}_Ga=T,f=100,") && kitty.hasSuffix("\u{1B}\\"))
-        let payload = kitty.components(separatedBy: "\u{1B}_G").dropFirst().map { $0.split(separator: ";", maxSplits: 1)[1].dropLast(2) }.joined()
+        let payload = kitty.components(separatedBy: "\u{1B}_G").dropFirst().map {
+            $0.split(separator: ";", maxSplits: 1)[1].dropLast(2)
+        }.joined()
         #expect(Data(base64Encoded: payload) == (try Data(contentsOf: url)))
         let sixel = try #require(try TerminalDisplay(.sixel).rendering(of: url, text: ""))
         #expect(sixel.hasPrefix("\u{1B}P") && sixel.contains("#"))

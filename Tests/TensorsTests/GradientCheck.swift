@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tensors
 
 /// Compares the gradient from automatic differentiation with central finite
@@ -18,7 +19,8 @@ func expectGradientsMatchFiniteDifferences(
     let objective: ([Tensor]) -> Tensor = { xs in (function(xs) * weights).sum() }
     let (_, analytic) = valueWithGradient(at: inputs, in: objective)
     for (index, input) in inputs.enumerated() {
-        #expect(analytic[index].shape == input.shape, "gradient shape for input \(index)", sourceLocation: sourceLocation)
+        #expect(
+            analytic[index].shape == input.shape, "gradient shape for input \(index)", sourceLocation: sourceLocation)
         for element in 0..<input.count {
             func evaluate(_ delta: Float) -> Double {
                 var shifted = inputs

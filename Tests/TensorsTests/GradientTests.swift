@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tensors
 
 @Suite("Gradients match finite differences")
@@ -135,7 +136,9 @@ struct GradientTests {
         let model = Affine(weight: randomTensor([3, 2], seed: 19), bias: randomTensor([2], seed: 20))
         let x = randomTensor([4, 3], seed: 21)
         let (_, grad) = valueWithGradient(at: model) { m in (matmul(x, m.weight) + m.bias).squared().sum() }
-        let (_, expected) = valueWithGradient(at: [model.weight, model.bias]) { p in (matmul(x, p[0]) + p[1]).squared().sum() }
+        let (_, expected) = valueWithGradient(at: [model.weight, model.bias]) { p in
+            (matmul(x, p[0]) + p[1]).squared().sum()
+        }
         #expect(allClose(grad.weight, expected[0]) && allClose(grad.bias, expected[1]))
         #expect(model.namedParameters.map(\.name) == ["weight", "bias"])
     }

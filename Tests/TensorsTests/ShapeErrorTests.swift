@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Tensors
+import Testing
 
 /// An operation given incompatible shapes stops the process with a message
 /// naming the operation and both shapes; these tests run each misuse in a
@@ -18,7 +18,8 @@ struct ShapeErrorTests {
 
     @Test(arguments: misuses.map(\.name))
     func misuseStopsWithAClearMessage(_ name: String) async throws {
-        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [name = name as String] in
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            [name = name as String] in
             switch name {
             case "add": _ = Tensor.zeros([2, 3]) + Tensor.zeros([4])
             case "matmul": _ = matmul(Tensor.zeros([2, 3]), Tensor.zeros([4, 5]))

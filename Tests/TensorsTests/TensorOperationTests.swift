@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tensors
 
 @Suite("Tensor values")
@@ -19,9 +20,13 @@ struct TensorOperationTests {
             let b = randomTensor(shape, seed: 42)
             let strides = Shape.broadcastStrides(shape, to: [2, 3, 4])
             var expected = [Float]()
-            for i in 0..<2 { for j in 0..<3 { for k in 0..<4 {
-                expected.append(a[at: i, j, k] - b.scalars[i * strides[0] + j * strides[1] + k * strides[2]])
-            } } }
+            for i in 0..<2 {
+                for j in 0..<3 {
+                    for k in 0..<4 {
+                        expected.append(a[at: i, j, k] - b.scalars[i * strides[0] + j * strides[1] + k * strides[2]])
+                    }
+                }
+            }
             #expect((a - b).scalars == expected, "[2, 3, 4] - \(shape)")
             #expect((b - a).scalars == expected.map { -$0 }, "\(shape) - [2, 3, 4]")
         }
@@ -36,10 +41,18 @@ struct TensorOperationTests {
             let strides = Shape.broadcastStrides(shape, to: big.shape)
             var expected = [Float](repeating: 0, count: big.count)
             var i = 0
-            for n in 0..<3 { for y in 0..<50 { for x in 0..<70 { for c in 0..<16 {
-                expected[i] = big.scalars[i] + small.scalars[n * strides[0] + y * strides[1] + x * strides[2] + c * strides[3]]
-                i += 1
-            } } } }
+            for n in 0..<3 {
+                for y in 0..<50 {
+                    for x in 0..<70 {
+                        for c in 0..<16 {
+                            expected[i] =
+                                big.scalars[i]
+                                + small.scalars[n * strides[0] + y * strides[1] + x * strides[2] + c * strides[3]]
+                            i += 1
+                        }
+                    }
+                }
+            }
             #expect((big + small).scalars == expected, "[3, 50, 70, 16] + \(shape)")
             #expect((small + big).scalars == expected, "\(shape) + [3, 50, 70, 16]")
         }
@@ -48,12 +61,16 @@ struct TensorOperationTests {
     @Test func spreadingBlocksMatchesThePermutationPlusBias() {
         let blocks = randomTensor([3, 5, 7, 2, 2, 16], seed: 45), bias = randomTensor([16], seed: 46)
         let weights = randomTensor([3, 10, 14, 16], seed: 47)
-        let (fused, fusedGradients) = valueWithGradient(at: [blocks, bias]) { ($0[0].spreadingBlocks2x2(bias: $0[1]) * weights).sum() }
+        let (fused, fusedGradients) = valueWithGradient(at: [blocks, bias]) {
+            ($0[0].spreadingBlocks2x2(bias: $0[1]) * weights).sum()
+        }
         let (composed, composedGradients) = valueWithGradient(at: [blocks, bias]) {
             (($0[0].permuted(0, 1, 3, 2, 4, 5).reshaped(3, 10, 14, 16) + $0[1]) * weights).sum()
         }
         #expect(abs(fused.item - composed.item) <= 1e-3)
-        #expect(blocks.spreadingBlocks2x2(bias: bias).scalars == (blocks.permuted(0, 1, 3, 2, 4, 5).reshaped(3, 10, 14, 16) + bias).scalars)
+        #expect(
+            blocks.spreadingBlocks2x2(bias: bias).scalars
+                == (blocks.permuted(0, 1, 3, 2, 4, 5).reshaped(3, 10, 14, 16) + bias).scalars)
         #expect(fusedGradients[0].scalars == composedGradients[0].scalars)
         #expect(allClose(fusedGradients[1], composedGradients[1], rtol: 1e-5, atol: 1e-5))
     }
@@ -61,8 +78,11 @@ struct TensorOperationTests {
     @Test func averagePoolingMatchesTheMeanOfEachBlock() {
         let x = randomTensor([3, 10, 6, 16], seed: 48), weights = randomTensor([3, 5, 3, 16], seed: 49)
         let (pooled, pooledGradient) = valueWithGradient(at: x) { ($0.averagePooled2x2() * weights).sum() }
-        let (mean, meanGradient) = valueWithGradient(at: x) { ($0.reshaped(3, 5, 2, 3, 2, 16).mean(axes: [2, 4]) * weights).sum() }
-        #expect(allClose(x.averagePooled2x2(), x.reshaped(3, 5, 2, 3, 2, 16).mean(axes: [2, 4]), rtol: 1e-6, atol: 1e-6))
+        let (mean, meanGradient) = valueWithGradient(at: x) {
+            ($0.reshaped(3, 5, 2, 3, 2, 16).mean(axes: [2, 4]) * weights).sum()
+        }
+        #expect(
+            allClose(x.averagePooled2x2(), x.reshaped(3, 5, 2, 3, 2, 16).mean(axes: [2, 4]), rtol: 1e-6, atol: 1e-6))
         #expect(abs(pooled.item - mean.item) <= 1e-4)
         #expect(allClose(pooledGradient, meanGradient, rtol: 1e-6, atol: 1e-6))
     }
@@ -108,12 +128,15 @@ struct TensorOperationTests {
         let positives = (0..<1003).map { Float(Foundation.pow(10.0, -44.0 + 74.0 * Double($0) / 1002)) }
         for (value, result) in zip(positives, log(Tensor(positives)).scalars) {
             let expected = Foundation.log(Double(value))
-            #expect(abs(Double(result) - expected) <= 2e-7 * max(1, abs(expected)), "log(\(value)) = \(result), expected \(expected)")
+            #expect(
+                abs(Double(result) - expected) <= 2e-7 * max(1, abs(expected)),
+                "log(\(value)) = \(result), expected \(expected)")
         }
         let exponents = (0..<1003).map { -87 + 175 * Float($0) / 1002 }
         for (value, result) in zip(exponents, exp(Tensor(exponents)).scalars) {
             let expected = Foundation.exp(Double(value))
-            #expect(abs(Double(result) - expected) <= 3e-7 * expected, "exp(\(value)) = \(result), expected \(expected)")
+            #expect(
+                abs(Double(result) - expected) <= 3e-7 * expected, "exp(\(value)) = \(result), expected \(expected)")
         }
         let specials = log(Tensor([0, -0.0, -1, .infinity, -.infinity, .nan])).scalars
         #expect(specials[0] == -.infinity && specials[1] == -.infinity && specials[2].isNaN)
@@ -125,10 +148,14 @@ struct TensorOperationTests {
 
     @Test func matmulAgreesWithTheDefinition() {
         // Tiny, odd, wide, and one vector wide or less (the 1 x 1 convolution to K levels).
-        for (m, k, n) in [(1, 1, 1), (7, 5, 3), (13, 300, 37), (200, 17, 65), (1001, 32, 4), (301, 7, 16), (50, 600, 9)] {
+        for (m, k, n) in [
+            (1, 1, 1), (7, 5, 3), (13, 300, 37), (200, 17, 65), (1001, 32, 4), (301, 7, 16), (50, 600, 9),
+        ] {
             let a = randomTensor([m, k], seed: UInt64(m)), b = randomTensor([k, n], seed: UInt64(n))
             var expected = [Float](repeating: 0, count: m * n)
-            for i in 0..<m { for j in 0..<n { for p in 0..<k { expected[i * n + j] += a.scalars[i * k + p] * b.scalars[p * n + j] } } }
+            for i in 0..<m {
+                for j in 0..<n { for p in 0..<k { expected[i * n + j] += a.scalars[i * k + p] * b.scalars[p * n + j] } }
+            }
             let product = Tensor(shape: [m, n], scalars: expected)
             #expect(allClose(matmul(a, b), product, rtol: 1e-4, atol: 1e-4), "m \(m), k \(k), n \(n)")
             let viaTransposedB = batchedProduct(a, transA: false, b.transposed(), transB: true, op: "test")
@@ -236,7 +263,9 @@ struct ConvolutionTests {
         let x = randomTensor([b, h, w, c], seed: 31), kernel = randomTensor([9 * c, o], seed: 32)
         let weights = randomTensor([b, h, w, o], seed: 33)
         let bias = randomTensor([o], seed: 30)
-        let (implicit, implicitGrads) = valueWithGradient(at: [x, kernel, bias]) { ($0[0].convolved3x3(with: $0[1], bias: $0[2]) * weights).sum() }
+        let (implicit, implicitGrads) = valueWithGradient(at: [x, kernel, bias]) {
+            ($0[0].convolved3x3(with: $0[1], bias: $0[2]) * weights).sum()
+        }
         let (explicit, explicitGrads) = valueWithGradient(at: [x, kernel, bias]) {
             ((matmul($0[0].patches(kernelSize: 3, padding: 1), $0[1]).reshaped(b, h, w, o) + $0[2]) * weights).sum()
         }

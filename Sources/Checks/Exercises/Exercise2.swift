@@ -7,7 +7,8 @@ enum Exercise2 {
     static let info = ExerciseInfo(
         number: 2, title: "Posterior and Gumbel-max", file: "Exercises/Exercise2+Posterior.swift",
         functions: ["gatherAt", "qPosteriorLogits", "gumbelMaxSample"],
-        hint: "Bayes' rule: q(x_{t-1} | x_t, x0) is proportional to q(x_t | x_{t-1}) q(x_{t-1} | x0). Which matrix gives each factor, at which index, and as a row or a column?",
+        hint:
+            "Bayes' rule: q(x_{t-1} | x_t, x0) is proportional to q(x_t | x_{t-1}) q(x_{t-1} | x0). Which matrix gives each factor, at which index, and as a row or a column?",
         knownMistakes: [
             "a[t] read instead of a[t - 1]; a column picked instead of a row",
             "Q_{1:t} where Q_{1:t-1} belongs; row x_t of Q_t instead of column x_t",
@@ -18,38 +19,76 @@ enum Exercise2 {
         ]
     ) { number in
         [
-            Check(exercise: number, name: "gatherAt-rows", title: "gatherAt picks row x of a[t - 1] per batch element", points: 2,
-                  hint: "Reshape t - 1 to [B, 1, ..., 1] and index a with it and x together.", trial: gatherRows),
-            Check(exercise: number, name: "gatherAt-last-step", title: "gatherAt works for t = T and for x of any rank",
-                  hint: "t runs from 1 to T, and step t is stored at index t - 1, so t = T reads the last matrix.", trial: gatherLastStep),
-            Check(exercise: number, name: "posterior-known-x0", title: "q(x_{t-1} | x_t, x0) matches Bayes' rule on non-symmetric matrices (t >= 2)", points: 3,
-                  hint: posteriorHint, trial: posteriorKnown),
-            Check(exercise: number, name: "posterior-at-t1", title: "at t = 1 the posterior is the x0 distribution itself, beside t = T in the same batch", points: 2,
-                  hint: "At t = 1 there is no Q_{1:0}: return the x0 logits (log(one-hot(x0) + eps) for a known x0), for example with where(t .== 1, ...).", trial: posteriorFirstStep),
-            Check(exercise: number, name: "posterior-predicted-x0", title: "with predicted x0 logits, the posterior uses p(x0) = softmax(logits)", points: 2,
-                  hint: "With a predicted x0 the prior of x_{t-1} is the row vector softmax(x0Logits) Q_{1:t-1}, per batch element.", trial: posteriorPredicted),
-            Check(exercise: number, name: "posterior-zero-probabilities", title: "absorbing matrices (zero probabilities): finite logits and the right posterior", points: 2,
-                  hint: "log(0) is -infinity: add eps = D3PMConstants.logEpsilon inside every log of a probability.", trial: posteriorWithZeros),
-            Check(exercise: number, name: "posterior-gradient", title: "gradients flow from the posterior back to the x0 logits",
-                  hint: "Build the posterior from x0Logits with differentiable operations only (no detached(), no rebuilding tensors from scalars).", trial: posteriorGradient),
-            Check(exercise: number, name: "posterior-practical-example", title: "the practical's process: K = 3, betas linspace(0.01, 0.05, 4)",
-                  hint: posteriorHint, trial: posteriorPractical),
-            Check(exercise: number, name: "gumbel-exact", title: "gumbelMaxSample returns argmax(logits - log(-log u)) for the given noise", points: 2,
-                  hint: "Gumbel noise is -log(-log u), added to the logits; then argmax over the last axis.", trial: gumbelExact),
-            Check(exercise: number, name: "gumbel-clamps-noise", title: "noise of exactly 0 or 1 is clamped to [1e-6, 1 - 1e-6]",
-                  hint: "Clamp u to [eps, 1 - eps] (eps = D3PMConstants.gumbelEpsilon) before the logs, with clamped(min:max:).", trial: gumbelClamps),
-            Check(exercise: number, name: "gumbel-distribution", title: "20,000 Gumbel-max samples follow softmax(logits) (chi-square, p = 1e-6)", points: 2,
-                  hint: "argmax(logits + Gumbel noise) is distributed as softmax(logits) only with Gumbel noise -log(-log u).", trial: gumbelDistribution),
+            Check(
+                exercise: number, name: "gatherAt-rows", title: "gatherAt picks row x of a[t - 1] per batch element",
+                points: 2,
+                hint: "Reshape t - 1 to [B, 1, ..., 1] and index a with it and x together.", trial: gatherRows),
+            Check(
+                exercise: number, name: "gatherAt-last-step", title: "gatherAt works for t = T and for x of any rank",
+                hint: "t runs from 1 to T, and step t is stored at index t - 1, so t = T reads the last matrix.",
+                trial: gatherLastStep),
+            Check(
+                exercise: number, name: "posterior-known-x0",
+                title: "q(x_{t-1} | x_t, x0) matches Bayes' rule on non-symmetric matrices (t >= 2)", points: 3,
+                hint: posteriorHint, trial: posteriorKnown),
+            Check(
+                exercise: number, name: "posterior-at-t1",
+                title: "at t = 1 the posterior is the x0 distribution itself, beside t = T in the same batch",
+                points: 2,
+                hint:
+                    "At t = 1 there is no Q_{1:0}: return the x0 logits (log(one-hot(x0) + eps) for a known x0), for example with where(t .== 1, ...).",
+                trial: posteriorFirstStep),
+            Check(
+                exercise: number, name: "posterior-predicted-x0",
+                title: "with predicted x0 logits, the posterior uses p(x0) = softmax(logits)", points: 2,
+                hint:
+                    "With a predicted x0 the prior of x_{t-1} is the row vector softmax(x0Logits) Q_{1:t-1}, per batch element.",
+                trial: posteriorPredicted),
+            Check(
+                exercise: number, name: "posterior-zero-probabilities",
+                title: "absorbing matrices (zero probabilities): finite logits and the right posterior", points: 2,
+                hint: "log(0) is -infinity: add eps = D3PMConstants.logEpsilon inside every log of a probability.",
+                trial: posteriorWithZeros),
+            Check(
+                exercise: number, name: "posterior-gradient",
+                title: "gradients flow from the posterior back to the x0 logits",
+                hint:
+                    "Build the posterior from x0Logits with differentiable operations only (no detached(), no rebuilding tensors from scalars).",
+                trial: posteriorGradient),
+            Check(
+                exercise: number, name: "posterior-practical-example",
+                title: "the practical's process: K = 3, betas linspace(0.01, 0.05, 4)",
+                hint: posteriorHint, trial: posteriorPractical),
+            Check(
+                exercise: number, name: "gumbel-exact",
+                title: "gumbelMaxSample returns argmax(logits - log(-log u)) for the given noise", points: 2,
+                hint: "Gumbel noise is -log(-log u), added to the logits; then argmax over the last axis.",
+                trial: gumbelExact),
+            Check(
+                exercise: number, name: "gumbel-clamps-noise",
+                title: "noise of exactly 0 or 1 is clamped to [1e-6, 1 - 1e-6]",
+                hint:
+                    "Clamp u to [eps, 1 - eps] (eps = D3PMConstants.gumbelEpsilon) before the logs, with clamped(min:max:).",
+                trial: gumbelClamps),
+            Check(
+                exercise: number, name: "gumbel-distribution",
+                title: "20,000 Gumbel-max samples follow softmax(logits) (chi-square, p = 1e-6)", points: 2,
+                hint:
+                    "argmax(logits + Gumbel noise) is distributed as softmax(logits) only with Gumbel noise -log(-log u).",
+                trial: gumbelDistribution),
         ]
     }
 
     static let posteriorHint =
         "Posterior logits = log(likelihood of x_t given each x_{t-1} + eps) + log(prior of x_{t-1} given x0 + eps). Which matrix, at which time index, gives each?"
-    static let epsHint = "log(0) is -infinity, and -infinity - -infinity is NaN: add eps = D3PMConstants.logEpsilon inside every log of a probability."
+    static let epsHint =
+        "log(0) is -infinity, and -infinity - -infinity is NaN: add eps = D3PMConstants.logEpsilon inside every log of a probability."
 
     // MARK: gatherAt
 
-    static func expectedRows(_ a: [BruteForce.Matrix], t: IntTensor, x: IntTensor, shift: Int = -1, column: Bool = false) -> [Double] {
+    static func expectedRows(
+        _ a: [BruteForce.Matrix], t: IntTensor, x: IntTensor, shift: Int = -1, column: Bool = false
+    ) -> [Double] {
         let perBatch = x.count / t.count
         return (0..<x.count).flatMap { p -> [Double] in
             let s = min(max(t.scalars[p / perBatch] + shift, 0), a.count - 1), i = x.scalars[p]
@@ -65,15 +104,21 @@ enum Exercise2 {
         let x = draw.classes([batch] + draw.imageShape(), below: k)
         return Trial(.gatherAt(a, t: t, x: x)) { results in
             let rows = try results.value()
-            try Expect.shape(rows.shape, x.shape + [k], of: "gatherAt(a \(a.shape), t [\(batch)], x \(x.shape))",
-                             hint: "The result has the shape of x followed by K.")
+            try Expect.shape(
+                rows.shape, x.shape + [k], of: "gatherAt(a \(a.shape), t [\(batch)], x \(x.shape))",
+                hint: "The result has the shape of x followed by K.")
             let matrices = BruteForce.matrices(a)
-            try Expect.close(rows.doubles, expectedRows(matrices, t: t, x: x), of: "gatherAt(a, t: \(t.scalars), x)",
-                             names: .pixels(rows.shape, t: t), atol: 1e-6, rtol: 0, hint: "Row x[b, ...] of the matrix a[t[b] - 1].",
-                             knownBugs: [
-                                KnownBug(values: expectedRows(matrices, t: t, x: x, shift: 0), hint: "You read a[t] instead of a[t - 1]: step t is stored at index t - 1."),
-                                KnownBug(values: expectedRows(matrices, t: t, x: x, column: true), hint: "You picked column x instead of row x."),
-                             ])
+            try Expect.close(
+                rows.doubles, expectedRows(matrices, t: t, x: x), of: "gatherAt(a, t: \(t.scalars), x)",
+                names: .pixels(rows.shape, t: t), atol: 1e-6, rtol: 0, hint: "Row x[b, ...] of the matrix a[t[b] - 1].",
+                knownBugs: [
+                    KnownBug(
+                        values: expectedRows(matrices, t: t, x: x, shift: 0),
+                        hint: "You read a[t] instead of a[t - 1]: step t is stored at index t - 1."),
+                    KnownBug(
+                        values: expectedRows(matrices, t: t, x: x, column: true),
+                        hint: "You picked column x instead of row x."),
+                ])
         }
     }
 
@@ -85,10 +130,12 @@ enum Exercise2 {
         let x = draw.classes([batch] + Array(draw.imageShape().prefix(draw.int(1...2))), below: k)
         return Trial(.gatherAt(a, t: t, x: x)) { results in
             let rows = try results.value()
-            try Expect.shape(rows.shape, x.shape + [k], of: "gatherAt(a \(a.shape), t [\(batch)], x \(x.shape))",
-                             hint: "The result has the shape of x followed by K.")
-            try Expect.close(rows.doubles, expectedRows(BruteForce.matrices(a), t: t, x: x), of: "gatherAt(a, t: \(t.scalars), x)",
-                             names: .pixels(rows.shape, t: t), atol: 1e-6, rtol: 0, hint: "Row x[b, ...] of the matrix a[t[b] - 1].")
+            try Expect.shape(
+                rows.shape, x.shape + [k], of: "gatherAt(a \(a.shape), t [\(batch)], x \(x.shape))",
+                hint: "The result has the shape of x followed by K.")
+            try Expect.close(
+                rows.doubles, expectedRows(BruteForce.matrices(a), t: t, x: x), of: "gatherAt(a, t: \(t.scalars), x)",
+                names: .pixels(rows.shape, t: t), atol: 1e-6, rtol: 0, hint: "Row x[b, ...] of the matrix a[t[b] - 1].")
         }
     }
 
@@ -105,14 +152,18 @@ enum Exercise2 {
         let actual = probabilities(logits)
         let perBatch = logits.count / t.count
         let atFirstStep = actual.indices.map { t.scalars[$0 / perBatch] == 1 }
-        func masked(_ values: [Double], _ keep: Bool) -> [Double] { values.indices.map { atFirstStep[$0] == keep ? values[$0] : 0 } }
-        if let firstStepHint {
-            try Expect.close(masked(actual, true), masked(expected, true), of: "softmax of the posterior logits at t = 1 (\(what))",
-                             names: names, atol: 1e-4, rtol: 1e-3, hint: firstStepHint)
+        func masked(_ values: [Double], _ keep: Bool) -> [Double] {
+            values.indices.map { atFirstStep[$0] == keep ? values[$0] : 0 }
         }
-        try Expect.close(masked(actual, false), masked(expected, false), of: "softmax of the posterior logits (\(what))",
-                         names: names, atol: 1e-4, rtol: 1e-3, hint: hint,
-                         knownBugs: knownBugs.map { KnownBug(values: masked($0.values, false), hint: $0.hint) })
+        if let firstStepHint {
+            try Expect.close(
+                masked(actual, true), masked(expected, true), of: "softmax of the posterior logits at t = 1 (\(what))",
+                names: names, atol: 1e-4, rtol: 1e-3, hint: firstStepHint)
+        }
+        try Expect.close(
+            masked(actual, false), masked(expected, false), of: "softmax of the posterior logits (\(what))",
+            names: names, atol: 1e-4, rtol: 1e-3, hint: hint,
+            knownBugs: knownBugs.map { KnownBug(values: masked($0.values, false), hint: $0.hint) })
     }
 
     static func posteriorKnown(seed: UInt64) -> Trial {
@@ -124,14 +175,24 @@ enum Exercise2 {
         let x0 = draw.classes(shape, below: process.numClasses), xt = draw.classes(shape, below: process.numClasses)
         return Trial(.qPosteriorLogits(x0: x0, xt: xt, t: t, matrices: process.matrices)) { results in
             let logits = try results.value()
-            try Expect.shape(logits.shape, shape + [process.numClasses], of: "qPosteriorLogits(x0 \(shape), xt \(shape), t [\(batch)])")
+            try Expect.shape(
+                logits.shape, shape + [process.numClasses],
+                of: "qPosteriorLogits(x0 \(shape), xt \(shape), t [\(batch)])")
             try judgePosterior(
-                logits, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t, what: "\(process.description), t = \(t.scalars)",
-                hint: posteriorHint, knownBugs: [
-                    KnownBug(values: process.knownPosterior(x0: x0, xt: xt, t: t, mistake: .cumulativeAtT),
-                             hint: "You used Q_{1:t} where Q_{1:t-1} belongs: x_{t-1} is one step before x_t, so its prior given x0 is row x0 of Q_{1:t-1}, at index t - 2."),
-                    KnownBug(values: process.knownPosterior(x0: x0, xt: xt, t: t, mistake: .rowNotColumn),
-                             hint: "You used row x_t of Q_t, which is q(x_{t+1} | x_t = .): the likelihood q(x_t | x_{t-1}) is column x_t of Q_t, that is row x_t of Q_t^T (qOnestepTransposed)."),
+                logits, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t,
+                what: "\(process.description), t = \(t.scalars)",
+                hint: posteriorHint,
+                knownBugs: [
+                    KnownBug(
+                        values: process.knownPosterior(x0: x0, xt: xt, t: t, mistake: .cumulativeAtT),
+                        hint:
+                            "You used Q_{1:t} where Q_{1:t-1} belongs: x_{t-1} is one step before x_t, so its prior given x0 is row x0 of Q_{1:t-1}, at index t - 2."
+                    ),
+                    KnownBug(
+                        values: process.knownPosterior(x0: x0, xt: xt, t: t, mistake: .rowNotColumn),
+                        hint:
+                            "You used row x_t of Q_t, which is q(x_{t+1} | x_t = .): the likelihood q(x_t | x_{t-1}) is column x_t of Q_t, that is row x_t of Q_t^T (qOnestepTransposed)."
+                    ),
                 ])
         }
     }
@@ -146,17 +207,26 @@ enum Exercise2 {
         let x0Logits = draw.normal(shape + [process.numClasses], std: 1.5)
         let calls: [ExerciseCall] = [
             .qPosteriorLogits(x0: x0, xt: xt, t: t, matrices: process.matrices),
-            .qPosteriorLogitsFromPrediction(x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: nil),
+            .qPosteriorLogitsFromPrediction(
+                x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: nil),
         ]
         return Trial(calls: calls) { results in
             let known = try results.value(0), predicted = try results.value(1)
             let what = "\(process.description), t = \(t.scalars)"
-            try Expect.shape(known.shape, shape + [process.numClasses], of: "qPosteriorLogits(x0 \(shape), xt \(shape), t [\(batch)])")
-            try judgePosterior(known, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t, what: "known x0, \(what)",
-                               firstStepHint: "At t = 1 the posterior must be one-hot(x0): return log(one-hot(x0) + eps) there.", hint: posteriorHint)
-            try Expect.shape(predicted.shape, shape + [process.numClasses], of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(batch)])")
-            try judgePosterior(predicted, expected: process.predictedPosterior(x0Logits: x0Logits, xt: xt, t: t), t: t, what: "predicted x0, \(what)",
-                               firstStepHint: "At t = 1 return x0Logits themselves.", hint: posteriorHint)
+            try Expect.shape(
+                known.shape, shape + [process.numClasses],
+                of: "qPosteriorLogits(x0 \(shape), xt \(shape), t [\(batch)])")
+            try judgePosterior(
+                known, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t, what: "known x0, \(what)",
+                firstStepHint: "At t = 1 the posterior must be one-hot(x0): return log(one-hot(x0) + eps) there.",
+                hint: posteriorHint)
+            try Expect.shape(
+                predicted.shape, shape + [process.numClasses],
+                of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(batch)])")
+            try judgePosterior(
+                predicted, expected: process.predictedPosterior(x0Logits: x0Logits, xt: xt, t: t), t: t,
+                what: "predicted x0, \(what)",
+                firstStepHint: "At t = 1 return x0Logits themselves.", hint: posteriorHint)
         }
     }
 
@@ -168,17 +238,33 @@ enum Exercise2 {
         let shape = [batch, 1] + draw.imageShape()
         let xt = draw.classes(shape, below: process.numClasses)
         let x0Logits = draw.normal(shape + [process.numClasses], std: 2)
-        return Trial(.qPosteriorLogitsFromPrediction(x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: nil)) { results in
+        return Trial(
+            .qPosteriorLogitsFromPrediction(
+                x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: nil)
+        ) { results in
             let logits = try results.value()
-            try Expect.shape(logits.shape, x0Logits.shape, of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(batch)])")
+            try Expect.shape(
+                logits.shape, x0Logits.shape,
+                of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(batch)])")
             func posterior(_ mistake: BruteForce.PosteriorMistake?) -> [Double] {
                 process.predictedPosterior(x0Logits: x0Logits, xt: xt, t: t, mistake: mistake)
             }
-            try judgePosterior(logits, expected: posterior(nil), t: t, what: "\(process.description), t = \(t.scalars)", hint: posteriorHint, knownBugs: [
-                KnownBug(values: posterior(.cumulativeAtT), hint: "You used Q_{1:t} where Q_{1:t-1} belongs (index t - 2)."),
-                KnownBug(values: posterior(.rowNotColumn), hint: "The likelihood q(x_t | x_{t-1}) is a column of Q_t: use row x_t of Q_t^T (qOnestepTransposed)."),
-                KnownBug(values: posterior(.logitsAsProbabilities), hint: "Turn the x0 logits into probabilities with softmax before multiplying by Q_{1:t-1}."),
-            ])
+            try judgePosterior(
+                logits, expected: posterior(nil), t: t, what: "\(process.description), t = \(t.scalars)",
+                hint: posteriorHint,
+                knownBugs: [
+                    KnownBug(
+                        values: posterior(.cumulativeAtT),
+                        hint: "You used Q_{1:t} where Q_{1:t-1} belongs (index t - 2)."),
+                    KnownBug(
+                        values: posterior(.rowNotColumn),
+                        hint:
+                            "The likelihood q(x_t | x_{t-1}) is a column of Q_t: use row x_t of Q_t^T (qOnestepTransposed)."
+                    ),
+                    KnownBug(
+                        values: posterior(.logitsAsProbabilities),
+                        hint: "Turn the x0 logits into probabilities with softmax before multiplying by Q_{1:t-1}."),
+                ])
         }
     }
 
@@ -193,17 +279,25 @@ enum Exercise2 {
         let x0Logits = draw.normal(shape + [states], std: 1.5)
         let calls: [ExerciseCall] = [
             .qPosteriorLogits(x0: x0, xt: xt, t: t, matrices: process.matrices),
-            .qPosteriorLogitsFromPrediction(x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: nil),
+            .qPosteriorLogitsFromPrediction(
+                x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: nil),
         ]
         return Trial(calls: calls) { results in
             let known = try results.value(0), predicted = try results.value(1)
             let what = "\(process.description), t = \(t.scalars)"
-            try Expect.shape(known.shape, shape + [states], of: "qPosteriorLogits(x0 \(shape), xt \(shape), t [\(batch)]) with \(states) states")
-            try judgePosterior(known, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t, what: "known x0, \(what)",
-                               firstStepHint: "At t = 1 the posterior must be one-hot(x0).", hint: posteriorHint)
-            try Expect.shape(predicted.shape, shape + [states], of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(batch)])")
-            try judgePosterior(predicted, expected: process.predictedPosterior(x0Logits: x0Logits, xt: xt, t: t), t: t, what: "predicted x0, \(what)",
-                               firstStepHint: "At t = 1 return x0Logits themselves.", hint: posteriorHint)
+            try Expect.shape(
+                known.shape, shape + [states],
+                of: "qPosteriorLogits(x0 \(shape), xt \(shape), t [\(batch)]) with \(states) states")
+            try judgePosterior(
+                known, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t, what: "known x0, \(what)",
+                firstStepHint: "At t = 1 the posterior must be one-hot(x0).", hint: posteriorHint)
+            try Expect.shape(
+                predicted.shape, shape + [states],
+                of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(batch)])")
+            try judgePosterior(
+                predicted, expected: process.predictedPosterior(x0Logits: x0Logits, xt: xt, t: t), t: t,
+                what: "predicted x0, \(what)",
+                firstStepHint: "At t = 1 return x0Logits themselves.", hint: posteriorHint)
         }
     }
 
@@ -216,38 +310,55 @@ enum Exercise2 {
         let xt = draw.classes(shape, below: k)
         let x0Logits = draw.normal(shape + [k])
         // Weights that sum to 0 over the classes: adding a constant to a position's logits changes nothing.
-        let raw = BruteForce.rows(draw.uniform(shape + [k])).flatMap { row in row.map { $0 - row.reduce(0, +) / Double(k) } }
+        let raw = BruteForce.rows(draw.uniform(shape + [k])).flatMap { row in
+            row.map { $0 - row.reduce(0, +) / Double(k) }
+        }
         let weights = Tensor(shape: shape + [k], scalars: raw.map(Float.init))
-        let call = ExerciseCall.qPosteriorLogitsFromPrediction(x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: weights)
+        let call = ExerciseCall.qPosteriorLogitsFromPrediction(
+            x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: weights)
         return Trial(call) { results in
             let value = try results.value()
-            try Expect.shape(value.shape, x0Logits.shape, of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(batch)])")
+            try Expect.shape(
+                value.shape, x0Logits.shape,
+                of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(batch)])")
             let gradient = try results.gradients(count: 1)[0]
             let w = weights.doubles
             let exact = BruteForce.numericGradient(at: x0Logits.doubles) { flat in
                 let rows = stride(from: 0, to: flat.count, by: k).map { Array(flat[$0..<($0 + k)]) }
-                let logits = process.posteriorLogits(p0: rows.map(BruteForce.softmax), x0Logits: rows, xt: xt, t: t).flatMap { $0 }
+                let logits = process.posteriorLogits(p0: rows.map(BruteForce.softmax), x0Logits: rows, xt: xt, t: t)
+                    .flatMap { $0 }
                 return zip(logits, w).reduce(0) { $0 + $1.0 * $1.1 }
             }
-            try Expect.close(gradient.doubles, exact, of: "d(sum w * posterior logits) / d x0Logits", names: .pixels(gradient.shape, t: t),
-                             atol: 2e-3, rtol: 2e-2,
-                             hint: "Build the posterior from x0Logits with differentiable tensor operations only (no detached(), no loops over scalars).",
-                             knownBugs: [KnownBug(values: [Double](repeating: 0, count: exact.count),
-                                                  hint: "No gradient reaches x0Logits: the posterior is cut off from them (a detached() or a tensor rebuilt from scalars).")])
+            try Expect.close(
+                gradient.doubles, exact, of: "d(sum w * posterior logits) / d x0Logits",
+                names: .pixels(gradient.shape, t: t),
+                atol: 2e-3, rtol: 2e-2,
+                hint:
+                    "Build the posterior from x0Logits with differentiable tensor operations only (no detached(), no loops over scalars).",
+                knownBugs: [
+                    KnownBug(
+                        values: [Double](repeating: 0, count: exact.count),
+                        hint:
+                            "No gradient reaches x0Logits: the posterior is cut off from them (a detached() or a tensor rebuilt from scalars)."
+                    )
+                ])
         }
     }
 
     static func posteriorPractical(seed: UInt64) -> Trial {
         var draw = Draw(seed: seed, salt: 208)
-        let process = ForwardProcess.uniform(classes: 3, betas: (0..<4).map { Double(Float(0.01 + Double($0) * 0.04 / 3)) })
+        let process = ForwardProcess.uniform(
+            classes: 3, betas: (0..<4).map { Double(Float(0.01 + Double($0) * 0.04 / 3)) })
         let batch = draw.int(3...6)
         let t = draw.steps(batch, upTo: 4, including: [4], from: 2)
         let x0 = draw.classes([batch], below: 3), xt = draw.classes([batch], below: 3)
         return Trial(.qPosteriorLogits(x0: x0, xt: xt, t: t, matrices: process.matrices)) { results in
             let logits = try results.value()
-            try Expect.shape(logits.shape, [batch, 3], of: "qPosteriorLogits(x0 [\(batch)], xt [\(batch)], t [\(batch)])")
-            try judgePosterior(logits, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t,
-                               what: "x0 = \(x0.scalars), xt = \(xt.scalars), t = \(t.scalars)", hint: posteriorHint)
+            try Expect.shape(
+                logits.shape, [batch, 3], of: "qPosteriorLogits(x0 [\(batch)], xt [\(batch)], t [\(batch)])")
+            try judgePosterior(
+                logits, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t,
+                what: "x0 = \(x0.scalars), xt = \(xt.scalars), t = \(t.scalars)", hint: posteriorHint)
         }
     }
 
@@ -260,17 +371,29 @@ enum Exercise2 {
         let noise = draw.uniform(shape + [k])
         return Trial(.gumbelMaxSample(logits, noise: noise)) { results in
             let samples = try results.integers()
-            try Expect.shape(samples.shape, shape, of: "gumbelMaxSample(logits \(logits.shape), noise \(noise.shape))",
-                             hint: "The argmax over the last axis removes it.")
+            try Expect.shape(
+                samples.shape, shape, of: "gumbelMaxSample(logits \(logits.shape), noise \(noise.shape))",
+                hint: "The argmax over the last axis removes it.")
             let rows = BruteForce.rows(logits)
             let u = noise.scalars
-            let exact = rows.indices.map { BruteForce.gumbelArgmax(logits: rows[$0], noise: u[($0 * k)..<($0 * k + k)]) }
-            let logU = rows.indices.map { r in BruteForce.argmax(rows[r].indices.map { rows[r][$0] + log(Double(max(u[r * k + $0], 1e-6))) }).index }
+            let exact = rows.indices.map {
+                BruteForce.gumbelArgmax(logits: rows[$0], noise: u[($0 * k)..<($0 * k + k)])
+            }
+            let logU = rows.indices.map { r in
+                BruteForce.argmax(rows[r].indices.map { rows[r][$0] + log(Double(max(u[r * k + $0], 1e-6))) }).index
+            }
             let noNoise = rows.map { BruteForce.argmax($0).index }
-            try Expect.equal(samples.scalars, exact.map(\.index), of: "argmax(logits + Gumbel(noise))", names: .indices(shape),
-                             skip: Set(exact.indices.filter { exact[$0].margin < 1e-4 }), hint: "Gumbel noise is -log(-log u), added to the logits.",
-                             knownBugs: [(logU, "You added log(u): that is not Gumbel noise, and the samples do not follow softmax(logits). A standard Gumbel variable is -log(-log u)."),
-                                         (noNoise, "The noise is not used: the result is the argmax of the logits alone.")])
+            try Expect.equal(
+                samples.scalars, exact.map(\.index), of: "argmax(logits + Gumbel(noise))", names: .indices(shape),
+                skip: Set(exact.indices.filter { exact[$0].margin < 1e-4 }),
+                hint: "Gumbel noise is -log(-log u), added to the logits.",
+                knownBugs: [
+                    (
+                        logU,
+                        "You added log(u): that is not Gumbel noise, and the samples do not follow softmax(logits). A standard Gumbel variable is -log(-log u)."
+                    ),
+                    (noNoise, "The noise is not used: the result is the argmax of the logits alone."),
+                ])
         }
     }
 
@@ -284,15 +407,23 @@ enum Exercise2 {
             logits += (0..<k).map { $0 == winner ? Float(draw.double(20...30)) : Float(draw.double(-1...1)) }
             // Even rows: u = 1 on a losing class (+infinity unclamped); odd rows: u = 0 everywhere (-infinity for all).
             let loser = (winner + 1 + draw.int(0...(k - 2))) % k
-            noise += (0..<k).map { j in row % 2 == 1 ? 0 : (j == loser ? 1 : (j == winner ? 0.5 : Float(draw.double(0.1...0.9)))) }
+            noise += (0..<k).map { j in
+                row % 2 == 1 ? 0 : (j == loser ? 1 : (j == winner ? 0.5 : Float(draw.double(0.1...0.9))))
+            }
         }
-        let logitsTensor = Tensor(shape: [batch, k], scalars: logits), noiseTensor = Tensor(shape: [batch, k], scalars: noise)
+        let logitsTensor = Tensor(shape: [batch, k], scalars: logits),
+            noiseTensor = Tensor(shape: [batch, k], scalars: noise)
         return Trial(.gumbelMaxSample(logitsTensor, noise: noiseTensor)) { results in
             let samples = try results.integers()
-            try Expect.shape(samples.shape, [batch], of: "gumbelMaxSample(logits [\(batch), \(k)], noise [\(batch), \(k)])")
-            try Expect.equal(samples.scalars, winners, of: "samples for one logit of 20-30 per row and noise of exactly 1 (even rows) or 0 (odd rows)",
-                             names: EntryNames { "[row \($0)]" },
-                             hint: "Without a clamp, u = 1 gives -log(-log 1) = +infinity and u = 0 gives -infinity, whatever the logits say. Clamp u to [eps, 1 - eps].")
+            try Expect.shape(
+                samples.shape, [batch], of: "gumbelMaxSample(logits [\(batch), \(k)], noise [\(batch), \(k)])")
+            try Expect.equal(
+                samples.scalars, winners,
+                of: "samples for one logit of 20-30 per row and noise of exactly 1 (even rows) or 0 (odd rows)",
+                names: EntryNames { "[row \($0)]" },
+                hint:
+                    "Without a clamp, u = 1 gives -log(-log 1) = +infinity and u = 0 gives -infinity, whatever the logits say. Clamp u to [eps, 1 - eps]."
+            )
         }
     }
 
@@ -309,10 +440,13 @@ enum Exercise2 {
             for s in samples.scalars where (0..<k).contains(s) { counts[s] += 1 }
             let chi2 = Statistics.chiSquare(counts: counts, probabilities: p)
             let critical = Statistics.chiSquareCritical[k - 1]!
-            try Expect.that(chi2 < critical,
-                            expected: "frequencies near softmax(logits) = \(Expect.format(p)) (chi-square < \(critical), \(k - 1) degrees of freedom)",
-                            actual: "frequencies \(Expect.format(counts.map { Double($0) / Double(n) })), chi-square \(Expect.format(chi2))",
-                            hint: "argmax(logits + g) with g = -log(-log u) follows softmax(logits).")
+            try Expect.that(
+                chi2 < critical,
+                expected:
+                    "frequencies near softmax(logits) = \(Expect.format(p)) (chi-square < \(critical), \(k - 1) degrees of freedom)",
+                actual:
+                    "frequencies \(Expect.format(counts.map { Double($0) / Double(n) })), chi-square \(Expect.format(chi2))",
+                hint: "argmax(logits + g) with g = -log(-log u) follows softmax(logits).")
         }
     }
 }

@@ -16,14 +16,24 @@ enum Exercise5 {
         ]
     ) { number in
         [
-            Check(exercise: number, name: "psample-identity-model", title: "a model that predicts x0 = x_t keeps x_t at t = 1 (the practical's check, made deterministic)",
-                  hint: "At t = 1 the posterior is the model's x0 distribution; take its argmax.", trial: identityModel),
-            Check(exercise: number, name: "psample-no-noise-at-t1", title: "at t = 1 the step returns the argmax, whatever the noise", points: 2,
-                  hint: "Where t == 1 take argmax(logits) instead of the Gumbel-max sample.", trial: noNoiseAtFirstStep),
-            Check(exercise: number, name: "psample-exact", title: "for t >= 2 the step is Gumbel-max on the model's posterior, with the given noise", points: 3,
-                  hint: "model(xt, t, y) -> qPosteriorLogits(x0Logits: ...) -> gumbelMaxSample(..., noise: noise); argmax where t == 1.", trial: exact),
-            Check(exercise: number, name: "psample-model-inputs", title: "the model is called once with x_t, t and y as given",
-                  hint: "Call model(xt, t, y) with the step's own xt, t and y.", trial: modelInputs),
+            Check(
+                exercise: number, name: "psample-identity-model",
+                title: "a model that predicts x0 = x_t keeps x_t at t = 1 (the practical's check, made deterministic)",
+                hint: "At t = 1 the posterior is the model's x0 distribution; take its argmax.", trial: identityModel),
+            Check(
+                exercise: number, name: "psample-no-noise-at-t1",
+                title: "at t = 1 the step returns the argmax, whatever the noise", points: 2,
+                hint: "Where t == 1 take argmax(logits) instead of the Gumbel-max sample.", trial: noNoiseAtFirstStep),
+            Check(
+                exercise: number, name: "psample-exact",
+                title: "for t >= 2 the step is Gumbel-max on the model's posterior, with the given noise", points: 3,
+                hint:
+                    "model(xt, t, y) -> qPosteriorLogits(x0Logits: ...) -> gumbelMaxSample(..., noise: noise); argmax where t == 1.",
+                trial: exact),
+            Check(
+                exercise: number, name: "psample-model-inputs",
+                title: "the model is called once with x_t, t and y as given",
+                hint: "Call model(xt, t, y) with the step's own xt, t and y.", trial: modelInputs),
         ]
     }
 
@@ -33,13 +43,16 @@ enum Exercise5 {
         var exact: [Int] = [], skip = Set<Int>(), noisyAtFirstStep: [Int] = [], neverSamples: [Int] = []
     }
 
-    static func answers(process: ForwardProcess, modelLogits: Tensor, xt: IntTensor, t: IntTensor, noise: Tensor) -> Answers {
+    static func answers(process: ForwardProcess, modelLogits: Tensor, xt: IntTensor, t: IntTensor, noise: Tensor)
+        -> Answers
+    {
         let k = process.numClasses, rows = BruteForce.rows(modelLogits)
         let posterior = process.posteriorLogits(p0: rows.map(BruteForce.softmax), x0Logits: rows, xt: xt, t: t)
         let perBatch = xt.count / t.count
         var answers = Answers()
         for position in 0..<xt.count {
-            let sampled = BruteForce.gumbelArgmax(logits: posterior[position], noise: noise.scalars[(position * k)..<((position + 1) * k)])
+            let sampled = BruteForce.gumbelArgmax(
+                logits: posterior[position], noise: noise.scalars[(position * k)..<((position + 1) * k)])
             let best = BruteForce.argmax(posterior[position])
             answers.noisyAtFirstStep.append(sampled.index)
             answers.neverSamples.append(best.index)
@@ -55,13 +68,17 @@ enum Exercise5 {
         let process = ForwardProcess.random(&draw)
         let k = process.numClasses, batch = draw.int(2...4), shape = [batch, 1] + draw.imageShape()
         let xt = draw.classes(shape, below: k), t = IntTensor.full([batch], 1)
-        let call = ExerciseCall.pSample(model: .identity(numClasses: k), xt: xt, t: t, y: draw.classes([batch], below: 10),
-                                        matrices: process.matrices, noise: draw.uniform(shape + [k]))
+        let call = ExerciseCall.pSample(
+            model: .identity(numClasses: k), xt: xt, t: t, y: draw.classes([batch], below: 10),
+            matrices: process.matrices, noise: draw.uniform(shape + [k]))
         return Trial(call) { results in
             let next = try results.integers()
-            try Expect.shape(next.shape, shape, of: "pSample(xt \(shape), ...)", hint: "The result has the shape of xt.")
-            try Expect.equal(next.scalars, xt.scalars, of: "x_0 for the identity model at t = 1", names: .pixels(shape, t: t, classAxis: false),
-                             hint: "At t = 1, return the argmax of the posterior logits (here the model's own logits): no noise.")
+            try Expect.shape(
+                next.shape, shape, of: "pSample(xt \(shape), ...)", hint: "The result has the shape of xt.")
+            try Expect.equal(
+                next.scalars, xt.scalars, of: "x_0 for the identity model at t = 1",
+                names: .pixels(shape, t: t, classAxis: false),
+                hint: "At t = 1, return the argmax of the posterior logits (here the model's own logits): no noise.")
         }
     }
 
@@ -72,15 +89,23 @@ enum Exercise5 {
         let modelLogits = draw.normal(shape + [k], std: 0.5)
         let xt = draw.classes(shape, below: k), t = IntTensor.full([batch], 1)
         let noise = draw.uniform(shape + [k])
-        let call = ExerciseCall.pSample(model: .constant(modelLogits), xt: xt, t: t, y: draw.classes([batch], below: 10),
-                                        matrices: process.matrices, noise: noise)
+        let call = ExerciseCall.pSample(
+            model: .constant(modelLogits), xt: xt, t: t, y: draw.classes([batch], below: 10),
+            matrices: process.matrices, noise: noise)
         return Trial(call) { results in
             let next = try results.integers()
             try Expect.shape(next.shape, shape, of: "pSample(xt \(shape), ...)")
             let answer = answers(process: process, modelLogits: modelLogits, xt: xt, t: t, noise: noise)
-            try Expect.equal(next.scalars, answer.exact, of: "argmax of the model's x0 logits at t = 1", names: .pixels(shape, t: t, classAxis: false),
-                             skip: answer.skip, hint: "At t = 1 take the argmax of the posterior logits.",
-                             knownBugs: [(answer.noisyAtFirstStep, "You add Gumbel noise at t = 1: the last step must be deterministic (the argmax), or the final image keeps a last layer of noise.")])
+            try Expect.equal(
+                next.scalars, answer.exact, of: "argmax of the model's x0 logits at t = 1",
+                names: .pixels(shape, t: t, classAxis: false),
+                skip: answer.skip, hint: "At t = 1 take the argmax of the posterior logits.",
+                knownBugs: [
+                    (
+                        answer.noisyAtFirstStep,
+                        "You add Gumbel noise at t = 1: the last step must be deterministic (the argmax), or the final image keeps a last layer of noise."
+                    )
+                ])
         }
     }
 
@@ -92,18 +117,29 @@ enum Exercise5 {
         let xt = draw.classes(shape, below: k)
         let t = draw.steps(batch, upTo: process.numSteps, including: [1, 2, process.numSteps])
         let noise = draw.uniform(shape + [k])
-        let call = ExerciseCall.pSample(model: .constant(modelLogits), xt: xt, t: t, y: draw.classes([batch], below: 10),
-                                        matrices: process.matrices, noise: noise)
+        let call = ExerciseCall.pSample(
+            model: .constant(modelLogits), xt: xt, t: t, y: draw.classes([batch], below: 10),
+            matrices: process.matrices, noise: noise)
         return Trial(call) { results in
             let next = try results.integers()
             try Expect.shape(next.shape, shape, of: "pSample(xt \(shape), ...)")
             let answer = answers(process: process, modelLogits: modelLogits, xt: xt, t: t, noise: noise)
-            try Expect.equal(next.scalars, answer.exact, of: "one reverse step for t = \(t.scalars), \(process.description)",
-                             names: .pixels(shape, t: t, classAxis: false), skip: answer.skip,
-                             hint: "Sample the posterior built from the model's x0 logits (qPosteriorLogits(x0Logits:)), not the x0 logits themselves.",
-                             knownBugs: [(answer.noisyAtFirstStep, "You add Gumbel noise at t = 1: the last step must be the argmax."),
-                                         (modelLogits.argmax(axis: -1).scalars, "You return the argmax of the x0 prediction: a reverse step samples x_{t-1} from the posterior."),
-                                         (answer.neverSamples, "You take the posterior's argmax at every step: the noise is not used, so the chain cannot draw different digits. Sample with gumbelMaxSample where t > 1.")])
+            try Expect.equal(
+                next.scalars, answer.exact, of: "one reverse step for t = \(t.scalars), \(process.description)",
+                names: .pixels(shape, t: t, classAxis: false), skip: answer.skip,
+                hint:
+                    "Sample the posterior built from the model's x0 logits (qPosteriorLogits(x0Logits:)), not the x0 logits themselves.",
+                knownBugs: [
+                    (answer.noisyAtFirstStep, "You add Gumbel noise at t = 1: the last step must be the argmax."),
+                    (
+                        modelLogits.argmax(axis: -1).scalars,
+                        "You return the argmax of the x0 prediction: a reverse step samples x_{t-1} from the posterior."
+                    ),
+                    (
+                        answer.neverSamples,
+                        "You take the posterior's argmax at every step: the noise is not used, so the chain cannot draw different digits. Sample with gumbelMaxSample where t > 1."
+                    ),
+                ])
         }
     }
 
@@ -112,16 +148,21 @@ enum Exercise5 {
         let process = ForwardProcess.random(&draw)
         let k = process.numClasses, batch = draw.int(2...4), shape = [batch, 1] + draw.imageShape()
         let xt = draw.classes(shape, below: k)
-        let t = draw.steps(batch, upTo: process.numSteps, including: [process.numSteps], from: 2), y = draw.classes([batch], below: 10)
-        let call = ExerciseCall.pSample(model: .constant(Tensor.zeros(shape + [k])), xt: xt, t: t, y: y, matrices: process.matrices,
-                                        noise: draw.uniform(shape + [k]))
+        let t = draw.steps(batch, upTo: process.numSteps, including: [process.numSteps], from: 2),
+            y = draw.classes([batch], below: 10)
+        let call = ExerciseCall.pSample(
+            model: .constant(Tensor.zeros(shape + [k])), xt: xt, t: t, y: y, matrices: process.matrices,
+            noise: draw.uniform(shape + [k]))
         return Trial(call) { results in
             let calls = try results.modelCalls()
-            try Expect.that(calls.count == 1, expected: "one call to the model", actual: "\(calls.count) calls", hint: "One reverse step asks the model once.")
+            try Expect.that(
+                calls.count == 1, expected: "one call to the model", actual: "\(calls.count) calls",
+                hint: "One reverse step asks the model once.")
             let seen = calls[0]
-            try Expect.that(seen.xt == xt && seen.t == t && seen.y == y, expected: "model(xt, t = \(t.scalars), y = \(y.scalars))",
-                            actual: "model(xt\(seen.xt == xt ? "" : " (changed)"), t = \(seen.t.scalars), y = \(seen.y.scalars))",
-                            hint: "Pass the step's own t (not t - 1) and the labels y to the model.")
+            try Expect.that(
+                seen.xt == xt && seen.t == t && seen.y == y, expected: "model(xt, t = \(t.scalars), y = \(y.scalars))",
+                actual: "model(xt\(seen.xt == xt ? "" : " (changed)"), t = \(seen.t.scalars), y = \(seen.y.scalars))",
+                hint: "Pass the step's own t (not t - 1) and the labels y to the model.")
         }
     }
 }

@@ -12,7 +12,8 @@ enum BruteForce {
 
     static func matrices(_ tensor: Tensor) -> [Matrix] {
         let (t, k) = (tensor.shape[0], tensor.shape[1])
-        return (0..<t).map { s in (0..<k).map { i in (0..<k).map { j in Double(tensor.scalars[(s * k + i) * k + j]) } } }
+        return (0..<t).map { s in (0..<k).map { i in (0..<k).map { j in Double(tensor.scalars[(s * k + i) * k + j]) } }
+        }
     }
 
     static func tensor(_ matrices: [Matrix]) -> Tensor {
@@ -29,7 +30,8 @@ enum BruteForce {
 
     /// Q_t = (1 - beta_t) I + beta_t / K for every t; `offDiagonal` gives the
     /// entries off the diagonal for known mistakes (the diagonal takes the rest).
-    static func uniformOnestep(numClasses k: Int, betas: [Double], offDiagonal: ((Double) -> Double)? = nil) -> [Matrix] {
+    static func uniformOnestep(numClasses k: Int, betas: [Double], offDiagonal: ((Double) -> Double)? = nil) -> [Matrix]
+    {
         betas.map { beta in
             let off = offDiagonal?(beta) ?? beta / Double(k)
             let diagonal = offDiagonal == nil ? 1 - beta + beta / Double(k) : 1 - off * Double(k - 1)
@@ -40,14 +42,20 @@ enum BruteForce {
     /// Q_t = (1 - beta_t) I + beta_t 1 e_m^T over K + 1 states, [MASK] at `mask` (the last by default).
     static func absorbingOnestep(numClasses k: Int, betas: [Double], mask: Int? = nil) -> [Matrix] {
         let states = k + 1, m = mask ?? k
-        return betas.map { beta in (0..<states).map { i in (0..<states).map { j in (i == j ? 1 - beta : 0) + (j == m ? beta : 0) } } }
+        return betas.map { beta in
+            (0..<states).map { i in (0..<states).map { j in (i == j ? 1 - beta : 0) + (j == m ? beta : 0) } }
+        }
     }
 
     /// Discretized-Gaussian matrices; `includeZeroOffset` and `scaled` give known mistakes.
-    static func gaussianOnestep(numClasses k: Int, betas: [Double], includeZeroOffset: Bool = true, scaled: Bool = true) -> [Matrix] {
+    static func gaussianOnestep(numClasses k: Int, betas: [Double], includeZeroOffset: Bool = true, scaled: Bool = true)
+        -> [Matrix]
+    {
         let scale = scaled ? Double((k - 1) * (k - 1)) : 1
         return betas.map { beta in
-            let z = (-(k - 1)...(k - 1)).filter { includeZeroOffset || $0 != 0 }.reduce(0.0) { $0 + exp(-4 * Double($1 * $1) / (scale * beta)) }
+            let z = (-(k - 1)...(k - 1)).filter { includeZeroOffset || $0 != 0 }.reduce(0.0) {
+                $0 + exp(-4 * Double($1 * $1) / (scale * beta))
+            }
             return (0..<k).map { i in
                 let off = (0..<k).map { j in j == i ? 0 : exp(-4 * Double((i - j) * (i - j)) / (scale * beta)) / z }
                 let rest = 1 - off.reduce(0, +)
@@ -60,7 +68,10 @@ enum BruteForce {
     static func cumulative(_ onestep: [Matrix], reversed: Bool = false) -> [Matrix] {
         var result: [Matrix] = []
         for q in onestep {
-            guard let last = result.last else { result.append(q); continue }
+            guard let last = result.last else {
+                result.append(q)
+                continue
+            }
             result.append(reversed ? product(q, last) : product(last, q))
         }
         return result
@@ -79,7 +90,9 @@ enum BruteForce {
         if step == 1 && shift == 0 && mistake != .noFirstStepCase { return x0Logits }
         let p = mistake == .logitsAsProbabilities ? x0Logits.map { max($0, 0) } : p0
         let q = onestep[step - 1]
-        let c = step - 2 + shift >= 0 ? cumulative[step - 2 + shift] : (0..<k).map { i in (0..<k).map { i == $0 ? 1.0 : 0 } }
+        let c =
+            step - 2 + shift >= 0
+            ? cumulative[step - 2 + shift] : (0..<k).map { i in (0..<k).map { i == $0 ? 1.0 : 0 } }
         return (0..<k).map { j in
             let likelihood = mistake == .rowNotColumn ? q[xt][j] : q[j][xt]
             let prior = (0..<k).reduce(0.0) { $0 + p[$1] * c[$1][j] }
@@ -153,7 +166,9 @@ enum BruteForce {
     /// The rows of the last axis of a tensor, as Doubles.
     static func rows(_ tensor: Tensor) -> [[Double]] {
         let k = tensor.shape.last ?? 1
-        return stride(from: 0, to: tensor.count, by: max(k, 1)).map { start in tensor.scalars[start..<(start + k)].map(Double.init) }
+        return stride(from: 0, to: tensor.count, by: max(k, 1)).map { start in
+            tensor.scalars[start..<(start + k)].map(Double.init)
+        }
     }
 
     /// Central differences of a scalar function of a vector, in Double.
@@ -174,7 +189,8 @@ enum Statistics {
         let n = Double(counts.reduce(0, +))
         return zip(counts, probabilities).reduce(0) { total, pair in
             let expected = n * pair.1
-            return expected > 0 ? total + pow(Double(pair.0) - expected, 2) / expected : total + (pair.0 > 0 ? .infinity : 0)
+            return expected > 0
+                ? total + pow(Double(pair.0) - expected, 2) / expected : total + (pair.0 > 0 ? .infinity : 0)
         }
     }
 
