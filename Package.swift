@@ -30,11 +30,11 @@ import PackageDescription
 /// the debug settings so that their traps carry file and line.
 let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
-#if os(Linux)
-    let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-march=native", "-ffast-math"])]
-#else
-    let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-ffast-math"])]
-#endif
+/// The kernels are compiled for every instruction set they use (one
+/// translation unit each, see Sources/CKernels/dispatch.c) and chosen at run
+/// time, so nothing depends on the build machine's processor. No -ffast-math:
+/// results are deterministic for a given kernel path.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=fast"])]
 
 let package = Package(
     name: "D3PMKit",
@@ -58,7 +58,7 @@ let package = Package(
             swiftSettings: optimised,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
-        .target(name: "D3PM", dependencies: ["Tensors"]),
+        .target(name: "D3PM", dependencies: ["CProcess", "Tensors"]),
         .target(name: "Student", dependencies: ["D3PM", "Tensors"], path: "Exercises"),
         .target(name: "Solutions", dependencies: ["D3PM", "Tensors"], path: "Solutions"),
         .target(name: "Plotting", dependencies: ["Tensors"]),

@@ -1,13 +1,144 @@
+#if defined(__linux__)
+#define _GNU_SOURCE
+#endif
 #include "CProcess.h"
 
-#if defined(__linux__)
-#include <sys/prctl.h>
+#include <stdio.h>
 
-int cp_become_subreaper(void) {
-    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+void cp_unbuffer_standard_output(void) { setvbuf(stdout, NULL, _IONBF, 0); }
+
+#if defined(__linux__)
+#include <dlfcn.h>
+#include <errno.h>
+#include <execinfo.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int cp_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+#if defined(__x86_64__)
+#define AUDIT_ARCH_HERE AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define AUDIT_ARCH_HERE AUDIT_ARCH_AARCH64
+#endif
+
+#define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
+#define RETURN(value) BPF_STMT(BPF_RET | BPF_K, (value))
+#define DENY(error) RETURN(SECCOMP_RET_ERRNO | (error))
+#define ALLOW RETURN(SECCOMP_RET_ALLOW)
+/// If the syscall number is `nr`, return `action`; else go on.
+#define ON(nr, action) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), action
+/// The low 32 bits of argument `i` (an int on both architectures).
+#define ARG_LOW(i) offsetof(struct seccomp_data, args[i])
+
+int cp_lock_down(void) {
+#if defined(AUDIT_ARCH_HERE)
+    uint32_t self = (uint32_t)getpid();
+    struct sock_filter filter[] = {
+        LOAD(arch),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_HERE, 1, 0),
+        RETURN(SECCOMP_RET_KILL_PROCESS),
+        LOAD(nr),
+#if defined(__x86_64__)
+        // The x32 system call numbers would slip past the names below.
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1), RETURN(SECCOMP_RET_KILL_PROCESS),
+        ON(__NR_fork, DENY(EPERM)),
+        ON(__NR_vfork, DENY(EPERM)),
+#endif
+        ON(__NR_execve, DENY(EPERM)),
+        ON(__NR_execveat, DENY(EPERM)),
+        ON(__NR_clone3, DENY(ENOSYS)),  // glibc falls back to clone, checked below
+        ON(__NR_ptrace, DENY(EPERM)),
+        ON(__NR_process_vm_readv, DENY(EPERM)),
+        ON(__NR_process_vm_writev, DENY(EPERM)),
+        ON(__NR_tkill, DENY(EPERM)),
+        ON(__NR_rt_sigqueueinfo, DENY(EPERM)),
+        ON(__NR_rt_tgsigqueueinfo, DENY(EPERM)),
+        ON(__NR_pidfd_open, DENY(EPERM)),
+        ON(__NR_pidfd_send_signal, DENY(EPERM)),
+        // clone: threads only.
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0)),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
+        ALLOW,
+        DENY(EPERM),
+        // kill and tgkill: this process (or its own group, 0) only.
+        LOAD(nr),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 0, 5),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
+        DENY(EPERM),
+        ALLOW,
+        ALLOW,
+    };
+    struct sock_fprog program = {.len = (unsigned short)(sizeof filter / sizeof filter[0]), .filter = filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program);
+#else
+    return -1;
+#endif
+}
+
+static int report_fd = 2;
+
+static void write_all(const char *text, size_t length) {
+    while (length > 0) {
+        ssize_t written = write(report_fd, text, length);
+        if (written <= 0) return;
+        text += written;
+        length -= (size_t)written;
+    }
+}
+
+static void report_crash(int signal_number) {
+    void *frames[64];
+    int count = backtrace(frames, 64);
+    char line[1200];
+    for (int i = 0; i < count; i++) {
+        Dl_info info;
+        if (dladdr(frames[i], &info) && info.dli_fname) {
+            // The return address, one byte back into the call.
+            uintptr_t offset = (uintptr_t)frames[i] - (uintptr_t)info.dli_fbase - (i > 0 ? 1 : 0);
+            int length = snprintf(line, sizeof line, "D3PM-FRAME %s %lx\n", info.dli_fname, (unsigned long)offset);
+            if (length > 0) write_all(line, (size_t)length < sizeof line ? (size_t)length : sizeof line - 1);
+        }
+    }
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+}
+
+void cp_install_crash_reporter(int fd) {
+    report_fd = fd;
+    void *warm[2];
+    backtrace(warm, 2);  // loads the unwinder now, not inside the handler
+    static char alternate[1 << 16];
+    stack_t stack = {.ss_sp = alternate, .ss_size = sizeof alternate, .ss_flags = 0};
+    sigaltstack(&stack, NULL);
+    int signals[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = report_crash;
+        action.sa_flags = SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+        sigemptyset(&action.sa_mask);
+        sigaction(signals[i], &action, NULL);
+    }
 }
 #else
-int cp_become_subreaper(void) {
-    return -1;
-}
+int cp_become_subreaper(void) { return -1; }
+int cp_lock_down(void) { return -1; }
+void cp_install_crash_reporter(int fd) { (void)fd; }
 #endif

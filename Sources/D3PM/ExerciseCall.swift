@@ -68,12 +68,15 @@ public enum ScriptedModel: Codable, Sendable {
     case constant(Tensor)
     /// Predicts x0 = x_t: log(one-hot(x_t) + 1e-9) over `numClasses` classes.
     case identity(numClasses: Int)
+    /// Predicts x0 = x_t + 1 (mod K), so that returning x_t is wrong.
+    case shifted(numClasses: Int)
 
     /// The logits it returns for `xt`.
     public func logits(for xt: IntTensor) -> Tensor {
         switch self {
         case .constant(let logits): logits
         case .identity(let numClasses): log(oneHot(xt, numClasses: numClasses) + 1e-9)
+        case .shifted(let numClasses): log(oneHot((xt + 1) % numClasses, numClasses: numClasses) + 1e-9)
         }
     }
 }

@@ -35,10 +35,10 @@ public struct Grader: Sendable {
     public func grade(_ check: Check) throws -> CheckOutcome {
         let trial = check.trial(seed: seed)
         let run = try RunnerProcess.run(
-            runner, request: try JSONEncoder().encode(RunnerRequest(calls: trial.calls)),
+            runner, request: try Self.encode(trial.calls),
             timeout: timeout, environment: Self.runnerEnvironment)
         var outcome: CheckOutcome
-        switch Self.results(of: run, calls: trial.calls) {
+        switch Self.results(of: run, calls: trial.calls, runner: runner) {
         case .success(let results):
             outcome = check.judge(trial, results: results)
         case .failure(let problem):
@@ -55,13 +55,15 @@ public struct Grader: Sendable {
     /// pictures of the student's own matrices; throws what went wrong.
     public func perform(_ calls: [ExerciseCall]) throws -> [CallResult] {
         let run = try RunnerProcess.run(
-            runner, request: try JSONEncoder().encode(RunnerRequest(calls: calls)),
+            runner, request: try Self.encode(calls),
             timeout: timeout, environment: Self.runnerEnvironment)
-        switch Self.results(of: run, calls: calls) {
+        switch Self.results(of: run, calls: calls, runner: runner) {
         case .success(let results): return results
         case .failure(let problem): throw problem
         }
     }
+
+    static func encode(_ calls: [ExerciseCall]) throws -> Data { try JSONEncoder().encode(RunnerRequest(calls: calls)) }
 
     /// What a run that returned no usable results amounts to.
     public struct Problem: Error, CustomStringConvertible {
@@ -80,11 +82,13 @@ public struct Grader: Sendable {
     }()
 
     /// The results of a run, or why there are none.
-    static func results(of run: RunnerProcess, calls: [ExerciseCall]) -> Result<[CallResult], Problem> {
+    static func results(of run: RunnerProcess, calls: [ExerciseCall], runner: URL) -> Result<[CallResult], Problem> {
         let lines = run.channel.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
         var messages: [RunnerMessage] = []
         var unreadable = 0
-        for line in lines {
+        // A runner sends one line per call and one with the results: more is not the runner's doing.
+        let forged = run.channelOverflowed || lines.count > calls.count + 1
+        for line in lines where !forged {
             if let message = try? JSONDecoder().decode(RunnerMessage.self, from: Data(line)) {
                 messages.append(message)
             } else {
@@ -109,7 +113,8 @@ public struct Grader: Sendable {
             return .failure(
                 Problem(
                     status: .crashed,
-                    message: crashSummary(stderr, fallback: "the process was killed by signal \(signal)\(inside)")))
+                    message: crashSummary(
+                        stderr, runner: runner, fallback: "the process was killed by signal \(signal)\(inside)")))
         case .exited(let status) where status == NotImplemented.exitCode:
             if let line = stderr.split(separator: "\n").first(where: { $0.hasPrefix(NotImplemented.marker) }) {
                 return .failure(
@@ -122,7 +127,13 @@ public struct Grader: Sendable {
                 Problem(
                     status: .crashed,
                     message: crashSummary(
-                        stderr, fallback: "your code ended the process with exit status \(status)\(inside)")))
+                        stderr, runner: runner,
+                        fallback: "your code ended the process with exit status \(status)\(inside)")))
+        case .exited where forged:
+            return .failure(
+                Problem(
+                    status: .failed,
+                    message: "your code wrote to the grader's channel (descriptor 3): the results cannot be trusted"))
         case .exited:
             let finished = messages.compactMap { message -> [CallResult]? in
                 if case .finished(let results) = message { return results } else { return nil }
@@ -152,8 +163,9 @@ public struct Grader: Sendable {
         }
     }
 
-    /// The crash message and the first frame in the student's code, if any.
-    static func crashSummary(_ stderr: String, fallback: String) -> String {
+    /// The crash message and the first frame in the student's code, if any:
+    /// from the runner's own crash report (Linux) or Swift's backtrace.
+    static func crashSummary(_ stderr: String, runner: URL, fallback: String) -> String {
         let lines = stderr.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         var parts: [String] = []
         if let fatal = lines.first(where: { $0.contains("Fatal error") }) {
@@ -161,7 +173,11 @@ public struct Grader: Sendable {
         } else {
             parts.append(fallback)
         }
-        if let frame = lines.first(where: { $0.contains("Exercises/") && $0.contains(".swift") }) {
+        if let location = CrashLocation.studentFrame(in: lines, runner: runner) {
+            parts.append("in your code: " + location)
+        } else if let frame = lines.first(where: {
+            $0.contains("Exercises/") && $0.contains(".swift") && !$0.hasPrefix(CrashLocation.framePrefix)
+        }) {
             parts.append("in your code: " + StudentFrame.format(frame))
         }
         return parts.joined(separator: "; ")
@@ -169,12 +185,12 @@ public struct Grader: Sendable {
 
     /// The first lines the student's code printed, marked as such.
     static func printed(_ run: RunnerProcess) -> String? {
-        let text = String(decoding: run.standardOutput, as: UTF8.self)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var text = String(decoding: run.standardOutput, as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }
         guard !text.isEmpty else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let shown = lines.prefix(12).joined(separator: "\n")
-        let more = lines.count - 12 - (text.hasSuffix("\n") ? 1 : 0)
-        return more > 0 ? shown + "\n... (\(more) more lines)" : shown
+        return lines.count > 12 ? shown + "\n... (\(lines.count - 12) more lines)" : shown
     }
 
     static func formatSeconds(_ seconds: Double) -> String { String(format: "%.0f s", seconds) }
@@ -196,4 +212,48 @@ public enum StudentFrame {
         }
         return String(location)
     }
+}
+
+/// Where a crash happened in the student's code, from the frames the
+/// runner's crash reporter wrote (`D3PM-FRAME <image> <offset>`),
+/// symbolised with llvm-symbolizer (it comes with the Swift toolchain).
+enum CrashLocation {
+    static let framePrefix = "D3PM-FRAME "
+
+    /// `Exercises/File.swift:42:57` for the first frame in an exercise file.
+    static func studentFrame(in lines: [String], runner: URL) -> String? {
+        let runnerPath = runner.resolvingSymlinksInPath().path
+        let offsets = lines.compactMap { line -> String? in
+            guard line.hasPrefix(framePrefix) else { return nil }
+            let fields = line.dropFirst(framePrefix.count).split(separator: " ")
+            guard fields.count == 2, let offset = UInt64(fields[1], radix: 16),
+                URL(fileURLWithPath: String(fields[0])).resolvingSymlinksInPath().path == runnerPath
+            else { return nil }
+            return "0x" + String(offset, radix: 16)
+        }
+        guard !offsets.isEmpty, offsets.count <= 64, let symbolizer else { return nil }
+        let process = Process()
+        process.executableURL = symbolizer
+        process.arguments = ["--obj=\(runnerPath)", "--functions=none"] + offsets
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard let line = output.split(separator: "\n").first(where: { $0.contains("/Exercises/") }),
+            let start = line.range(of: "Exercises/", options: .backwards)
+        else { return nil }
+        return String(line[start.lowerBound...])
+    }
+
+    /// llvm-symbolizer beside `swift` on the PATH, or on the PATH itself.
+    static let symbolizer: URL? = {
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        for folder in folders {
+            let candidate = URL(fileURLWithPath: folder).appendingPathComponent("llvm-symbolizer")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return nil
+    }()
 }

@@ -27,9 +27,10 @@ struct RunnerProcess {
     var standardOutput: Data
     var standardError: Data
     var seconds: Double
+    /// The channel carried more than a runner can send for the request.
+    var channelOverflowed: Bool
 
     static let outputLimit = 64 * 1024
-    static let channelLimit = 256 * 1024 * 1024
 
     /// Runs `executable` with `request` as its standard input.
     static func run(_ executable: URL, request: Data, timeout: Double, environment: [String: String]) throws
@@ -62,9 +63,11 @@ struct RunnerProcess {
         }
         writer.start()
 
+        // Results are about the size of the inputs; a few times that, plus room, is all a runner needs.
+        let channelLimit = 16 * 1024 * 1024 + 4 * request.count
         var streams = [
             Stream(fd: output.read, limit: outputLimit), Stream(fd: errors.read, limit: outputLimit),
-            Stream(fd: channel.read, limit: channelLimit),
+            Stream(fd: channel.read, limit: channelLimit + 1),
         ]
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
         var ending: Ending?
@@ -89,9 +92,11 @@ struct RunnerProcess {
         }
         for stream in streams where !stream.closed { close(stream.fd) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        // A runner that stopped the grader's clock (SIGSTOP) still ran out of time.
+        if seconds > timeout + 0.5 { ending = .timedOut }
         return RunnerProcess(
             ending: ending!, channel: streams[2].data, standardOutput: streams[0].data,
-            standardError: streams[1].data, seconds: seconds)
+            standardError: streams[1].data, seconds: seconds, channelOverflowed: streams[2].data.count > channelLimit)
     }
 
     private static func decode(_ status: Int32) -> Ending {
@@ -178,7 +183,12 @@ private struct SpawnActions {
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        var result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        // A runner just built or written may still be open for writing in a process being forked elsewhere.
+        for _ in 0..<40 where result == ETXTBSY {
+            usleep(50_000)
+            result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        }
         guard result == 0 else { throw GradingError.cannotStart(path, String(cString: strerror(result))) }
         return pid
     }

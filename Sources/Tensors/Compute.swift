@@ -14,16 +14,23 @@ public struct ComputeConfiguration: Sendable, Equatable {
     public var threads: Int
     /// The 3x3 convolution algorithm to use wherever it applies (`nil`: the fastest).
     public var convolution3x3: Convolution3x3Algorithm?
+    /// The kernels' instruction set (`nil`: the best this processor supports).
+    public var kernels: KernelPath?
 
-    /// All online cores, at most 8, and the fastest algorithms.
-    public init(threads: Int = ComputeConfiguration.defaultThreads, convolution3x3: Convolution3x3Algorithm? = nil) {
+    /// All online cores, at most 8, and the fastest algorithms and kernels.
+    public init(
+        threads: Int = ComputeConfiguration.defaultThreads, convolution3x3: Convolution3x3Algorithm? = nil,
+        kernels: KernelPath? = nil
+    ) {
         precondition(threads >= 1, "ComputeConfiguration: threads must be at least 1, got \(threads)")
         self.threads = threads
         self.convolution3x3 = convolution3x3
+        self.kernels = kernels
     }
 
-    /// The configuration that `D3PM_THREADS` (a positive number) and
-    /// `D3PM_CONV3X3` (`direct`, `winograd`, `winograd4x4`) ask for.
+    /// The configuration that `D3PM_THREADS` (a positive number),
+    /// `D3PM_CONV3X3` (`direct`, `winograd`, `winograd4x4`) and
+    /// `D3PM_KERNELS` (`avx512`, `avx2`, `sse2`, `neon`) ask for.
     /// - Throws: ``ConfigurationError`` naming the variable and its value.
     public init(environment: [String: String]) throws {
         self.init()
@@ -40,6 +47,20 @@ public struct ComputeConfiguration: Sendable, Equatable {
                     description: "D3PM_CONV3X3 must be direct, winograd or winograd4x4, got '\(text)'")
             }
             convolution3x3 = algorithm
+        }
+        if let text = environment["D3PM_KERNELS"] {
+            guard let path = KernelPath(named: text) else {
+                let names = KernelPath.all.map(\.name).joined(separator: ", ")
+                throw ConfigurationError(
+                    description: "D3PM_KERNELS must be one of \(names) on this processor's architecture, got '\(text)'")
+            }
+            guard path.isSupported else {
+                throw ConfigurationError(
+                    description:
+                        "D3PM_KERNELS=\(text): this processor does not support \(text) (it supports \(KernelPath.supported.map(\.name).joined(separator: ", ")))"
+                )
+            }
+            kernels = path
         }
     }
 
@@ -59,10 +80,17 @@ public enum Compute {
     /// The settings in force.
     public static var configuration: ComputeConfiguration { current }
 
-    /// Sets the library's configuration; call it before computing.
+    /// Sets the library's configuration; call it before computing, not during.
+    /// - Precondition: the kernel path, if any, is supported here.
     public static func configure(_ configuration: ComputeConfiguration) {
         current = configuration
+        let selected = configuration.kernels.map { ck_select_kernels($0.name) } ?? ck_select_kernels(nil)
+        precondition(
+            selected == 0, "Compute.configure: kernel path \(configuration.kernels?.name ?? "") is not supported here")
     }
+
+    /// The kernel path in use.
+    public static var kernelPath: KernelPath { KernelPath(name: String(cString: ck_kernels_name())) }
 
     /// Keeps freed memory in the process instead of returning it to the
     /// system (glibc): training frees and allocates the same large
@@ -71,4 +99,38 @@ public enum Compute {
     public static func keepFreedMemory() {
         ck_keep_freed_memory()
     }
+}
+
+/// The instruction set of the kernels: each is compiled in, and the best one
+/// this processor supports is chosen at start-up.
+public struct KernelPath: Sendable, Hashable, CustomStringConvertible {
+    /// `avx512`, `avx2`, `sse2` (x86-64) or `neon` (arm64).
+    public let name: String
+
+    /// The path named `name`, if it is compiled for this architecture.
+    public init?(named name: String) {
+        guard KernelPath.all.contains(where: { $0.name == name }) else { return nil }
+        self.name = name
+    }
+
+    fileprivate init(name: String) { self.name = name }
+
+    /// Every path compiled for this architecture, fastest first.
+    public static let all: [KernelPath] = (0..<ck_kernel_path_count()).compactMap { index in
+        ck_kernel_path_name(index).map { KernelPath(name: String(cString: $0)) }
+    }
+
+    /// The paths this processor can run.
+    public static var supported: [KernelPath] { all.filter(\.isSupported) }
+
+    /// The fastest path this processor can run.
+    public static var best: KernelPath { KernelPath(name: String(cString: ck_best_kernels_name())) }
+
+    /// Whether this processor can run the path.
+    public var isSupported: Bool {
+        guard let index = KernelPath.all.firstIndex(of: self) else { return false }
+        return ck_kernel_path_supported(index) != 0
+    }
+
+    public var description: String { name }
 }

@@ -1,3 +1,4 @@
+import CProcess
 import Checks
 import D3PM
 import Foundation
@@ -88,6 +89,17 @@ struct HostileRunnerTests {
         #expect(statuses(closed) == [.crashed, .crashed])
     }
 
+    @Test func stoppingTheGradersClockStillTimesOut() throws {
+        let graded = try grade("(sleep 2; kill -CONT $PPID) & kill -STOP $PPID; sleep 2.5; exit 0", timeout: 1)
+        #expect(statuses(graded) == [.timedOut, .timedOut])
+    }
+
+    @Test func aFloodOnTheChannelIsRefusedUnread() throws {
+        let graded = try grade("head -c 40000000 /dev/zero | tr '\\0' x >&3; exit 0")
+        #expect(statuses(graded) == [.failed, .failed])
+        #expect(graded.report.exercises[0].checks[0].message?.contains("grader's channel") == true)
+    }
+
     @Test func backgroundProcessesDoNotOutliveTheRun() throws {
         let folder = try TestConfiguration.temporaryFolder("pids")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -108,4 +120,48 @@ struct HostileRunnerTests {
             #expect(kill(pid, 0) != 0, "process \(pid) outlived the grading run")
         }
     }
+}
+
+/// Four threads add their numbers: 0 + 1 + 2 + 3.
+func threadsStillWork() -> Bool {
+    final class Total: @unchecked Sendable {
+        let lock = NSLock()
+        var value = 0
+    }
+    let total = Total()
+    DispatchQueue.concurrentPerform(iterations: 4) { i in total.lock.withLock { total.value += i } }
+    return total.value == 6
+}
+
+/// The runner's lock-down (Linux): once it is on, the student's code can
+/// start no process and signal no other process, while threads still work.
+@Suite("The runner's lock-down")
+struct LockDownTests {
+    #if os(Linux)
+        @Test func aLockedDownProcessStartsNothingAndSignalsOnlyItself() async {
+            await #expect(processExitsWith: .success) {
+                guard cp_lock_down() == 0 else { exit(10) }
+                guard threadsStillWork() else { exit(11) }
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/bin/true")
+                guard (try? process.run()) == nil else { exit(12) }
+                guard kill(getppid(), 0) == -1, errno == EPERM else { exit(13) }
+                guard kill(getpid(), 0) == 0 else { exit(14) }
+                exit(0)
+            }
+        }
+
+        @Test func aCrashReportsFramesThatPointIntoTheProgram() async {
+            let result = await #expect(processExitsWith: .signal(SIGILL), observing: [\.standardErrorContent]) {
+                cp_install_crash_reporter(2)
+                _ = cp_lock_down()
+                let values = [1, 2, 3]
+                let index = Int(getpid() % 2) + 10
+                print(values[index])
+            }
+            let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+            #expect(stderr.contains("Fatal error: Index out of range"))
+            #expect(stderr.split(separator: "\n").filter { $0.hasPrefix("D3PM-FRAME ") }.count >= 3)
+        }
+    #endif
 }

@@ -107,8 +107,20 @@ void ck_silu(const float *x, float *y, long n);
 /// dx = g * d silu(x) / dx elementwise (dx may be x or g).
 void ck_silu_backward(const float *x, const float *g, float *dx, long n);
 
-/// Makes glibc keep freed memory for reuse (see heap.c); called when tensors
-/// are made and by ck_sgemm, safe to call from any thread, acts once.
+/// The kernel paths (instruction sets) compiled in: "avx512", "avx2",
+/// "sse2" on x86-64, "neon" on arm64. ck_kernels_name() is the one in use,
+/// chosen at load for this processor (or by D3PM_KERNELS);
+/// ck_select_kernels(name) changes it between computations (NULL: the best
+/// one) and returns -1 for an unknown or unsupported path.
+int ck_select_kernels(const char *name);
+const char *ck_kernels_name(void);
+const char *ck_best_kernels_name(void);
+long ck_kernel_path_count(void);
+const char *ck_kernel_path_name(long index);
+int ck_kernel_path_supported(long index);
+
+/// Makes glibc keep freed memory for reuse (see heap.c); called by the
+/// executables, safe to call from any thread, acts once.
 void ck_keep_freed_memory(void);
 
 

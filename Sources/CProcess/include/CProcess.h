@@ -7,4 +7,22 @@
 /// success, -1 where the system has no such feature.
 int cp_become_subreaper(void);
 
+/// Locks the calling process in before it runs a student's code (Linux,
+/// seccomp): it can no longer start processes or programs (fork, vfork,
+/// clone of a process, execve), signal any process but itself, or trace or
+/// write into another process. Threads still work. Irreversible, inherited
+/// by its threads. Returns 0 on success, -1 where the system has no seccomp.
+int cp_lock_down(void);
+
+/// Installs handlers for the crash signals (SIGILL, SIGTRAP, SIGSEGV, SIGBUS,
+/// SIGFPE, SIGABRT) that write the stack, one line a frame,
+/// `D3PM-FRAME <image path> <offset in the image, hex>`, to `fd`, then die of
+/// the same signal. An alternate stack lets a stack overflow report too.
+/// For processes that cannot start Swift's own backtracer (cp_lock_down).
+void cp_install_crash_reporter(int fd);
+
+/// Makes the standard output unbuffered, so that what a process printed
+/// reaches its reader even when it crashes next.
+void cp_unbuffer_standard_output(void);
+
 #endif

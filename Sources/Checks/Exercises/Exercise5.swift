@@ -18,7 +18,8 @@ enum Exercise5 {
         [
             Check(
                 exercise: number, name: "psample-identity-model",
-                title: "a model that predicts x0 = x_t keeps x_t at t = 1 (the practical's check, made deterministic)",
+                title:
+                    "at t = 1 the step returns the model's x0: x_t for the identity model (the practical's check), x_t + 1 for a shifted one",
                 hint: "At t = 1 the posterior is the model's x0 distribution; take its argmax.", trial: identityModel),
             Check(
                 exercise: number, name: "psample-no-noise-at-t1",
@@ -68,17 +69,31 @@ enum Exercise5 {
         let process = ForwardProcess.random(&draw)
         let k = process.numClasses, batch = draw.int(2...4), shape = [batch, 1] + draw.imageShape()
         let xt = draw.classes(shape, below: k), t = IntTensor.full([batch], 1)
-        let call = ExerciseCall.pSample(
-            model: .identity(numClasses: k), xt: xt, t: t, y: draw.classes([batch], below: 10),
-            matrices: process.matrices, noise: draw.uniform(shape + [k]))
-        return Trial(call) { results in
-            let next = try results.integers()
-            try Expect.shape(
-                next.shape, shape, of: "pSample(xt \(shape), ...)", hint: "The result has the shape of xt.")
-            try Expect.equal(
-                next.scalars, xt.scalars, of: "x_0 for the identity model at t = 1",
-                names: .pixels(shape, t: t, classAxis: false),
-                hint: "At t = 1, return the argmax of the posterior logits (here the model's own logits): no noise.")
+        let y = draw.classes([batch], below: 10)
+        let calls: [ExerciseCall] = [
+            .pSample(
+                model: .identity(numClasses: k), xt: xt, t: t, y: y, matrices: process.matrices,
+                noise: draw.uniform(shape + [k])),
+            .pSample(
+                model: .shifted(numClasses: k), xt: xt, t: t, y: y, matrices: process.matrices,
+                noise: draw.uniform(shape + [k])),
+        ]
+        return Trial(calls: calls) { results in
+            for (index, (model, expected)) in [
+                ("the identity model", xt), ("a model predicting x_t + 1 (mod K)", (xt + 1) % k),
+            ].enumerated() {
+                let next = try results.integers(index)
+                try Expect.shape(
+                    next.shape, shape, of: "pSample(xt \(shape), ...)", hint: "The result has the shape of xt.")
+                try Expect.equal(
+                    next.scalars, expected.scalars, of: "x_0 for \(model) at t = 1",
+                    names: .pixels(shape, t: t, classAxis: false),
+                    hint:
+                        "At t = 1, return the argmax of the posterior logits (here the model's own logits): no noise.",
+                    knownBugs: [
+                        (xt.scalars, "You return x_t itself: a reverse step must follow the model's prediction of x0.")
+                    ])
+            }
         }
     }
 

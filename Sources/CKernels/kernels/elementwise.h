@@ -1,10 +1,6 @@
 // Elementwise kernels whose loops the compiler vectorises (-O3, and
 // -march=native on Linux): exp by range reduction and a polynomial, and the
 // SiLU activation with its derivative built on it.
-#include "CKernels.h"
-#include <math.h>
-#include <stdint.h>
-#include <string.h>
 
 /// The bits of a float, and a float of given bits: integer tests of NaN and
 /// infinity survive -ffast-math, which assumes floats are finite.

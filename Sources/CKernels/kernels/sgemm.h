@@ -9,9 +9,6 @@
 // The vectors are clang/GCC vector extensions, so the same source compiles to
 // AVX-512, AVX2 or NEON; the target is built with -O3 (and -march=native on
 // Linux), which turns the multiply-adds into FMA instructions.
-#include "CKernels.h"
-#include <stdlib.h>
-#include <string.h>
 
 #include "microkernel.h"
 

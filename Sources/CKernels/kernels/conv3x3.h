@@ -7,9 +7,6 @@
 // read its A operand straight from the image: three segments of 3C columns,
 // accumulated in the same registers. This saves writing and reading the
 // 9C-wide patch matrix (115 MB for a 28 x 28 x 32 batch of 128).
-#include "CKernels.h"
-#include <stdlib.h>
-#include <string.h>
 
 #include "microkernel.h"
 

@@ -14,9 +14,6 @@
 //           | 0  1  1  0 |        | 1/2  1/2  1/2 |          | 0  1 -1 -1 |
 //           | 0 -1  1  0 |        | 1/2 -1/2  1/2 |
 //           | 0  1  0 -1 |        | 0    0    1   |
-#include "CKernels.h"
-#include <stdlib.h>
-#include <string.h>
 
 #include "microkernel.h"
 

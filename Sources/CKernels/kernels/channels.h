@@ -1,7 +1,6 @@
 // Per-channel loops over channels-last data [positions, channels], for the
 // fused group normalisation: sums, dot products and affine maps, with the
 // channel loop innermost so that it vectorises.
-#include "CKernels.h"
 
 #include "microkernel.h"
 

@@ -1,17 +1,14 @@
 // The register tile shared by the matrix-product and convolution kernels:
-// clang's ext_vector_type vectors, so that one source compiles to AVX-512, AVX2
-// or NEON (with -O3, and -march=native on Linux).
+// clang's ext_vector_type vectors, so that one source compiles to AVX-512,
+// AVX2, SSE2 or NEON. The including translation unit (isa_*.c) defines VW,
+// the floats in one vector, and the instruction set of its functions.
 #ifndef CKERNELS_MICROKERNEL_H
 #define CKERNELS_MICROKERNEL_H
 
 #include <string.h>
 
-#if defined(__AVX512F__)
-#define VW 16
-#elif defined(__AVX__) || defined(__ARM_NEON)
-#define VW 8
-#else
-#define VW 4
+#ifndef VW
+#error "microkernel.h: define VW, the floats in one vector, before including the kernels"
 #endif
 
 /// The tile: MR rows of C by NR columns, held in 2 * MR vector registers.

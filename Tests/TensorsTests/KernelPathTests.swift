@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+@testable import Tensors
+
+/// Every kernel path this processor supports (AVX-512, AVX2, SSE2 on x86-64;
+/// NEON on arm64) computes the matrix product, the three convolution
+/// algorithms (values and kernel gradients), GroupNorm's channel loops and
+/// exp and log as their definitions say. Each path runs in a process of its
+/// own, since the path is a process-wide setting.
+@Suite("Kernel paths")
+struct KernelPathTests {
+    @Test func theBestSupportedPathIsChosenAtStartAndBaselineIsAlwaysSupported() {
+        #expect(KernelPath.supported.contains(KernelPath.best))
+        #expect(KernelPath.all.last.map(\.isSupported) == true, "the baseline path runs everywhere")
+        #expect(KernelPath(named: "avx1024") == nil)
+    }
+
+    @Test(arguments: KernelPath.supported.map(\.name))
+    func everyKernelMatchesItsDefinition(_ path: String) async {
+        await #expect(processExitsWith: .success) { [path = path as String] in
+            Compute.configure(ComputeConfiguration(kernels: KernelPath(named: path)))
+            guard Compute.kernelPath.name == path else { exit(2) }
+            exit(kernelSelfCheck().isEmpty ? 0 : 1)
+        }
+    }
+}
+
+/// The kernels against their definitions; the failures, named.
+func kernelSelfCheck() -> [String] {
+    var failures: [String] = []
+    func check(_ condition: Bool, _ what: String) { if !condition { failures.append(what) } }
+    for (m, k, n) in [(1, 1, 1), (7, 5, 3), (13, 300, 37), (200, 17, 65), (1001, 32, 4), (301, 7, 16)] {
+        let a = randomTensor([m, k], seed: UInt64(m)), b = randomTensor([k, n], seed: UInt64(n))
+        var expected = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n { for p in 0..<k { expected[i * n + j] += a.scalars[i * k + p] * b.scalars[p * n + j] } }
+        }
+        check(
+            allClose(matmul(a, b), Tensor(shape: [m, n], scalars: expected), rtol: 1e-4, atol: 1e-4),
+            "matmul \(m)x\(k)x\(n)")
+    }
+    for (b, h, w, c, o) in [(2, 6, 10, 8, 7), (2, 28, 28, 32, 32), (1, 8, 12, 16, 48), (1, 5, 7, 1, 32)] {
+        let x = randomTensor([b, h, w, c], seed: 34), kernel = randomTensor([9 * c, o], seed: 35),
+            bias = randomTensor([o], seed: 37)
+        let definition = matmul(x.patches(kernelSize: 3, padding: 1), kernel).reshaped(b, h, w, o) + bias
+        let gradient = randomTensor([b, h, w, o], seed: 36)
+        let kernelGradient = matmul(x.patches(kernelSize: 3, padding: 1).transposed(), gradient.reshaped(-1, o))
+        for algorithm in [Convolution3x3Algorithm.direct, .winograd, .winograd4x4]
+        where algorithm.applies(height: h, width: w, channels: c, outputs: o) {
+            check(
+                allClose(
+                    Tensor.convolution3x3(x, kernel, bias: bias, algorithm: algorithm), definition, rtol: 1e-4,
+                    atol: 1e-4),
+                "\(algorithm) convolution [\(b), \(h), \(w), \(c)] -> \(o)")
+            if algorithm != .direct {
+                check(
+                    allClose(
+                        Tensor.convolution3x3KernelGradient(x, gradient, algorithm: algorithm), kernelGradient,
+                        rtol: 1e-3, atol: 1e-3),
+                    "\(algorithm) kernel gradient [\(b), \(h), \(w), \(c)] -> \(o)")
+            }
+        }
+    }
+    let positives = (0..<1003).map { Float(Foundation.pow(10.0, -44.0 + 74.0 * Double($0) / 1002)) }
+    for (value, result) in zip(positives, log(Tensor(positives)).scalars) {
+        let expected = Foundation.log(Double(value))
+        check(abs(Double(result) - expected) <= 2e-7 * max(1, abs(expected)), "log(\(value))")
+    }
+    let exponents = (0..<1003).map { -87 + 175 * Float($0) / 1002 }
+    for (value, result) in zip(exponents, exp(Tensor(exponents)).scalars) {
+        check(
+            abs(Double(result) - Foundation.exp(Double(value))) <= 3e-7 * Foundation.exp(Double(value)), "exp(\(value))"
+        )
+    }
+    let specials = log(Tensor([0, -0.0, -1, .infinity, -.infinity, .nan])).scalars
+    check(specials[0] == -.infinity && specials[1] == -.infinity && specials[2].isNaN, "log of 0 and negatives")
+    check(specials[3] == .infinity && specials[4].isNaN && specials[5].isNaN, "log of infinities and NaN")
+    let exponentials = exp(Tensor([-.infinity, -100, 100, .infinity, .nan, 0])).scalars
+    check(exponentials[0] == 0 && exponentials[1] == 0 && exponentials[2] == .infinity, "exp of extremes")
+    check(exponentials[3] == .infinity && exponentials[4].isNaN && exponentials[5] == 1, "exp of infinities and NaN")
+    // GroupNorm + SiLU (the channel loops) against the unfused definition, gradient included.
+    let x = randomTensor([2, 4, 4, 32], seed: 40), weights = randomTensor([2, 4, 4, 32], seed: 41)
+    let scale = randomTensor([32], seed: 42), shift = randomTensor([32], seed: 43)
+    let (fused, fusedGradient) = valueWithGradient(at: x) {
+        (groupNormSiLU($0, groups: 8, weight: scale, bias: shift) * weights).sum()
+    }
+    let (plain, plainGradient) = valueWithGradient(at: x) {
+        let normalised = groupNorm($0, groups: 8, weight: scale, bias: shift)
+        return (normalised / (1 + exp(-normalised)) * weights).sum()
+    }
+    check(abs(fused.item - plain.item) <= 1e-3 * max(1, abs(plain.item)), "GroupNorm + SiLU value")
+    check(allClose(fusedGradient, plainGradient, rtol: 1e-3, atol: 1e-4), "GroupNorm + SiLU gradient")
+    return failures
+}
