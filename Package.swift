@@ -22,6 +22,7 @@
 //   Sources/grade            the grader executable (never links student or reference code)
 //   Sources/d3pm             train, sample, eval, probe, classifier
 //   Sources/bench            release-build benchmarks
+import Foundation
 import PackageDescription
 
 /// The tensor library and its kernel are compiled with optimisation even in
@@ -36,80 +37,87 @@ let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 /// results are deterministic for a given kernel path.
 let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=fast"])]
 
+/// The full kit holds the reference solutions; the student edition
+/// (`swift run grade package student`) is the same tree without Solutions/,
+/// the tests that name them, and the benchmarks that train with them.
+let hasSolutions = FileManager.default.fileExists(atPath: Context.packageDirectory + "/Solutions")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// Targets both editions have.
+var targets: [Target] = [
+    .target(name: "CKernels", cSettings: kernelFlags),
+    .target(name: "CProcess"),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+    .target(
+        name: "Tensors",
+        dependencies: ["CKernels"],
+        swiftSettings: optimised,
+        linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+    ),
+    .target(name: "D3PM", dependencies: ["CProcess", "Tensors"]),
+    .target(name: "Student", dependencies: ["D3PM", "Tensors"], path: "Exercises"),
+    .target(name: "Plotting", dependencies: ["Tensors"]),
+    .target(name: "NN", dependencies: ["Tensors"], swiftSettings: optimised),
+    .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: optimised),
+    .target(name: "Diffusion", dependencies: ["D3PM", "Datasets", "NN", "Tensors"], swiftSettings: optimised),
+    .executableTarget(name: "student-runner", dependencies: ["D3PM", "Student"]),
+    .target(name: "Checks", dependencies: ["D3PM", "Tensors"]),
+    .target(name: "Grading", dependencies: ["Checks", "D3PM", "CProcess"]),
+    .target(name: "CommandSupport", dependencies: ["D3PM", "Grading", "Plotting", argumentParser]),
+    .executableTarget(
+        name: "grade",
+        dependencies: ["Checks", "CommandSupport", "D3PM", "Grading", "Plotting", "Tensors", argumentParser],
+        // Pristine copies of the exercise files, for `grade reset`.
+        resources: [.copy("Stubs")]
+    ),
+    .executableTarget(
+        name: "d3pm",
+        dependencies: [
+            "Checks", "CommandSupport", "D3PM", "Datasets", "Diffusion", "Grading", "NN", "Plotting", "Student",
+            "Tensors",
+            argumentParser,
+        ] + (hasSolutions ? ["Solutions"] : [])
+    ),
+    .target(name: "KitTestSupport", dependencies: ["Grading"], path: "Tests/KitTestSupport"),
+    .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+    .testTarget(
+        name: "ExerciseTests",
+        // The executables are dependencies so that `swift build --build-tests` builds them for the tests to run.
+        dependencies: ["Checks", "CProcess", "D3PM", "Grading", "KitTestSupport", "Tensors", "grade", "student-runner"]
+    ),
+    .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
+    .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Tensors", "CZlib"]),
+]
+
+/// Targets of the full kit only: the solutions and what names them.
+if hasSolutions {
+    targets += [
+        .target(name: "Solutions", dependencies: ["D3PM", "Tensors"], path: "Solutions"),
+        .executableTarget(name: "solutions-runner", dependencies: ["D3PM", "Solutions"]),
+        .executableTarget(
+            name: "bench", dependencies: ["Tensors", "Diffusion", "NN", "D3PM", "Solutions", argumentParser]),
+        .testTarget(
+            name: "ReferenceTests",
+            dependencies: [
+                "Checks", "D3PM", "Grading", "KitTestSupport", "Solutions", "Tensors", "grade", "student-runner",
+                "solutions-runner",
+            ]
+        ),
+        .testTarget(
+            name: "DiffusionTests", dependencies: ["Diffusion", "Datasets", "D3PM", "NN", "Solutions", "Tensors"]),
+    ]
+}
+
 let package = Package(
     name: "D3PMKit",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "grade", targets: ["grade"]),
         .executable(name: "d3pm", targets: ["d3pm"]),
-        .executable(name: "bench", targets: ["bench"]),
         .library(name: "Tensors", targets: ["Tensors"]),
-    ],
+    ] + (hasSolutions ? [.executable(name: "bench", targets: ["bench"])] : []),
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
-    targets: [
-        .target(name: "CKernels", cSettings: kernelFlags),
-        .target(name: "CProcess"),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
-        .target(
-            name: "Tensors",
-            dependencies: ["CKernels"],
-            swiftSettings: optimised,
-            linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
-        ),
-        .target(name: "D3PM", dependencies: ["CProcess", "Tensors"]),
-        .target(name: "Student", dependencies: ["D3PM", "Tensors"], path: "Exercises"),
-        .target(name: "Solutions", dependencies: ["D3PM", "Tensors"], path: "Solutions"),
-        .target(name: "Plotting", dependencies: ["Tensors"]),
-        .target(name: "NN", dependencies: ["Tensors"], swiftSettings: optimised),
-        .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: optimised),
-        .target(name: "Diffusion", dependencies: ["D3PM", "Datasets", "NN", "Tensors"], swiftSettings: optimised),
-        .executableTarget(name: "student-runner", dependencies: ["D3PM", "Student"]),
-        .executableTarget(name: "solutions-runner", dependencies: ["D3PM", "Solutions"]),
-        .target(name: "Checks", dependencies: ["D3PM", "Tensors"]),
-        .target(name: "Grading", dependencies: ["Checks", "D3PM", "CProcess"]),
-        .target(
-            name: "CommandSupport",
-            dependencies: [
-                "D3PM", "Grading", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
-        .executableTarget(
-            name: "grade",
-            dependencies: [
-                "Checks", "CommandSupport", "D3PM", "Grading", "Plotting", "Tensors",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            // Pristine copies of the exercise files, for `grade reset`.
-            resources: [.copy("Stubs")]
-        ),
-        .executableTarget(
-            name: "d3pm",
-            dependencies: [
-                "Checks", "CommandSupport", "D3PM", "Datasets", "Diffusion", "Grading", "NN", "Plotting", "Solutions",
-                "Student", "Tensors",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
-        .executableTarget(
-            name: "bench",
-            dependencies: [
-                "Tensors", "Diffusion", "NN", "D3PM", "Solutions",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(
-            name: "ExerciseTests",
-            // The executables are dependencies so that `swift build --build-tests` builds them for the tests to run.
-            dependencies: [
-                "Checks", "Grading", "D3PM", "Tensors", "Solutions", "grade", "student-runner", "solutions-runner",
-            ]
-        ),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
-        .testTarget(
-            name: "DiffusionTests", dependencies: ["Diffusion", "Datasets", "D3PM", "NN", "Solutions", "Tensors"]),
-        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Tensors", "CZlib"]),
-    ]
+    targets: targets
 )

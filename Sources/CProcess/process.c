@@ -3,7 +3,12 @@
 #endif
 #include "CProcess.h"
 
+#include <spawn.h>
 #include <stdio.h>
+
+int cp_spawn_file_actions_chdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
 
 void cp_unbuffer_standard_output(void) { setvbuf(stdout, NULL, _IONBF, 0); }
 

@@ -20,6 +20,20 @@ public struct SolutionsOption: ParsableArguments {
 
     /// The implementation the flag selects.
     public var implementation: Implementation { solutions ? .solutions : .student }
+
+    public func validate() throws {
+        if solutions && !Edition.hasSolutions {
+            throw ValidationError("this is the student edition of the kit: it has no reference solutions (--solutions)")
+        }
+    }
+}
+
+/// Which edition of the kit this is: the full kit has Solutions/, the
+/// student edition (`grade package student`) does not.
+public enum Edition {
+    public static var hasSolutions: Bool {
+        FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent("Solutions").path)
+    }
 }
 
 /// The kit's folder, from where this file was compiled: the grader builds

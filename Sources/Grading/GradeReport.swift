@@ -26,6 +26,11 @@ public struct GradeReport: Codable, Sendable {
         maxScore = outcomes.reduce(0) { $0 + $1.points }
     }
 
+    /// The compiler's errors, when the exercises did not compile.
+    public var compilerErrors: String? {
+        exercises.flatMap(\.checks).first { $0.status == .doesNotCompile }?.message
+    }
+
     /// Whether every check passed.
     public var allPassed: Bool { exercises.allSatisfy { $0.status == .passed } }
 }

@@ -16,10 +16,30 @@ public struct Grader: Sendable {
     /// The most seconds one check may take.
     public var timeout: Double
 
+    /// The unprivileged user the runner runs as, when the grader runs as root
+    /// (course deployments); `nil`: the grader's own user.
+    public var user: String?
+    private var directory: URL?
+
     public init(runner: URL, seed: UInt64, timeout: Double) {
         self.runner = runner
         self.seed = seed
         self.timeout = timeout
+    }
+
+    /// A grader whose runner runs as `user`: the runner is copied into a
+    /// folder of its own that the user can read (the kit's folder need not
+    /// be), which is also its working directory.
+    public init(runner: URL, seed: UInt64, timeout: Double, user: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-runner-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let copy = folder.appendingPathComponent(runner.lastPathComponent)
+        try FileManager.default.copyItem(at: runner, to: copy)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
+        self.init(runner: copy, seed: seed, timeout: timeout)
+        self.user = user
+        self.directory = folder
     }
 
     /// Grades `checks` in order; `progress` hears of each outcome as it comes.
@@ -36,7 +56,7 @@ public struct Grader: Sendable {
         let trial = check.trial(seed: seed)
         let run = try RunnerProcess.run(
             runner, request: try Self.encode(trial.calls),
-            timeout: timeout, environment: Self.runnerEnvironment)
+            timeout: timeout, environment: Self.runnerEnvironment, user: user, directory: directory)
         var outcome: CheckOutcome
         switch Self.results(of: run, calls: trial.calls, runner: runner) {
         case .success(let results):
@@ -56,7 +76,7 @@ public struct Grader: Sendable {
     public func perform(_ calls: [ExerciseCall]) throws -> [CallResult] {
         let run = try RunnerProcess.run(
             runner, request: try Self.encode(calls),
-            timeout: timeout, environment: Self.runnerEnvironment)
+            timeout: timeout, environment: Self.runnerEnvironment, user: user, directory: directory)
         switch Self.results(of: run, calls: calls, runner: runner) {
         case .success(let results): return results
         case .failure(let problem): throw problem

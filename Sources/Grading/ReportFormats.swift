@@ -146,6 +146,7 @@ struct GradescopeResults: Encodable {
         max_score = Double(report.maxScore)
         output =
             "D3PM Kit, \(report.implementation.rawValue), seed \(report.seed): \(report.score) / \(report.maxScore)"
+            + (report.compilerErrors.map { "\n\nYour exercises do not compile:\n\($0)" } ?? "")
         tests = report.exercises.flatMap { exercise in
             exercise.checks.enumerated().map { index, check in
                 Test(

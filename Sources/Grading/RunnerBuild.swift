@@ -22,6 +22,13 @@ public struct RunnerBuild: Sendable {
         }
     }
 
+    /// The products of the package at `packageRoot` in its default build
+    /// folder (`.build/debug` or `.build/release`), built or not yet.
+    public init(package packageRoot: URL, configuration: String = "debug") {
+        products = packageRoot.appendingPathComponent(".build/\(configuration)")
+        self.packageRoot = packageRoot
+    }
+
     /// The runner executable of `implementation`.
     public func runner(_ implementation: Implementation) -> URL {
         products.appendingPathComponent(implementation.runnerProduct)
@@ -46,7 +53,11 @@ public struct RunnerBuild: Sendable {
             return
         }
         let configuration = products.lastPathComponent
-        let scratch = products.deletingLastPathComponent().deletingLastPathComponent()
+        // .build/debug is a link to .build/<triple>/debug: the build folder is above either.
+        let resolved = products.resolvingSymlinksInPath()
+        let scratch =
+            resolved == products && products.deletingLastPathComponent().lastPathComponent == ".build"
+            ? products.deletingLastPathComponent() : resolved.deletingLastPathComponent().deletingLastPathComponent()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
@@ -69,15 +80,21 @@ public struct RunnerBuild: Sendable {
     /// paths from the package root, at most 60 lines.
     static func diagnostics(_ log: String, root: URL) -> String {
         var kept: [String] = []
-        var inDiagnostic = false
+        var seen = Set<String>()
+        var keeping = false, inDiagnostic = false
         for line in log.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             let shortened = line.replacingOccurrences(of: root.path + "/", with: "")
-            if line.contains("error:") || line.contains("note:") || line.contains("warning: ") && inDiagnostic {
-                if line.contains("error: fatalError") || line.hasPrefix("[") { continue }
+            let isHeader =
+                line.contains("error:") || line.contains("note:") || (line.contains("warning: ") && inDiagnostic)
+            if isHeader && !line.hasPrefix("[") && !line.contains("command failed with exit code") {
                 inDiagnostic = true
-                kept.append(shortened)
+                // The compiler repeats a diagnostic for each job that meets it: keep the first.
+                keeping =
+                    line.hasPrefix(" ") || line.hasPrefix("\t") || line.contains("|")
+                    ? keeping : seen.insert(shortened).inserted
+                if keeping { kept.append(shortened) }
             } else if inDiagnostic, line.range(of: #"^\s*\d*\s*\|"#, options: .regularExpression) != nil {
-                kept.append(shortened)
+                if keeping { kept.append(shortened) }
             } else {
                 inDiagnostic = false
             }

@@ -1,3 +1,4 @@
+import CProcess
 import D3PM
 import Foundation
 
@@ -33,7 +34,10 @@ struct RunnerProcess {
     static let outputLimit = 64 * 1024
 
     /// Runs `executable` with `request` as its standard input.
-    static func run(_ executable: URL, request: Data, timeout: Double, environment: [String: String]) throws
+    static func run(
+        _ executable: URL, request: Data, timeout: Double, environment: [String: String], user: String? = nil,
+        directory: URL? = nil
+    ) throws
         -> RunnerProcess
     {
         let start = DispatchTime.now()
@@ -45,7 +49,13 @@ struct RunnerProcess {
         actions.dup(output.write, to: 1)
         actions.dup(errors.write, to: 2)
         actions.dup(channel.write, to: ExerciseRunner.channelDescriptor)
-        let pid = try actions.spawn(executable.path, environment: environment)
+        if let directory { actions.changeDirectory(to: directory.path) }
+        // Another user's runner: setpriv drops to that user and executes the runner in the same process.
+        let command =
+            user.map { ["/usr/bin/setpriv", "--reuid=\($0)", "--regid=\($0)", "--clear-groups", executable.path] } ?? [
+                executable.path
+            ]
+        let pid = try actions.spawn(command, environment: environment)
         for fd in [input.read, output.write, errors.write, channel.write] { close(fd) }
 
         // The request goes in on its own thread: a runner that never reads must not block the grader.
@@ -178,9 +188,14 @@ private struct SpawnActions {
         posix_spawn_file_actions_adddup2(&actions, fd, target)
     }
 
-    mutating func spawn(_ path: String, environment: [String: String]) throws -> pid_t {
+    mutating func changeDirectory(to path: String) {
+        cp_spawn_file_actions_chdir(&actions, path)
+    }
+
+    mutating func spawn(_ command: [String], environment: [String: String]) throws -> pid_t {
         var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
+        let path = command[0]
+        let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)

@@ -5,9 +5,12 @@ import D3PM
 import Diffusion
 import Foundation
 import Grading
-import Solutions
 import Student
 import Tensors
+
+#if canImport(Solutions)
+    import Solutions
+#endif
 
 /// Train the practical's model, sample digits, and probe the corruption.
 @main
@@ -46,8 +49,14 @@ struct ImplementationOptions: ParsableArguments {
     /// The functions themselves: this process trains and samples with them.
     var exercises: D3PMExercises.Type {
         switch implementation {
-        case .student: StudentExercises.self
-        case .solutions: ReferenceSolutions.self
+        case .student: return StudentExercises.self
+        case .solutions:
+            #if canImport(Solutions)
+                return ReferenceSolutions.self
+            #else
+                // SolutionsOption refuses --solutions in the student edition.
+                preconditionFailure("the student edition has no reference solutions")
+            #endif
         }
     }
 

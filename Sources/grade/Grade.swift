@@ -26,7 +26,7 @@ struct Grade: ParsableCommand {
               swift run grade plot --t 1,50,200 --steps 200   your transition matrices as heatmaps
               swift run grade watch              re-grade whenever you save an exercise
             """,
-        subcommands: [Run.self, List.self, Hint.self, Plot.self, Watch.self, Reset.self],
+        subcommands: [Run.self, List.self, Hint.self, Plot.self, Watch.self, Reset.self, Package.self, Batch.self],
         defaultSubcommand: Run.self
     )
 
@@ -83,7 +83,11 @@ struct GradingOptions: ParsableArguments {
     @Option(help: .hidden)
     var runner: String?
 
+    @Option(help: "Run the student's code as this unprivileged user (when grading as root, as course deployments do).")
+    var runnerUser: String?
+
     func validate() throws {
+        if runnerUser != nil && getuid() != 0 { throw ValidationError("--runner-user needs the grader to run as root") }
         guard timeout > 0 && timeout <= 3600 else {
             throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)")
         }
@@ -112,9 +116,7 @@ struct GradingOptions: ParsableArguments {
                 )
             }
         }
-        let grader = Grader(
-            runner: runner.map(URL.init(fileURLWithPath:)) ?? build.runner(implementation.implementation), seed: seed,
-            timeout: timeout)
+        let grader = try makeGrader(build)
         let outcomes = try grader.grade(checks, progress: progress)
         return (GradeReport(implementation: implementation.implementation, seed: seed, outcomes: outcomes), nil)
     }
@@ -123,9 +125,14 @@ struct GradingOptions: ParsableArguments {
     func grader() throws -> Grader {
         let build = RunnerBuild.current
         if runner == nil && !noBuild { try build.build(implementation.implementation) }
-        return Grader(
-            runner: runner.map(URL.init(fileURLWithPath:)) ?? build.runner(implementation.implementation), seed: seed,
-            timeout: timeout)
+        return try makeGrader(build)
+    }
+
+    /// The grader of the built (or given) runner, as `--runner-user` if given.
+    private func makeGrader(_ build: RunnerBuild) throws -> Grader {
+        let executable = runner.map(URL.init(fileURLWithPath:)) ?? build.runner(implementation.implementation)
+        guard let runnerUser else { return Grader(runner: executable, seed: seed, timeout: timeout) }
+        return try Grader(runner: executable, seed: seed, timeout: timeout, user: runnerUser)
     }
 }
 

@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import Grading
+import KitTestSupport
 import Testing
 
 /// Every check of the grader, run by `swift test` against the student's

@@ -3,6 +3,7 @@ import Checks
 import D3PM
 import Foundation
 import Grading
+import KitTestSupport
 import Testing
 
 /// What student code can do to the process that runs it, played by a shell

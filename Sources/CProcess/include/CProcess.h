@@ -1,6 +1,12 @@
 #ifndef CPROCESS_H
 #define CPROCESS_H
 
+#include <spawn.h>
+
+/// posix_spawn_file_actions_addchdir_np, which Swift's C library overlay
+/// does not show: the spawned process starts in `path`.
+int cp_spawn_file_actions_chdir(posix_spawn_file_actions_t *actions, const char *path);
+
 /// Makes the calling process a child subreaper (Linux): every orphaned
 /// descendant is re-parented to it instead of to init, so that the grader
 /// can find and end whatever a student's code left running. Returns 0 on

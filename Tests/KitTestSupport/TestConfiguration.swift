@@ -3,8 +3,8 @@ import Grading
 
 /// Which implementation `swift test` checks: the student's exercises by
 /// default, the reference solutions with `D3PM_SOLUTIONS=1 swift test`.
-enum TestConfiguration {
-    static var implementation: Implementation {
+public enum TestConfiguration {
+    public static var implementation: Implementation {
         let value = ProcessInfo.processInfo.environment["D3PM_SOLUTIONS"] ?? ""
         return ["1", "true", "yes"].contains(value.lowercased()) ? .solutions : .student
     }
@@ -12,13 +12,13 @@ enum TestConfiguration {
     /// Whether the maintainer's check that every shipped stub fails is on
     /// (`D3PM_CHECK_STUBS=1`, set by CI; a student who has started the
     /// exercises has no stubs left to check).
-    static var checksStubs: Bool { ProcessInfo.processInfo.environment["D3PM_CHECK_STUBS"] == "1" }
+    public static var checksStubs: Bool { ProcessInfo.processInfo.environment["D3PM_CHECK_STUBS"] == "1" }
 
     /// Whether the tests that build a copy of the kit run (`D3PM_SLOW_TESTS=1`, set by CI).
-    static var runsSlowTests: Bool { ProcessInfo.processInfo.environment["D3PM_SLOW_TESTS"] == "1" }
+    public static var runsSlowTests: Bool { ProcessInfo.processInfo.environment["D3PM_SLOW_TESTS"] == "1" }
 
     /// The folder of the build products: `grade` and the runners sit beside the test bundle.
-    static var productsFolder: URL {
+    public static var productsFolder: URL {
         if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
             return bundle.bundleURL.deletingLastPathComponent()
         }
@@ -26,11 +26,12 @@ enum TestConfiguration {
     }
 
     /// The package's folder.
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// A new empty temporary folder.
-    static func temporaryFolder(_ name: String) throws -> URL {
+    public static func temporaryFolder(_ name: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
@@ -39,14 +40,14 @@ enum TestConfiguration {
 
 /// The `grade` executable, run as a student or CI runs it (with the runners
 /// the test build made: `--no-build`).
-struct GradeCommand {
-    struct Run {
-        let status: Int32
-        let output: Data
-        var text: String { String(decoding: output, as: UTF8.self) }
+public struct GradeCommand {
+    public struct Run {
+        public let status: Int32
+        public let output: Data
+        public var text: String { String(decoding: output, as: UTF8.self) }
     }
 
-    static func run(_ arguments: [String], build: Bool = false) throws -> Run {
+    public static func run(_ arguments: [String], build: Bool = false) throws -> Run {
         let process = Process()
         process.executableURL = TestConfiguration.productsFolder.appendingPathComponent("grade")
         process.arguments = arguments + (build ? [] : ["--no-build"])

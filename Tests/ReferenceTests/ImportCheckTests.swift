@@ -1,5 +1,6 @@
 import Foundation
 import Grading
+import KitTestSupport
 import Testing
 
 /// The runner is built with SwiftPM's explicit target dependency import
@@ -22,7 +23,7 @@ struct ImportCheckTests {
             try FileManager.default.copyItem(at: TestConfiguration.packageRoot.appendingPathComponent(path), to: target)
         }
         let scratch = copy.appendingPathComponent(".build")
-        let build = RunnerBuild(besides: scratch.appendingPathComponent("host/debug/grade"), packageRoot: copy)
+        let build = RunnerBuild(package: copy)
         let exercise = copy.appendingPathComponent("Exercises/Exercise1+TransitionMatrices.swift")
         let shipped = try String(contentsOf: exercise, encoding: .utf8)
 

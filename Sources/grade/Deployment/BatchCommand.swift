@@ -1,0 +1,212 @@
+import ArgumentParser
+import Checks
+import CommandSupport
+import Foundation
+import Grading
+
+extension Grade {
+    /// Grades a folder of submissions, one subfolder each.
+    struct Batch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Grade every submission in a folder (one subfolder each) and write a CSV of the scores.",
+            discussion: """
+                Each submission's exercise files (at the top of its folder or in Exercises/; a missing one \
+                counts as the stub) are built into a runner of its own against a shared build of the rest \
+                of the kit (the student edition, in OUTPUT's folder under d3pm-batch/), and graded in a \
+                grader process of its own. An interrupted batch resumes where it stopped: what has a report \
+                is not graded again.
+                """
+        )
+
+        @Argument(help: "The folder of submissions.")
+        var folder: String
+
+        @Option(help: "Submissions graded at once (builds run one at a time beside them).")
+        var jobs = 2
+
+        @Option(help: "The CSV file of scores; reports go beside it, in d3pm-batch/reports/.")
+        var output = "grades.csv"
+
+        @Option(help: "The seed of every submission's checks (default: drawn once per batch and kept for resuming).")
+        var seed: UInt64?
+
+        @Option(help: "The most seconds one check may take.")
+        var timeout: Double = 10
+
+        func validate() throws {
+            guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64, got \(jobs)") }
+            guard timeout > 0 && timeout <= 3600 else {
+                throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)")
+            }
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("'\(folder)' is not a folder of submissions")
+            }
+        }
+
+        func run() throws {
+            let manager = FileManager.default
+            let csv = URL(fileURLWithPath: output)
+            let work = csv.deletingLastPathComponent().appendingPathComponent("d3pm-batch")
+            let kit = work.appendingPathComponent("kit"), reports = work.appendingPathComponent("reports")
+            let runners = work.appendingPathComponent("runners")
+            try manager.createDirectory(at: reports, withIntermediateDirectories: true)
+            if !manager.fileExists(atPath: kit.appendingPathComponent("Package.swift").path) {
+                try? manager.removeItem(at: kit)
+                print("Preparing a build of the kit for the submissions (the first one takes a minute or two)...")
+                try StudentEdition.write(from: packageRoot, to: kit)
+            }
+            let seed = try batchSeed(in: work)
+            let submissions = try manager.contentsOfDirectory(atPath: folder).filter { name in
+                var isFolder: ObjCBool = false
+                return !name.hasPrefix(".") && manager.fileExists(atPath: "\(folder)/\(name)", isDirectory: &isFolder)
+                    && isFolder.boolValue
+            }.sorted()
+            let pending = submissions.filter {
+                !manager.fileExists(atPath: reports.appendingPathComponent("\($0).json").path)
+            }
+            print("\(submissions.count) submissions, \(submissions.count - pending.count) already graded; seed \(seed)")
+
+            let build = RunnerBuild(package: kit)
+            let grader = Bundle.main.executableURL!
+            var running: [(name: String, process: Process)] = []
+            var done = submissions.count - pending.count
+            let started = Date()
+            let bar = BatchProgress(total: submissions.count)
+            func reap(keeping limit: Int) {
+                while running.count > limit {
+                    Thread.sleep(forTimeInterval: 0.05)
+                    running.removeAll { entry in
+                        guard !entry.process.isRunning else { return false }
+                        done += 1
+                        return true
+                    }
+                    bar.show(done: done, since: started, finishedNow: done - (submissions.count - pending.count))
+                }
+            }
+            for name in pending {
+                let report = reports.appendingPathComponent("\(name).json")
+                try install(submission: URL(fileURLWithPath: folder).appendingPathComponent(name), into: kit)
+                do {
+                    try build.build(.student)
+                } catch let failure as RunnerBuild.Failure {
+                    try writeCompileFailure(failure.errors, seed: seed, to: report)
+                    done += 1
+                    bar.show(done: done, since: started, finishedNow: done - (submissions.count - pending.count))
+                    continue
+                }
+                let runner = runners.appendingPathComponent(name).appendingPathComponent("student-runner")
+                try? manager.removeItem(at: runner.deletingLastPathComponent())
+                try manager.createDirectory(at: runner.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try manager.copyItem(at: build.runner(.student), to: runner)
+                reap(keeping: jobs - 1)
+                let process = Process()
+                process.executableURL = grader
+                process.arguments = [
+                    "all", "--no-build", "--no-figures", "--runner", runner.path, "--seed", String(seed), "--timeout",
+                    String(timeout),
+                    "--format", "json", "--output", report.path,
+                ]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                running.append((name, process))
+            }
+            reap(keeping: 0)
+            print("")
+            try writeCSV(submissions: submissions, reports: reports, to: csv)
+            let graded = pending.count
+            if graded > 0 {
+                print(
+                    String(
+                        format: "Graded %d submissions in %.0f s (%.1f s each); scores: %@", graded,
+                        Date().timeIntervalSince(started),
+                        Date().timeIntervalSince(started) / Double(graded), csv.path))
+            } else {
+                print("Scores: \(csv.path)")
+            }
+        }
+
+        /// The batch's seed: given, or drawn once and kept in the work folder so that a resumed batch uses it too.
+        func batchSeed(in work: URL) throws -> UInt64 {
+            let file = work.appendingPathComponent("seed")
+            if let seed {
+                try Data(String(seed).utf8).write(to: file, options: .atomic)
+                return seed
+            }
+            if let text = try? String(contentsOf: file, encoding: .utf8), let kept = UInt64(text) { return kept }
+            let drawn = UInt64.random(in: 1...999_999)
+            try Data(String(drawn).utf8).write(to: file, options: .atomic)
+            return drawn
+        }
+
+        /// The submission's exercise files in the kit's Exercises/, the stubs where it has none.
+        func install(submission: URL, into kit: URL) throws {
+            for exercise in Catalog.exercises {
+                let name = URL(fileURLWithPath: exercise.file).lastPathComponent
+                let candidates = [
+                    submission.appendingPathComponent(name), submission.appendingPathComponent("Exercises/\(name)"),
+                ]
+                let source =
+                    candidates.first { FileManager.default.fileExists(atPath: $0.path) }
+                    ?? kit.appendingPathComponent("Sources/grade/Stubs/\(name).stub")
+                let target = kit.appendingPathComponent(exercise.file)
+                try? FileManager.default.removeItem(at: target)
+                try FileManager.default.copyItem(at: source, to: target)
+            }
+        }
+
+        func writeCompileFailure(_ errors: String, seed: UInt64, to url: URL) throws {
+            let outcomes = Catalog.checks.map { check in
+                var outcome = CheckOutcome(check: check, status: .doesNotCompile)
+                outcome.message = errors
+                return outcome
+            }
+            try ReportFormat.json.render(GradeReport(implementation: .student, seed: seed, outcomes: outcomes)).write(
+                to: url, options: .atomic)
+        }
+
+        /// One row per submission: its score, its points per exercise, and the exercises' statuses.
+        func writeCSV(submissions: [String], reports: URL, to url: URL) throws {
+            let exercises = Catalog.exercises
+            var rows = ["submission,score,max_score," + exercises.map(\.id).joined(separator: ",") + ",status"]
+            for name in submissions {
+                let file = reports.appendingPathComponent("\(name).json")
+                guard let data = try? Data(contentsOf: file),
+                    let report = try? JSONDecoder().decode(GradeReport.self, from: data)
+                else {
+                    rows.append("\(csvField(name)),,,\(String(repeating: ",", count: exercises.count))not graded")
+                    continue
+                }
+                let scores = exercises.map { exercise in
+                    report.exercises.first { $0.exercise == exercise.number }.map { String($0.score) } ?? ""
+                }
+                let statuses = Set(report.exercises.map(\.status.rawValue)).sorted().joined(separator: "; ")
+                rows.append(
+                    "\(csvField(name)),\(report.score),\(report.maxScore),\(scores.joined(separator: ",")),\(csvField(statuses))"
+                )
+            }
+            try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: url, options: .atomic)
+        }
+
+        func csvField(_ text: String) -> String {
+            text.contains(where: { ",\"\n".contains($0) })
+                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        }
+    }
+}
+
+/// A one-line progress bar for the batch, with the time left.
+struct BatchProgress {
+    let total: Int
+
+    func show(done: Int, since start: Date, finishedNow: Int) {
+        let width = 30, filled = total > 0 ? width * done / total : width
+        let elapsed = Date().timeIntervalSince(start)
+        let remaining = finishedNow > 0 ? elapsed / Double(finishedNow) * Double(total - done) : 0
+        let eta =
+            finishedNow > 0 ? String(format: "ETA %d:%02d", Int(remaining) / 60, Int(remaining) % 60) : "ETA --:--"
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        FileHandle.standardOutput.write(Data("\r[\(bar)] \(done)/\(total) submissions  \(eta)   ".utf8))
+    }
+}
