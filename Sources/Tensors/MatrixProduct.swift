@@ -9,7 +9,7 @@ import Dispatch
 ///
 /// Design notes. On macOS the product goes to Accelerate's `cblas_sgemm`.
 /// On Linux it goes to the kit's own packed kernel (`CKernels/sgemm.c`,
-/// compiled with -O3 -march=native even in debug builds) rather than to
+/// compiled with -O3 for each instruction set, even in debug builds) rather than to
 /// OpenBLAS: Debian's OpenBLAS 0.3.21 misdetects recent Intel CPUs and falls
 /// back to SSE3 kernels (18-27 GFLOP/s against 59-85 with the right core
 /// type), and it would add a system dependency to every student's build.

@@ -1,6 +1,6 @@
-// Elementwise kernels whose loops the compiler vectorises (-O3, and
-// -march=native on Linux): exp by range reduction and a polynomial, and the
-// SiLU activation with its derivative built on it.
+// Elementwise kernels whose loops the compiler vectorises (-O3, for the
+// instruction set of the isa_*.c file that includes them): exp by range
+// reduction and a polynomial, and the SiLU activation with its derivative.
 
 /// The bits of a float, and a float of given bits: integer tests of NaN and
 /// infinity survive -ffast-math, which assumes floats are finite.

@@ -6,9 +6,10 @@
 // of C accumulates in vector registers. Packing also absorbs the transposes,
 // so one micro-kernel serves all four cases.
 //
-// The vectors are clang/GCC vector extensions, so the same source compiles to
-// AVX-512, AVX2 or NEON; the target is built with -O3 (and -march=native on
-// Linux), which turns the multiply-adds into FMA instructions.
+// The vectors are clang's ext_vector_type, so the same source compiles to
+// AVX-512, AVX2, SSE2 or NEON (one isa_*.c file each, with -O3 and
+// -ffp-contract=fast, which turns the multiply-adds into FMA instructions
+// where the instruction set has them).
 
 #include "microkernel.h"
 
