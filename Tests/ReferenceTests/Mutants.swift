@@ -57,9 +57,9 @@ extension Mutant {
 /// The posterior written out, with switches for the classic mistakes.
 func mutatedPosterior(
     p0: Tensor, x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor,
-    cumulativeShift: Int = 0, transpose: Bool = true, handleFirstStep: Bool = true
+    cumulativeShift: Int = 0, transpose: Bool = true, handleFirstStep: Bool = true,
+    eps: Float = D3PMConstants.logEpsilon
 ) -> Tensor {
-    let eps = D3PMConstants.logEpsilon
     let onestep = transpose ? qOnestepTransposed : qOnestepTransposed.transposed()
     let likelihood = ReferenceSolutions.gatherAt(onestep, t: t, x: xt)
     let steps = qCumulative.shape[0]
@@ -93,6 +93,23 @@ enum CumulativeStartsAtIdentity: Mutant {
         var products = [Tensor.eye(qOnestep.shape[1])]
         for t in 1..<qOnestep.shape[0] { products.append(matmul(products[t - 1], qOnestep[t - 1])) }
         return stack(products)
+    }
+}
+
+/// beta_t spread over the K - 1 other classes.
+enum UniformOverOtherClasses: Mutant {
+    static func makeUniformQOnestep(numClasses: Int, betas: Tensor) -> Tensor {
+        let b = betas.reshaped(-1, 1, 1)
+        let eye = Tensor.eye(numClasses)
+        return (1 - b) * eye + b / Float(numClasses - 1) * (1 - eye)
+    }
+}
+
+/// Q_t built from beta_{t+1} (the last from beta_T).
+enum BetasReadOneTooFar: Mutant {
+    static func makeUniformQOnestep(numClasses: Int, betas: Tensor) -> Tensor {
+        let shifted = Tensor(Array(betas.scalars.dropFirst()) + [betas.scalars.last!])
+        return ReferenceSolutions.makeUniformQOnestep(numClasses: numClasses, betas: shifted)
     }
 }
 
@@ -227,14 +244,79 @@ enum WeightingReversed: Mutant {
 enum QSampleDoubleNoise: Mutant {
     static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
         let logits = log(gatherAt(qCumulative, t: t, x: x0) + 1e-9) + log(noise.clamped(min: 1e-6))
+        return gumbelMaxSample(logits, noise: noise)
+    }
+}
+
+/// The original practical's form: log(noise), then a second, independent Gumbel draw.
+enum QSampleSecondIndependentDraw: Mutant {
+    static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
+        let logits = log(gatherAt(qCumulative, t: t, x: x0) + 1e-9) + log(noise.clamped(min: 1e-6))
         var rng = RandomGenerator(seed: UInt64(noise.scalars.prefix(4).reduce(0) { $0 + $1 } * 1e6))
         return gumbelMaxSample(logits, noise: Tensor.uniform(noise.shape, using: &rng))
+    }
+}
+
+/// Probabilities handed to the sampler as if they were logits.
+enum QSampleProbabilitiesAsLogits: Mutant {
+    static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
+        gumbelMaxSample(gatherAt(qCumulative, t: t, x: x0), noise: noise)
     }
 }
 
 enum QSampleWithoutNoise: Mutant {
     static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
         gatherAt(qCumulative, t: t, x: x0).argmax(axis: -1)
+    }
+}
+
+/// A posterior without eps inside its logs: -infinity where a probability is 0.
+enum PosteriorWithoutEps: Mutant {
+    static func qPosteriorLogits(
+        x0: IntTensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        let p0 = oneHot(x0, numClasses: qCumulative.shape[1])
+        return mutatedPosterior(
+            p0: p0, x0Logits: log(p0), xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative,
+            eps: 0)
+    }
+    static func qPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        mutatedPosterior(
+            p0: softmax(x0Logits), x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed,
+            qCumulative: qCumulative, eps: 0)
+    }
+}
+
+/// The KL of each image summed over its pixels, then averaged over the batch.
+enum VBSummedOverPixels: Mutant {
+    static func hybridLoss(
+        modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float,
+        weighting: LossWeighting
+    ) -> HybridLossTerms {
+        var terms = ReferenceSolutions.hybridLoss(
+            modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda, weighting: weighting)
+        let pixels = Float(x0.count / t.count)
+        terms.vb = terms.vb * pixels
+        terms.loss = weighting == .practical ? lambda * terms.vb + terms.ce : terms.vb + lambda * terms.ce
+        return terms
+    }
+}
+
+/// The posteriors of step t - 1 in the loss.
+enum VBAtPreviousStep: Mutant {
+    static func hybridLoss(
+        modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float,
+        weighting: LossWeighting
+    ) -> HybridLossTerms {
+        let previous = IntTensor(shape: t.shape, scalars: t.scalars.map { max($0 - 1, 1) })
+        var terms = ReferenceSolutions.hybridLoss(
+            modelLogits: modelLogits, x0: x0, xt: xt, t: previous, matrices: matrices, lambda: lambda,
+            weighting: weighting)
+        terms.ce = crossEntropy(modelLogits, targets: x0)
+        terms.loss = weighting == .practical ? lambda * terms.vb + terms.ce : terms.vb + lambda * terms.ce
+        return terms
     }
 }
 
@@ -256,6 +338,18 @@ enum PSampleReturnsX0Argmax: Mutant {
         model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor
     ) -> IntTensor {
         model(xt, t, y).argmax(axis: -1)
+    }
+}
+
+/// Never samples: the posterior's argmax at every step.
+enum PSampleNeverSamples: Mutant {
+    static func pSample(
+        model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor
+    ) -> IntTensor {
+        qPosteriorLogits(
+            x0Logits: model(xt, t, y), xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed,
+            qCumulative: matrices.qCumulative
+        ).argmax(axis: -1)
     }
 }
 
@@ -328,6 +422,7 @@ nonisolated(unsafe) let allMutants: [(type: D3PMExercises.Type, breaks: Int, phr
     (VBCutOffFromGradient.self, 3, "cut off"),
     (WeightingReversed.self, 3, "lambda multiplies"),
     (QSampleDoubleNoise.self, 4, "twice"),
+    (QSampleSecondIndependentDraw.self, 4, "exactly the given noise"),
     (QSampleWithoutNoise.self, 4, "noise is not used"),
     (PSampleNoiseAtFirstStep.self, 5, "noise at t = 1"),
     (PSampleReturnsX0Argmax.self, 5, "argmax of the x0 prediction"),
@@ -336,4 +431,11 @@ nonisolated(unsafe) let allMutants: [(type: D3PMExercises.Type, breaks: Int, phr
     (AbsorbingUniformJump.self, 6, "[MASK] only"),
     (GaussianWithoutZeroOffset.self, 7, "n = 0 included"),
     (GaussianUnscaled.self, 7, "(K - 1)^2 is missing"),
+    (UniformOverOtherClasses.self, 1, "K - 1 other classes"),
+    (BetasReadOneTooFar.self, 1, "one index too far"),
+    (PosteriorWithoutEps.self, 2, "-infinity - -infinity is NaN"),
+    (VBSummedOverPixels.self, 3, "summed over the pixels"),
+    (VBAtPreviousStep.self, 3, "step t - 1"),
+    (QSampleProbabilitiesAsLogits.self, 4, "takes logits"),
+    (PSampleNeverSamples.self, 5, "argmax at every step"),
 ]

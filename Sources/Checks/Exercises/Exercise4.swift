@@ -75,7 +75,7 @@ enum Exercise4 {
                 names: .pixels(xt.shape, t: t, classAxis: false),
                 skip: Set(exact.indices.filter { exact[$0].margin < 1e-4 }),
                 hint:
-                    "Use row x0 of Q_{1:t} (gatherAt(qCumulative, t, x0)) and one Gumbel-max draw with the given noise.",
+                    "Use row x0 of Q_{1:t} (gatherAt(qCumulative, t, x0)) and one Gumbel-max draw with exactly the given noise: no other randomness, and no noise added twice.",
                 knownBugs: [
                     (
                         noNoise,
