@@ -53,3 +53,35 @@ extension RunnerBuild {
 extension DisplayMode: ExpressibleByArgument {}
 extension Corruption: ExpressibleByArgument {}
 extension NoiseSchedule: ExpressibleByArgument {}
+
+/// An output folder, checked before any work: it is created if missing, and
+/// a command that cannot write there says so in one line naming the folder.
+public enum OutputFolder {
+    /// The folder at `path`, ready for writing.
+    /// - Throws: ``CommandFailure`` saying what is wrong ("output/samples is a file").
+    @discardableResult
+    public static func prepare(_ path: String) throws -> URL {
+        let url = URL(fileURLWithPath: path)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw CommandFailure("\(path) is a file, not a folder: choose another output folder")
+        }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure("cannot create the folder \(path): \(reason(error))")
+        }
+        let probe = url.appendingPathComponent(".d3pm-write-test-\(getpid())")
+        guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else {
+            throw CommandFailure("\(path) is not writable: choose another output folder or change its permissions")
+        }
+        try? FileManager.default.removeItem(at: probe)
+        return url
+    }
+
+    /// The underlying system message of a Foundation error, in a few words.
+    public static func reason(_ error: Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        return underlying.map { String(cString: strerror(Int32($0.code))) } ?? (error as NSError).localizedDescription
+    }
+}

@@ -14,13 +14,13 @@ struct TrainClassifier: ParsableCommand {
             "Train the digit classifier that `eval --classifier` uses to judge samples (about 98.5% test accuracy in a minute)."
     )
 
-    @Option(help: "Passes over the training images (3 give about 98.5% test accuracy).")
+    @Option(parsing: .unconditional, help: "Passes over the training images (3 give about 98.5% test accuracy).")
     var epochs = 3
 
-    @Option(help: "Images per step.")
+    @Option(parsing: .unconditional, help: "Images per step.")
     var batchSize = 128
 
-    @Option(help: "The seed of the weights and the batch order.")
+    @Option(parsing: .unconditional, help: "The seed of the weights and the batch order.")
     var seed: UInt64 = 0
 
     @Option(help: "Where to save the classifier.")
@@ -34,6 +34,7 @@ struct TrainClassifier: ParsableCommand {
     }
 
     func run() throws {
+        try OutputFolder.prepare(URL(fileURLWithPath: output).deletingLastPathComponent().path)
         let directory = try data.directory()
         let train = try MNIST(split: .train, directory: directory), test = try MNIST(split: .test, directory: directory)
         var classifier = DigitClassifier(seed: seed)

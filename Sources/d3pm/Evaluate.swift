@@ -26,13 +26,13 @@ struct Evaluate: ParsableCommand {
     @Option(help: "The checkpoint to evaluate.")
     var checkpoint = "output/train/checkpoint.safetensors"
 
-    @Option(help: "How many test images (from the first).")
+    @Option(parsing: .unconditional, help: "How many test images (from the first).")
     var images = 500
 
-    @Option(help: "Images per model evaluation.")
+    @Option(parsing: .unconditional, help: "Images per model evaluation.")
     var batchSize = 100
 
-    @Option(help: "The seed of the noise.")
+    @Option(parsing: .unconditional, help: "The seed of the noise.")
     var seed: UInt64 = 0
 
     @Option(help: "The folder for the plot and the CSV of the terms.")
@@ -43,7 +43,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "A classifier from `d3pm classifier`: also report the conditional accuracy of samples.")
     var classifier: String?
 
-    @Option(help: "Samples per digit for the conditional accuracy.")
+    @Option(parsing: .unconditional, help: "Samples per digit for the conditional accuracy.")
     var samplesPerDigit = 10
 
     @Flag(help: "Skip the likelihood bound (only the conditional accuracy).")
@@ -55,6 +55,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        try OutputFolder.prepare(output)
         guard !noBound || classifier != nil else {
             throw ValidationError("--no-bound leaves nothing to do without --classifier")
         }

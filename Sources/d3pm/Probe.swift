@@ -25,13 +25,13 @@ struct Probe: ParsableCommand {
 
     @OptionGroup var implementation: ImplementationOptions
 
-    @Option(help: "Which training image to corrupt.")
+    @Option(parsing: .unconditional, help: "Which training image to corrupt.")
     var index = 0
 
     @Option(help: "The steps to show in the strip, comma-separated.")
     var t = "1,25,50,100,150,200"
 
-    @Option(help: "The seed of the noise.")
+    @Option(parsing: .unconditional, help: "The seed of the noise.")
     var seed: UInt64 = 0
 
     @Option(help: "The folder for the pictures.")
@@ -59,6 +59,7 @@ struct Probe: ParsableCommand {
     }
 
     func run() throws {
+        try OutputFolder.prepare(output)
         try implementation.requireExercisesPass([1, 2, 4].compactMap(Catalog.exercise))
         let trainingSet = try MNIST(split: .train, directory: try data.directory())
         guard index < trainingSet.count else {

@@ -24,53 +24,63 @@ struct Sample: ParsableCommand {
     @Option(help: "The checkpoint to sample from.")
     var checkpoint = "output/train/checkpoint.safetensors"
 
-    @Option(help: "How many samples.")
-    var count = 16
+    @Option(parsing: .unconditional, help: "How many samples (default: 16, or one per label of --labels).")
+    var count: Int?
 
     @Option(help: "The digit of each sample, comma-separated (default: i mod 10 for sample i).")
     var labels: String?
 
-    @Option(help: "The seed of the starting noise and of each step's noise.")
+    @Option(parsing: .unconditional, help: "The seed of the starting noise and of each step's noise.")
     var seed: UInt64 = 0
 
     @Option(help: "The folder for the pictures and the arrays.")
     var output = "output/samples"
 
-    @Option(help: "Grid columns in samples.png.")
+    @Option(parsing: .unconditional, help: "Grid columns in samples.png.")
     var columns = 4
 
+    /// One digit per sample.
     func parsedLabels() throws -> [Int] {
-        guard let labels else { return (0..<count).map { $0 % 10 } }
-        let values = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let digits = try values.map { text -> Int in
+        guard let labels else { return (0..<(count ?? 16)).map { $0 % 10 } }
+        let values = labels.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        let digits = try values.enumerated().map { index, text -> Int in
+            guard !text.isEmpty else { throw ValidationError("--labels: item \(index + 1) of '\(labels)' is empty") }
             guard let digit = Int(text), (0...9).contains(digit) else {
                 throw ValidationError("--labels: '\(text)' is not a digit 0-9")
             }
             return digit
         }
-        guard !digits.isEmpty else { throw ValidationError("--labels: no labels given") }
+        if let count, count != digits.count {
+            throw ValidationError(
+                "--count \(count) but --labels lists \(digits.count) digits: give one label per sample, or leave out --count"
+            )
+        }
         return digits
     }
 
     func validate() throws {
-        guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
         guard columns >= 1 else { throw ValidationError("--columns must be at least 1, got \(columns)") }
         _ = try parsedLabels()
     }
 
     func run() throws {
+        try OutputFolder.prepare(output)
         let url = URL(fileURLWithPath: checkpoint)
         guard FileManager.default.fileExists(atPath: url.path) else {
+            let given = CommandLine.arguments.contains { $0 == "--checkpoint" || $0.hasPrefix("--checkpoint=") }
             throw CommandFailure(
-                "no checkpoint at \(url.path): train one with `swift run -c release d3pm train --solutions`, or pass --checkpoint"
-            )
+                "no checkpoint at \(url.path): train one with `swift run -c release d3pm train --solutions`"
+                    + (given ? "" : ", or pass --checkpoint"))
         }
         let saved = try TrainingCheckpoint.load(from: url)
         try implementation.requireExercisesPass(saved.progress.configuration.corruption.requiredExercises)
         let diffusion = DiscreteDiffusion(
             exercises: implementation.exercises, configuration: saved.progress.configuration)
         let digits = try parsedLabels()
-        let labelTensor = IntTensor(labels == nil ? digits : (0..<count).map { digits[$0 % digits.count] })
+        let labelTensor = IntTensor(digits)
         var rng = RandomGenerator(seed: seed)
         var bar = ProgressBar(total: diffusion.configuration.numSteps, label: "sample")
         let steps = diffusion.configuration.numSteps

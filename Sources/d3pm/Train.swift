@@ -22,25 +22,25 @@ struct Train: ParsableCommand {
 
     @OptionGroup var implementation: ImplementationOptions
 
-    @Option(help: "Passes over the training images.")
+    @Option(parsing: .unconditional, help: "Passes over the training images.")
     var epochs = 2
 
-    @Option(help: "Stop after this many steps in all (default: the epochs' worth).")
+    @Option(parsing: .unconditional, help: "Stop after this many steps in all (default: the epochs' worth).")
     var maxSteps: Int?
 
-    @Option(help: "Images per step.")
+    @Option(parsing: .unconditional, help: "Images per step.")
     var batchSize = 128
 
-    @Option(help: "AdamW's learning rate.")
+    @Option(parsing: .unconditional, help: "AdamW's learning rate.")
     var learningRate: Float = 1e-3
 
-    @Option(help: "The seed of the initial weights, the batch order, t and the noise.")
+    @Option(parsing: .unconditional, help: "The seed of the initial weights, the batch order, t and the noise.")
     var seed: UInt64 = 0
 
     @Option(help: "The folder for the checkpoint, the loss log and the loss curve.")
     var output = "output/train"
 
-    @Option(help: "Steps between checkpoints.")
+    @Option(parsing: .unconditional, help: "Steps between checkpoints.")
     var checkpointEvery = 100
 
     @Flag(help: "Continue the run whose checkpoint is in the output folder.")
@@ -48,13 +48,13 @@ struct Train: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Train on the first N training images only (quick experiments).")
+    @Option(parsing: .unconditional, help: "Train on the first N training images only (quick experiments).")
     var images: Int?
 
     @Option(help: "Where lambda goes: practical (lambda vb + ce) or paper (vb + lambda ce).")
     var weighting: LossWeighting = .practical
 
-    @Option(help: "The hybrid loss weight lambda.")
+    @Option(parsing: .unconditional, help: "The hybrid loss weight lambda.")
     var lambda: Float = D3PMConstants.hybridLambda
 
     @Option(help: "The corruption: uniform (the practical), absorbing ([MASK], exercise 6) or gaussian (exercise 7).")
@@ -63,10 +63,11 @@ struct Train: ParsableCommand {
     @Option(help: "The noise schedule: linear (1e-3 to 0.1), cosine, or inverse (1 / (T - t + 1), for absorbing).")
     var schedule: NoiseSchedule = .linear
 
-    @Option(help: "The first beta of the linear schedule (default 1e-3; 0.02 for gaussian).")
+    @Option(parsing: .unconditional, help: "The first beta of the linear schedule (default 1e-3; 0.02 for gaussian).")
     var betaStart: Float?
 
     @Option(
+        parsing: .unconditional,
         help:
             "The last beta of the linear schedule (default 0.1; 1 for gaussian, whose small steps reach the uniform prior only then)."
     )
@@ -98,6 +99,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try OutputFolder.prepare(output)
         try implementation.requireExercisesPass(transition.requiredExercises)
         let folder = URL(fileURLWithPath: output)
         let trainingSet = try MNIST(split: .train, directory: try data.directory())

@@ -74,7 +74,7 @@ struct GradingOptions: ParsableArguments {
     @Option(help: "The seed of the random test data. Every seed must pass.")
     var seed: UInt64 = Catalog.defaultSeed
 
-    @Option(help: "The most seconds one check may take before it counts as an endless loop.")
+    @Option(parsing: .unconditional, help: "The most seconds one check may take before it counts as an endless loop.")
     var timeout: Double = 10
 
     @Flag(help: "Grade with the runner already built (for installed graders and tests).")
@@ -162,6 +162,7 @@ extension Grade {
         var noFigures = false
 
         func run() throws {
+            if format == .text && output == nil && !noFigures { try OutputFolder.prepare(figures) }
             let printer = TextReport(color: isatty(1) != 0)
             let live = format == .text && output == nil
             let implementation = options.implementation.implementation

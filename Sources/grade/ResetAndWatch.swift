@@ -45,10 +45,10 @@ extension Grade {
         static let configuration = CommandConfiguration(
             abstract: "Re-grade the exercise you are on whenever you save a file in Exercises/ (Ctrl-C to stop).")
 
-        @Option(help: "Seconds between looks at the files.")
+        @Option(parsing: .unconditional, help: "Seconds between looks at the files.")
         var interval: Double = 0.5
 
-        @Option(help: "Stop after this many gradings (for scripts and tests; default: never).")
+        @Option(parsing: .unconditional, help: "Stop after this many gradings (for scripts and tests; default: never).")
         var limit: Int?
 
         func validate() throws {

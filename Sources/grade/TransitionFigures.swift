@@ -124,16 +124,17 @@ extension Grade {
         @Option(help: "The steps t whose Q_{1:t} to draw, comma-separated.")
         var t = "1,5,10"
 
-        @Option(help: "K, the number of classes.")
+        @Option(parsing: .unconditional, help: "K, the number of classes.")
         var classes = 4
 
-        @Option(help: "T, the number of steps.")
+        @Option(parsing: .unconditional, help: "T, the number of steps.")
         var steps = 10
 
-        @Option(help: "The first beta of the linear schedule (default 1e-3; 0.02 for gaussian).")
+        @Option(
+            parsing: .unconditional, help: "The first beta of the linear schedule (default 1e-3; 0.02 for gaussian).")
         var betaStart: Float?
 
-        @Option(help: "The last beta of the linear schedule (default 0.15; 1 for gaussian).")
+        @Option(parsing: .unconditional, help: "The last beta of the linear schedule (default 0.15; 1 for gaussian).")
         var betaEnd: Float?
 
         @OptionGroup var options: GradingOptions
@@ -176,6 +177,7 @@ extension Grade {
         }
 
         func run() throws {
+            try OutputFolder.prepare(figures)
             let gaussian = transition == .gaussian
             let figures = TransitionFigures(
                 steps: steps, classes: classes, betaStart: betaStart ?? (gaussian ? 0.02 : 1e-3),

@@ -21,16 +21,18 @@ extension Grade {
         @Argument(help: "The folder of submissions.")
         var folder: String
 
-        @Option(help: "Submissions graded at once (builds run one at a time beside them).")
+        @Option(parsing: .unconditional, help: "Submissions graded at once (builds run one at a time beside them).")
         var jobs = 2
 
         @Option(help: "The CSV file of scores; reports go beside it, in d3pm-batch/reports/.")
         var output = "grades.csv"
 
-        @Option(help: "The seed of every submission's checks (default: drawn once per batch and kept for resuming).")
+        @Option(
+            parsing: .unconditional,
+            help: "The seed of every submission's checks (default: drawn once per batch and kept for resuming).")
         var seed: UInt64?
 
-        @Option(help: "The most seconds one check may take.")
+        @Option(parsing: .unconditional, help: "The most seconds one check may take.")
         var timeout: Double = 10
 
         func validate() throws {
