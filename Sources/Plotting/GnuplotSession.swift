@@ -73,10 +73,15 @@ public final class GnuplotSession: @unchecked Sendable {
     }
 
     /// A script that draws grayscale images side by side in the current terminal.
-    public static func imagesScript(_ panels: [ImagePanel], levels: Int, title: String) -> String {
-        var script = "set multiplot layout 1,\(panels.count) title \"\(title)\"\n"
-        script +=
-            "unset xtics; unset ytics; unset colorbox; set border 0; set palette gray; set cbrange [0:\(max(levels - 1, 1))]; set size ratio -1\n"
+    public static func imagesScript(_ panels: [ImagePanel], levels: Int, masked: Bool = false, title: String) -> String
+    {
+        let top = max(levels - 1, 1)
+        var script = "set multiplot layout 1,\(panels.count) title \"\(title)\(masked ? "  (orange: [MASK])" : "")\"\n"
+        let palette =
+            masked
+            ? "set palette defined (0 'black', \(top) 'white', \(Double(top) + 0.5) 'white', \(Double(top) + 0.5) '#f28e2b', \(top + 1) '#f28e2b'); set cbrange [0:\(top + 1)]"
+            : "set palette gray; set cbrange [0:\(top)]"
+        script += "unset xtics; unset ytics; unset colorbox; set border 0; \(palette); set size ratio -1\n"
         for (index, panel) in panels.enumerated() {
             let (h, w) = (panel.pixels.shape[0], panel.pixels.shape[1])
             script += "$P\(index) << EOD\n"

@@ -45,6 +45,18 @@ struct Probe: ParsableCommand {
     @Flag(help: "Open a gnuplot window: Right/Left step t by 1, Up/Down by 10, n draws again, x quits.")
     var window = false
 
+    @Option(help: "The corruption: uniform (exercise 1), absorbing ([MASK], exercise 6) or gaussian (exercise 7).")
+    var transition: Corruption = .uniform
+
+    @Option(help: "The noise schedule: linear, cosine or inverse (1 / (T - t + 1)).")
+    var schedule: NoiseSchedule = .linear
+
+    @Option(parsing: .unconditional, help: "The first beta of the linear schedule (default 1e-3; 0.02 for gaussian).")
+    var betaStart: Float?
+
+    @Option(parsing: .unconditional, help: "The last beta of the linear schedule (default 0.1; 1 for gaussian).")
+    var betaEnd: Float?
+
     var steps: [Int] { t.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
@@ -60,15 +72,22 @@ struct Probe: ParsableCommand {
 
     func run() throws {
         try OutputFolder.prepare(output)
-        try implementation.requireExercisesPass([1, 2, 4].compactMap(Catalog.exercise))
+        try implementation.requireExercisesPass(
+            ([1, 2, 4] + [transition.exercise.number]).compactMap(Catalog.exercise).uniqued())
         let trainingSet = try MNIST(split: .train, directory: try data.directory())
         guard index < trainingSet.count else {
             throw ValidationError("--index must be below \(trainingSet.count), got \(index)")
         }
-        let configuration = DiffusionConfiguration()
-        let (k, numSteps) = (configuration.numClasses, configuration.numSteps)
+        var configuration = DiffusionConfiguration()
+        configuration.corruption = transition
+        configuration.schedule = schedule
+        configuration.betaStart = betaStart ?? (transition == .gaussian ? 0.02 : 1e-3)
+        configuration.betaEnd = betaEnd ?? (transition == .gaussian ? 1 : 0.1)
+        let (k, numSteps, states) = (configuration.numClasses, configuration.numSteps, configuration.numStates)
         let exercises = implementation.exercises
-        let matrices = TransitionMatrices.uniform(numClasses: k, betas: configuration.betas, using: exercises)
+        let matrices = TransitionMatrices(
+            qOnestep: transition.onestep(classes: k, betas: configuration.betas, using: exercises), using: exercises)
+        let masked = transition == .absorbing
         let (x0, labels) = trainingSet.batch([index], levels: k)
         let (h, w) = (trainingSet.height, trainingSet.width)
         var rng = RandomGenerator(seed: seed)
@@ -78,7 +97,8 @@ struct Probe: ParsableCommand {
             let batch = IntTensor(
                 shape: [draws, 1, h, w], scalars: Array(repeating: x0.scalars, count: draws).flatMap { $0 })
             return exercises.qSample(
-                x0: batch, t: IntTensor.full([draws], step), noise: Tensor.uniform([draws, 1, h, w, k], using: &rng),
+                x0: batch, t: IntTensor.full([draws], step),
+                noise: Tensor.uniform([draws, 1, h, w, states], using: &rng),
                 qCumulative: matrices.qCumulative)
         }
         func keepProbability(_ step: Int) -> Double {
@@ -97,7 +117,8 @@ struct Probe: ParsableCommand {
             textPanels.append(("t = \(step)", sample))
         }
         let stripURL = try renderer.imageGrid(
-            strip, columns: strip.count, levels: k, title: "Samples of q(x_t | x_0)",
+            strip, columns: strip.count, levels: k, masked: masked,
+            title: "Samples of q(x_t | x_0), \(transition.rawValue) noise",
             to: folder.appendingPathComponent("probe-strip.png"), panelSize: 130)
 
         var frames: [[ImagePanel]] = [], titles: [String] = []
@@ -112,12 +133,12 @@ struct Probe: ParsableCommand {
             frameSteps.append(Double(step))
         }
         let gif = try renderer.animation(
-            frames, columns: 3, levels: k, titles: titles, delay: 12,
+            frames, columns: 3, levels: k, masked: masked, titles: titles, delay: 12,
             to: folder.appendingPathComponent("probe.gif"), panelSize: 160)
         let curve = try renderer.lines(
             [
                 LineSeries(
-                    "abar_t + (1 - abar_t) / K", x: (1...numSteps).map(Double.init),
+                    "P(x_t = x_0), averaged over the K classes", x: (1...numSteps).map(Double.init),
                     y: (1...numSteps).map(keepProbability)),
                 LineSeries("fraction kept in the draws", x: frameSteps, y: kept, dashed: true),
             ],
@@ -128,14 +149,14 @@ struct Probe: ParsableCommand {
         if window {
             try explore(
                 original: original, digit: labels.scalars[0], corrupt: { image(corrupt($0, draws: 1), 0) },
-                keepProbability: keepProbability, levels: k, numSteps: numSteps)
+                keepProbability: keepProbability, levels: k, masked: masked, numSteps: numSteps)
         }
     }
 
     /// The interactive window: one sample of x_t beside x_0, redrawn as keys change t.
     func explore(
         original: Tensor, digit: Int, corrupt: (Int) -> Tensor, keepProbability: (Int) -> Double, levels: Int,
-        numSteps: Int
+        masked: Bool, numSteps: Int
     ) throws {
         let gnuplot = try Gnuplot()
         let (terminal, reason) = GnuplotSession.windowTerminal(gnuplot: gnuplot)
@@ -149,11 +170,13 @@ struct Probe: ParsableCommand {
         print("Window open: Right/Left step t by 1, Up/Down by 10, n draws again, x quits.")
         var step = steps.first ?? 50
         while true {
-            let title = String(format: "t = %d: a pixel keeps its value with p = %.2f", step, keepProbability(step))
+            let title =
+                String(format: "t = %d: a pixel keeps its value with p = %.2f", step, keepProbability(step))
+                + "\\nkeys: Right/Left t +1/-1, Up/Down t +10/-10, n new draw, x quit"
             session.send(
                 GnuplotSession.imagesScript(
                     [ImagePanel(original, title: "x_0 (label \(digit))"), ImagePanel(corrupt(step), title: "x_t")],
-                    levels: levels, title: title))
+                    levels: levels, masked: masked, title: title))
             print("t = \(step)")
             guard let key = session.nextKey() else { return }
             switch key {
@@ -166,5 +189,13 @@ struct Probe: ParsableCommand {
             default: break  // n and any other key: a new draw at the same t
             }
         }
+    }
+}
+
+extension Array where Element == ExerciseInfo {
+    /// The exercises in order, each once.
+    func uniqued() -> [ExerciseInfo] {
+        var seen = Set<Int>()
+        return filter { seen.insert($0.number).inserted }
     }
 }
