@@ -55,15 +55,21 @@ var targets: [Target] = [
         linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
     ),
     .target(name: "D3PM", dependencies: ["CProcess", "Tensors"]),
-    .target(name: "Student", dependencies: ["D3PM", "Tensors"], path: "Exercises"),
+    .target(name: "Student", dependencies: ["D3PM", "Plotting", "Tensors"], path: "Exercises"),
     .target(name: "Plotting", dependencies: ["Tensors"]),
     .target(name: "NN", dependencies: ["Tensors"], swiftSettings: optimised),
     .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: optimised),
     .target(name: "Diffusion", dependencies: ["D3PM", "Datasets", "NN", "Tensors"], swiftSettings: optimised),
-    .executableTarget(name: "student-runner", dependencies: ["D3PM", "Student"]),
+    .executableTarget(name: "student-runner", dependencies: ["D3PM", "Plotting", "Student"]),
     .target(name: "Checks", dependencies: ["D3PM", "Tensors"]),
     .target(name: "Grading", dependencies: ["Checks", "D3PM", "CProcess"]),
-    .target(name: "CommandSupport", dependencies: ["D3PM", "Grading", "Plotting", argumentParser]),
+    .target(name: "CommandSupport", dependencies: ["Checks", "D3PM", "Grading", "Plotting", argumentParser]),
+    // The student's own explorations, like the practical's notebook cells: `swift run explore`.
+    .executableTarget(
+        name: "explore",
+        dependencies: ["Checks", "CommandSupport", "D3PM", "Datasets", "Plotting", "Student", "Tensors"],
+        path: "Explore"
+    ),
     .executableTarget(
         name: "grade",
         dependencies: ["Checks", "CommandSupport", "D3PM", "Grading", "Plotting", "Tensors", argumentParser],
@@ -93,7 +99,7 @@ var targets: [Target] = [
 if hasSolutions {
     targets += [
         .target(name: "Solutions", dependencies: ["D3PM", "Tensors"], path: "Solutions"),
-        .executableTarget(name: "solutions-runner", dependencies: ["D3PM", "Solutions"]),
+        .executableTarget(name: "solutions-runner", dependencies: ["D3PM", "Plotting", "Solutions"]),
         .executableTarget(
             name: "bench", dependencies: ["Tensors", "Diffusion", "NN", "D3PM", "Solutions", argumentParser]),
         .testTarget(

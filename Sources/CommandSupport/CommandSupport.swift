@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checks
 import D3PM
 import Foundation
 import Grading
@@ -83,5 +84,26 @@ public enum OutputFolder {
     public static func reason(_ error: Error) -> String {
         let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
         return underlying.map { String(cString: strerror(Int32($0.code))) } ?? (error as NSError).localizedDescription
+    }
+}
+
+/// Whether the student's exercises pass, asked of the grader's runner (the
+/// student's code may hold stubs, which would end this process).
+public enum ExerciseGate {
+    /// The exercises among `exercises` that do not pass yet, with their status.
+    /// - Throws: ``CommandFailure`` with the compiler's errors when the exercises do not compile.
+    public static func pending(_ exercises: [ExerciseInfo]) throws -> [ExerciseReport] {
+        ProcessSweep.becomeSubreaper()
+        let build = RunnerBuild.current
+        do {
+            try build.build(.student)
+        } catch let failure as RunnerBuild.Failure {
+            throw CommandFailure("Your exercises do not compile:\n\(failure.errors)")
+        }
+        let grader = Grader(runner: build.runner(.student), seed: Catalog.defaultSeed, timeout: 20)
+        let outcomes = try grader.grade(exercises.flatMap(\.checks))
+        return GradeReport(implementation: .student, seed: Catalog.defaultSeed, outcomes: outcomes).exercises.filter {
+            $0.status != .passed
+        }
     }
 }

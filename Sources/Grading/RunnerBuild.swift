@@ -101,7 +101,7 @@ public struct RunnerBuild: Sendable {
         }
         if kept.contains(where: { $0.contains("imports another target") || $0.contains("no such module") }) {
             kept.append(
-                "note: an exercise file may import D3PM, Tensors and Foundation only: the grader refuses any other module of the kit."
+                "note: an exercise file may import D3PM, Tensors, Plotting and Foundation only: the grader refuses any other module of the kit."
             )
         }
         if kept.isEmpty { kept = log.split(separator: "\n").suffix(20).map(String.init) }

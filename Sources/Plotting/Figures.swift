@@ -161,6 +161,33 @@ public struct FigureRenderer: Sendable {
         return try render(script, to: url)
     }
 
+    /// Bar charts of distributions over classes 0, 1, ..., side by side, one colour each.
+    @discardableResult
+    public func bars(
+        _ groups: [(name: String, values: [Double])], title: String, to url: URL, width: Int = 720, height: Int = 400
+    )
+        throws -> URL
+    {
+        guard let first = groups.first,
+            groups.allSatisfy({ $0.values.count == first.values.count && !$0.values.isEmpty })
+        else {
+            throw PlotError.badInput("a bar chart needs groups of equal, non-zero length")
+        }
+        var script = header(terminal: "\(pngTerminal) size \(width),\(height) font 'sans,10'")
+        script += "set title \(quoted(title))\nset style data histograms\nset style histogram clustered gap 1\n"
+        script +=
+            "set style fill solid 0.8 border -1\nset yrange [0:*]\nset grid ytics\nset key below\nset xlabel 'class'\n"
+        script += "$B << EOD\n"
+        for index in first.values.indices {
+            script += "\(index) " + groups.map { String($0.values[index]) }.joined(separator: " ") + "\n"
+        }
+        script +=
+            "EOD\nplot "
+            + groups.indices.map { "$B using \($0 + 2):xtic(1) title \(quoted(groups[$0].name))" }.joined(
+                separator: ", ") + "\n"
+        return try render(script, to: url)
+    }
+
     /// Grayscale images in a grid, each with its title; `levels` is the
     /// number of gray levels (values run 0...levels - 1, black to white).
     /// With `masked`, the value `levels` is the absorbing [MASK] state, drawn

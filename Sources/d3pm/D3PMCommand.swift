@@ -5,6 +5,7 @@ import D3PM
 import Diffusion
 import Foundation
 import Grading
+import Plotting
 import Student
 import Tensors
 
@@ -36,6 +37,8 @@ struct D3PMCommand: ParsableCommand {
             exit(withError: ValidationError("\(error)"))
         }
         Compute.keepFreedMemory()
+        // Training and sampling call the exercises thousands of times: no debug plots.
+        DebugPlots.disable()
         main(nil)
     }
 }
@@ -67,17 +70,7 @@ struct ImplementationOptions: ParsableArguments {
     /// are used. The checks run through the grader's runner, as `grade` runs them.
     func requireExercisesPass(_ exercises: [ExerciseInfo] = Catalog.exercises) throws {
         guard implementation == .student else { return }
-        ProcessSweep.becomeSubreaper()
-        let build = RunnerBuild.current
-        do {
-            try build.build(.student)
-        } catch let failure as RunnerBuild.Failure {
-            throw CommandFailure("Your exercises do not compile:\n\(failure.errors)")
-        }
-        let grader = Grader(runner: build.runner(.student), seed: Catalog.defaultSeed, timeout: 20)
-        let outcomes = try grader.grade(exercises.flatMap(\.checks))
-        let report = GradeReport(implementation: .student, seed: Catalog.defaultSeed, outcomes: outcomes)
-        let pending = report.exercises.filter { $0.status != .passed }
+        let pending = try ExerciseGate.pending(exercises)
         guard pending.isEmpty else {
             let list = pending.map { "\($0.id) (\($0.status.rawValue))" }.joined(separator: ", ")
             throw CommandFailure(

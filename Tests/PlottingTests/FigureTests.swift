@@ -86,3 +86,36 @@ struct FigureTests {
         }
     }
 }
+
+/// The plots students call from their own code: a real PNG per call, and
+/// nothing at all once switched off (as the grader's runner does).
+@Suite(
+    "Debug plots", .serialized,
+    .enabled(
+        if: Gnuplot.isAvailable || ProcessInfo.processInfo.environment["D3PM_REQUIRE_GNUPLOT"] == "1",
+        "gnuplot is not installed"))
+struct DebugPlotTests {
+    @Test func eachCallDrawsAPictureAndNoneOnceSwitchedOff() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-debug-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        await #expect(processExitsWith: .success) { [folder = folder as URL] in
+            DebugPlots.folder = folder
+            plotHeatmap(Tensor.eye(3), title: "Q_1 (K = 3)")
+            plotLines([("row 0", [0.1, 0.5, 0.9])], title: "entropy")
+            plotBars([("t = 2", [0.2, 0.8]), ("t = 9", [0.5, 0.5])], title: "posterior")
+            plotImages(IntTensor.zeros([2, 1, 4, 5]), title: "x_t", levels: 4, masked: true)
+            let names = Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            guard names == ["q-1-k-3.png", "entropy.png", "posterior.png", "x-t.png"] else { exit(1) }
+            for name in names {
+                guard let data = try? Data(contentsOf: folder.appendingPathComponent(name)),
+                    data.starts(with: [0x89, 0x50, 0x4E, 0x47])
+                else {
+                    exit(2)
+                }
+            }
+            DebugPlots.disable()
+            plotHeatmap(Tensor.eye(2), title: "after")
+            exit(FileManager.default.fileExists(atPath: folder.appendingPathComponent("after.png").path) ? 3 : 0)
+        }
+    }
+}

@@ -46,7 +46,7 @@ struct ImportCheckTests {
             "swift build --package-path '\(copy.path)' --scratch-path '\(scratch.path)' --target Solutions", in: copy)
         let message = try refusal(importing)
         #expect(message.contains("imports another target (Solutions)"), "\(message)")
-        #expect(message.contains("may import D3PM, Tensors and Foundation only"))
+        #expect(message.contains("may import D3PM, Tensors, Plotting and Foundation only"))
         #expect(
             try refusal(shipped.replacingOccurrences(of: "import D3PM", with: "import D3PM\nimport Checks")).contains(
                 "Checks"))
