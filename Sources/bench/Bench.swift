@@ -61,6 +61,7 @@ struct MatrixProducts: ParsableCommand {
 
     func run() throws {
         let openBLAS = OpenBLAS.load()
+        MachineReport().print()
         print("Matrix product, GFLOP/s (best of \(repeats)); cores used by 'threads': \(MatrixProduct.threadCount)")
         var header = "shape".padding(toLength: 44, withPad: " ", startingAt: 0) + "  kit 1 thread  kit threads"
         if openBLAS != nil { header += "  OpenBLAS 1 thread" }
@@ -124,6 +125,7 @@ struct Convolutions: ParsableCommand {
     ]
 
     func run() throws {
+        MachineReport().print()
         let algorithms = Convolution3x3Algorithm.allCases
         print(
             "3x3 convolution, ms (GFLOP/s counted as direct multiply-adds), best of \(repeats), \(MatrixProduct.threadCount) threads"

@@ -28,7 +28,16 @@ struct TrainingSpeed: ParsableCommand {
     @Flag(help: "Print the time of each part of one step.")
     var profile = false
 
+    /// Multiply-adds of TinyX0Model per 28 x 28 image, forward: the convolutions
+    /// 1->32 and 32->32 at 28 x 28, 32->64 and 64->64 at 14 x 14, the 2 x 2
+    /// transposed one 64->32, two 32->32 at 28 x 28 and the 1 x 1 to 4 levels.
+    static let tinyModelMultiplyAdds: Double =
+        784 * 9 * (1 * 32 + 32 * 32) + 196 * 9 * (32 * 64 + 64 * 64) + 196 * 4 * 64 * 32 + 2 * 784 * 9 * 32 * 32 + 784
+        * 32 * 4
+
     func run() throws {
+        let machine = MachineReport()
+        machine.print()
         var rng = RandomGenerator(seed: 3)
         let x0 = IntTensor.random([batchSize, 1, 28, 28], in: 0..<4, using: &rng)
         let y = IntTensor.random([batchSize], in: 0..<10, using: &rng)
@@ -42,6 +51,13 @@ struct TrainingSpeed: ParsableCommand {
             String(
                 format: "training: %.1f images/s (%.0f ms per step of %d images, %d threads)",
                 Double(batchSize) / seconds, seconds * 1e3, batchSize, MatrixProduct.threadCount))
+        if model == .tiny {
+            // Forward and backward: three times the forward's 2 flops per multiply-add.
+            let flops = 6 * Self.tinyModelMultiplyAdds * Double(batchSize)
+            print(
+                "  the convolutions' arithmetic: \(machine.rate(flops: flops, seconds: seconds)) (\(Int(6 * Self.tinyModelMultiplyAdds / 1e6)) MFLOP per image)"
+            )
+        }
         if profile {
             let model = trainer.model
             var r = RandomGenerator(seed: 1)
@@ -60,6 +76,10 @@ struct TrainingSpeed: ParsableCommand {
             print(
                 String(
                     format: "sampling: %.2f s for 16 images through %d steps", time, diffusion.configuration.numSteps))
+            if self.model == .tiny {
+                let flops = 2 * Self.tinyModelMultiplyAdds * 16 * Double(diffusion.configuration.numSteps)
+                print("  the convolutions' arithmetic: \(machine.rate(flops: flops, seconds: time))")
+            }
         }
     }
 }

@@ -1,0 +1,81 @@
+import CKernels
+import Foundation
+import Tensors
+
+/// Where a benchmark stands: the processor, the kernel path, the threads,
+/// and the machine's peak of fused multiply-adds, with how it was derived.
+struct MachineReport {
+    let processor: String
+    let clockGHz: Double?
+    let clockSource: String
+    let threads: Int
+    let path: KernelPath
+    let vectorWidth: Int
+
+    init() {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> String? {
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix(name) }.flatMap {
+                $0.split(separator: ":", maxSplits: 1).last
+            }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        processor = field("model name") ?? Self.sysctl("machdep.cpu.brand_string") ?? "unknown processor"
+        if let mhz = field("cpu MHz").flatMap(Double.init) {
+            clockGHz = mhz / 1000
+            clockSource = "cpu MHz in /proc/cpuinfo"
+        } else {
+            clockGHz = nil
+            clockSource = "clock unknown"
+        }
+        threads = MatrixProduct.threadCount
+        path = Compute.kernelPath
+        vectorWidth = ck_vector_width()
+    }
+
+    /// FMA units per core: two on the x86-64 and arm64 server cores of this
+    /// decade (an assumption, stated in the report).
+    static let fmaUnits = 2
+
+    /// The peak in GFLOP/s of `threads` cores: cores x floats per vector x FMA units x 2 x clock.
+    var peakGFLOPs: Double? {
+        clockGHz.map { Double(threads * vectorWidth * Self.fmaUnits * 2) * $0 }
+    }
+
+    var lines: [String] {
+        var text = [
+            "processor: \(processor); kernels: \(path) (\(vectorWidth) floats a vector; supported here: \(KernelPath.supported.map(\.name).joined(separator: ", "))); threads: \(threads)"
+        ]
+        if let peak = peakGFLOPs, let clock = clockGHz {
+            text.append(
+                String(
+                    format: "peak: %d cores x %d floats x %d FMA units x 2 x %.2f GHz (%@) = %.0f GFLOP/s", threads,
+                    vectorWidth,
+                    Self.fmaUnits, clock, clockSource, peak))
+        } else {
+            text.append("peak: unknown (the clock is not reported here)")
+        }
+        return text
+    }
+
+    /// `GFLOP/s (x% of peak)` for `flops` done in `seconds`.
+    func rate(flops: Double, seconds: Double) -> String {
+        let gflops = flops / seconds / 1e9
+        guard let peak = peakGFLOPs else { return String(format: "%.0f GFLOP/s", gflops) }
+        return String(format: "%.0f GFLOP/s, %.0f%% of peak", gflops, 100 * gflops / peak)
+    }
+
+    func print() { for line in lines { Swift.print(line) } }
+
+    private static func sysctl(_ name: String) -> String? {
+        #if canImport(Darwin)
+            var size = 0
+            guard sysctlbyname(name, nil, &size, nil, 0) == 0, size > 0 else { return nil }
+            var buffer = [CChar](repeating: 0, count: size)
+            guard sysctlbyname(name, &buffer, &size, nil, 0) == 0 else { return nil }
+            return String(cString: buffer)
+        #else
+            return nil
+        #endif
+    }
+}
