@@ -20,6 +20,8 @@ public enum DisplayMode: String, CaseIterable, Sendable {
     ) -> DisplayMode {
         guard self == .auto else { return self }
         guard isTerminal else { return .file }
+        // tmux passes neither protocol through unless built and set up for it: text is what shows.
+        if environment["TMUX"] != nil { return .text }
         let term = environment["TERM"] ?? "", program = environment["TERM_PROGRAM"] ?? ""
         if term == "xterm-kitty" || program == "WezTerm" || program == "ghostty"
             || environment["KITTY_WINDOW_ID"] != nil
@@ -52,7 +54,24 @@ public struct TerminalDisplay: Sendable {
 
     /// Prints `png` in this mode.
     public func show(_ png: URL, text: @autoclosure () -> String) throws {
+        if (mode == .sixel || mode == .kitty) && ProcessInfo.processInfo.environment["TMUX"] != nil
+            && !Self.warnedAboutTmux
+        {
+            Self.warnedAboutTmux = true
+            print(
+                "(inside tmux, \(mode.rawValue) images show only where tmux passes them through; if nothing appears, use --show text)"
+            )
+        }
         if let output = try rendering(of: png, text: text()) { print(output) }
+    }
+
+    nonisolated(unsafe) private static var warnedAboutTmux = false
+
+    /// The terminal's width in columns: the terminal's own, else $COLUMNS, else 80.
+    public static func columns(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        var size = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 { return Int(size.ws_col) }
+        return environment["COLUMNS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? 80
     }
 
     /// The kitty graphics protocol: the PNG, base64-encoded, in chunks of 4096 bytes.
@@ -86,8 +105,8 @@ public struct TerminalDisplay: Sendable {
         return try gnuplot.run(script: script)
     }
 
-    /// A grayscale image with `levels` gray levels as text, two characters per pixel.
-    public static func text(image: Tensor, levels: Int) -> String {
+    /// A grayscale image with `levels` gray levels as text, `charactersPerPixel` (1 or 2) characters per pixel.
+    public static func text(image: Tensor, levels: Int, charactersPerPixel: Int = 2) -> String {
         let shades: [Character] = [" ", ".", ":", "-", "=", "+", "*", "#", "%", "@"]
         let (h, w) = (image.shape[0], image.shape[1])
         return (0..<h).map { y in
@@ -95,23 +114,41 @@ public struct TerminalDisplay: Sendable {
                 (0..<w).flatMap { x -> [Character] in
                     let v = image.scalars[y * w + x] / Float(max(levels - 1, 1))
                     let c = shades[min(max(Int((v * Float(shades.count - 1)).rounded()), 0), shades.count - 1)]
-                    return [c, c]
+                    return charactersPerPixel == 2 ? [c, c] : [c]
                 })
         }.joined(separator: "\n")
     }
 
-    /// Images side by side as text, each under its title.
-    public static func text(images: [(title: String, image: Tensor)], levels: Int) -> String {
+    /// Images side by side as text, each under its title, in as many rows of
+    /// panels as the terminal's width (`width` columns) needs; one character
+    /// per pixel where two would not fit one panel.
+    public static func text(images: [(title: String, image: Tensor)], levels: Int, width: Int = columns()) -> String {
         guard let first = images.first else { return "" }
-        let width = first.image.shape[1] * 2
-        let rendered = images.map {
-            text(image: $0.image, levels: levels).split(separator: "\n", omittingEmptySubsequences: false)
+        let pixels = first.image.shape[1]
+        let perPixel = 2 * pixels <= width ? 2 : 1
+        let panelWidth = pixels * perPixel, separator = " | "
+        let perRow = max(1, (width + separator.count) / (panelWidth + separator.count))
+        var blocks: [String] = []
+        for start in stride(from: 0, to: images.count, by: perRow) {
+            let group = Array(images[start..<min(start + perRow, images.count)])
+            let rendered = group.map {
+                text(image: $0.image, levels: levels, charactersPerPixel: perPixel).split(
+                    separator: "\n", omittingEmptySubsequences: false)
+            }
+            var lines = [
+                group.map {
+                    String($0.title.prefix(panelWidth)).padding(toLength: panelWidth, withPad: " ", startingAt: 0)
+                }
+                .joined(separator: separator)
+            ]
+            for row in 0..<first.image.shape[0] {
+                lines.append(rendered.map { String($0[row]) }.joined(separator: separator))
+            }
+            blocks.append(
+                lines.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(
+                    separator: "\n"))
         }
-        var lines = [
-            images.map { $0.title.padding(toLength: width, withPad: " ", startingAt: 0) }.joined(separator: " | ")
-        ]
-        for row in 0..<first.image.shape[0] { lines.append(rendered.map { String($0[row]) }.joined(separator: " | ")) }
-        return lines.joined(separator: "\n")
+        return blocks.joined(separator: "\n\n")
     }
 
     /// A matrix as a table of values, for text terminals.

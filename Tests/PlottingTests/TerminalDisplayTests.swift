@@ -35,3 +35,24 @@ struct TerminalDisplayTests {
         #expect(sixel.hasPrefix("\u{1B}P") && sixel.contains("#"))
     }
 }
+
+@Suite("Terminal pictures that fit")
+struct TerminalWidthTests {
+    let panels: [(title: String, image: Tensor)] = (0..<7).map { ("t = \($0 * 40)", Tensor.eye(28) * 3) }
+
+    @Test(arguments: [80, 150, 200, 40])
+    func textPanelsWrapToTheTerminalsWidth(_ width: Int) {
+        let text = TerminalDisplay.text(images: panels, levels: 4, width: width)
+        let lines = text.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.count <= width }, "a line is wider than \(width) columns")
+        let titles = lines.filter { $0.contains("t = ") }.map { $0.components(separatedBy: "t = ").count - 1 }.reduce(
+            0, +)
+        #expect(titles == panels.count, "every panel is shown once")
+    }
+
+    @Test func insideTmuxAutoChoosesText() {
+        let environment = ["TERM": "xterm-kitty", "TMUX": "/tmp/tmux-0/default,1,0"]
+        #expect(DisplayMode.auto.resolved(environment: environment, isTerminal: true) == .text)
+        #expect(DisplayMode.auto.resolved(environment: ["TERM": "xterm-kitty"], isTerminal: true) == .kitty)
+    }
+}
