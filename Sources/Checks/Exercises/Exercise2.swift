@@ -197,6 +197,36 @@ enum Exercise2 {
         }
     }
 
+    /// Both forms of the posterior on one batch (a known x0, and predicted
+    /// logits), judged against Bayes' rule, the t = 1 positions apart.
+    static func bothFormsTrial(
+        process: ForwardProcess, x0: IntTensor, xt: IntTensor, t: IntTensor, x0Logits: Tensor
+    ) -> Trial {
+        let calls: [ExerciseCall] = [
+            .qPosteriorLogits(x0: x0, xt: xt, t: t, matrices: process.matrices),
+            .qPosteriorLogitsFromPrediction(
+                x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: nil),
+        ]
+        let shape = xt.shape, states = process.numClasses
+        return Trial(calls: calls) { results in
+            let known = try results.value(0), predicted = try results.value(1)
+            let what = "\(process.description), t = \(t.scalars)"
+            try Expect.shape(
+                known.shape, shape + [states], of: "qPosteriorLogits(x0 \(shape), xt \(shape), t [\(t.count)])")
+            try judgePosterior(
+                known, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t, what: "known x0, \(what)",
+                firstStepHint: "At t = 1 the posterior must be one-hot(x0): return log(one-hot(x0) + eps) there.",
+                hint: posteriorHint)
+            try Expect.shape(
+                predicted.shape, shape + [states],
+                of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(t.count)])")
+            try judgePosterior(
+                predicted, expected: process.predictedPosterior(x0Logits: x0Logits, xt: xt, t: t), t: t,
+                what: "predicted x0, \(what)",
+                firstStepHint: "At t = 1 return x0Logits themselves.", hint: posteriorHint)
+        }
+    }
+
     static func posteriorFirstStep(seed: UInt64) -> Trial {
         var draw = Draw(seed: seed, salt: 204)
         let process = ForwardProcess.random(&draw)
@@ -205,29 +235,7 @@ enum Exercise2 {
         let shape = [batch] + draw.imageShape()
         let x0 = draw.classes(shape, below: process.numClasses), xt = draw.classes(shape, below: process.numClasses)
         let x0Logits = draw.normal(shape + [process.numClasses], std: 1.5)
-        let calls: [ExerciseCall] = [
-            .qPosteriorLogits(x0: x0, xt: xt, t: t, matrices: process.matrices),
-            .qPosteriorLogitsFromPrediction(
-                x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: nil),
-        ]
-        return Trial(calls: calls) { results in
-            let known = try results.value(0), predicted = try results.value(1)
-            let what = "\(process.description), t = \(t.scalars)"
-            try Expect.shape(
-                known.shape, shape + [process.numClasses],
-                of: "qPosteriorLogits(x0 \(shape), xt \(shape), t [\(batch)])")
-            try judgePosterior(
-                known, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t, what: "known x0, \(what)",
-                firstStepHint: "At t = 1 the posterior must be one-hot(x0): return log(one-hot(x0) + eps) there.",
-                hint: posteriorHint)
-            try Expect.shape(
-                predicted.shape, shape + [process.numClasses],
-                of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(batch)])")
-            try judgePosterior(
-                predicted, expected: process.predictedPosterior(x0Logits: x0Logits, xt: xt, t: t), t: t,
-                what: "predicted x0, \(what)",
-                firstStepHint: "At t = 1 return x0Logits themselves.", hint: posteriorHint)
-        }
+        return bothFormsTrial(process: process, x0: x0, xt: xt, t: t, x0Logits: x0Logits)
     }
 
     static func posteriorPredicted(seed: UInt64) -> Trial {
@@ -277,28 +285,7 @@ enum Exercise2 {
         let x0 = draw.classes(shape, below: states - 1)
         let xt = process.reachableStates(x0: x0, t: t, draw: &draw)
         let x0Logits = draw.normal(shape + [states], std: 1.5)
-        let calls: [ExerciseCall] = [
-            .qPosteriorLogits(x0: x0, xt: xt, t: t, matrices: process.matrices),
-            .qPosteriorLogitsFromPrediction(
-                x0Logits: x0Logits, xt: xt, t: t, matrices: process.matrices, gradientWeights: nil),
-        ]
-        return Trial(calls: calls) { results in
-            let known = try results.value(0), predicted = try results.value(1)
-            let what = "\(process.description), t = \(t.scalars)"
-            try Expect.shape(
-                known.shape, shape + [states],
-                of: "qPosteriorLogits(x0 \(shape), xt \(shape), t [\(batch)]) with \(states) states")
-            try judgePosterior(
-                known, expected: process.knownPosterior(x0: x0, xt: xt, t: t), t: t, what: "known x0, \(what)",
-                firstStepHint: "At t = 1 the posterior must be one-hot(x0).", hint: posteriorHint)
-            try Expect.shape(
-                predicted.shape, shape + [states],
-                of: "qPosteriorLogits(x0Logits \(x0Logits.shape), xt \(shape), t [\(batch)])")
-            try judgePosterior(
-                predicted, expected: process.predictedPosterior(x0Logits: x0Logits, xt: xt, t: t), t: t,
-                what: "predicted x0, \(what)",
-                firstStepHint: "At t = 1 return x0Logits themselves.", hint: posteriorHint)
-        }
+        return bothFormsTrial(process: process, x0: x0, xt: xt, t: t, x0Logits: x0Logits)
     }
 
     static func posteriorGradient(seed: UInt64) -> Trial {
