@@ -53,6 +53,7 @@ public enum Catalog {
         Exercise5.info,
         Exercise6.info,
         Exercise7.info,
+        Exercise8.info,
     ]
 
     /// Every check, exercise by exercise.

@@ -79,6 +79,16 @@ public protocol D3PMExercises {
     /// [B, ..., K] uniform in [0, 1) as the source of randomness.
     static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor
 
+    // MARK: Exercise 8: jumping several steps back
+
+    /// Logits of q(x_s | x_t, x0) for a jump from step `t` back to step `s`
+    /// (0 <= s < t), with x0 predicted as softmax(`x0Logits`) [B, ..., K]:
+    /// proportional to Q_{s+1:t}[x_s, x_t] times (p(x0) Q_{1:s})[x_s], where
+    /// Q_{s+1:t} = Q_{s+1} ... Q_t; `x0Logits` themselves when s = 0. Returns [B, ..., K].
+    static func qSkipPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, from t: Int, to s: Int, qOnestep: Tensor, qCumulative: Tensor
+    ) -> Tensor
+
     // MARK: Exercise 5: one reverse step
 
     /// A sample of x_{t-1} ~ p(x_{t-1} | x_t): the model's x0 logits turned

@@ -24,6 +24,7 @@ public enum ExerciseCall: Codable, Sendable {
         modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: MatrixPair,
         lambda: Float, weighting: LossWeighting, gradient: Bool)
     case qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor)
+    case qSkipPosteriorLogits(x0Logits: Tensor, xt: IntTensor, t: Int, s: Int, matrices: MatrixPair)
     case pSample(model: ScriptedModel, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: MatrixPair, noise: Tensor)
 
     /// The protocol function the call reaches, for reports ("inside qSample").
@@ -39,6 +40,7 @@ public enum ExerciseCall: Codable, Sendable {
         case .vb: "vb"
         case .hybridLoss: "hybridLoss"
         case .qSample: "qSample"
+        case .qSkipPosteriorLogits: "qSkipPosteriorLogits"
         case .pSample: "pSample"
         }
     }

@@ -84,6 +84,11 @@ public enum ExerciseRunner {
             )
         case .qSample(let x0, let t, let noise, let qCumulative):
             return CallResult(integers: exercises.qSample(x0: x0, t: t, noise: noise, qCumulative: qCumulative))
+        case .qSkipPosteriorLogits(let x0Logits, let xt, let t, let s, let matrices):
+            return CallResult(
+                value: exercises.qSkipPosteriorLogits(
+                    x0Logits: x0Logits, xt: xt, from: t, to: s, qOnestep: matrices.qOnestep,
+                    qCumulative: matrices.qCumulative))
         case .pSample(let model, let xt, let t, let y, let matrices, let noise):
             var calls: [ModelCall] = []
             let predictor: X0Predictor = { x, s, label in

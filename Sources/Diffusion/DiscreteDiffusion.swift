@@ -78,6 +78,45 @@ public struct DiscreteDiffusion {
             lambda: configuration.lambda, weighting: configuration.weighting)
     }
 
+    /// The steps a sampler of `jumps` jumps visits, evenly spaced:
+    /// T = t_0 > t_1 > ... > t_jumps = 0.
+    public func jumpSchedule(_ jumps: Int) -> [Int] {
+        precondition(
+            (1...configuration.numSteps).contains(jumps),
+            "jumpSchedule: 1...\(configuration.numSteps) jumps, got \(jumps)")
+        let steps = Double(configuration.numSteps)
+        return (0...jumps).map { Int((steps * Double(jumps - $0) / Double(jumps)).rounded()) }
+    }
+
+    /// Samples in `jumps` jumps from t = T to 0 (exercise 8's posterior):
+    /// at each jump from t to s the model predicts x0, and x_s is drawn from
+    /// q(x_s | x_t, x0); the last jump, to s = 0, takes the model's most likely x0.
+    public func sample(
+        model: any X0Model, labels: IntTensor, jumps: Int, height: Int = 28, width: Int = 28,
+        using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
+    ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
+        let b = labels.count, k = configuration.numStates
+        var x = prior([b, 1, height, width], using: &rng)
+        var frames: [(Int, IntTensor)] = [(configuration.numSteps, x)]
+        let schedule = jumpSchedule(jumps)
+        withoutGradient {
+            for (t, s) in zip(schedule, schedule.dropFirst()) {
+                let x0Logits = stateLogits(model(x, IntTensor.full([b], t), labels))
+                if s == 0 {
+                    x = x0Logits.argmax(axis: -1)
+                } else {
+                    let logits = exercises.qSkipPosteriorLogits(
+                        x0Logits: x0Logits, xt: x, from: t, to: s, qOnestep: matrices.qOnestep,
+                        qCumulative: matrices.qCumulative)
+                    x = exercises.gumbelMaxSample(logits, noise: Tensor.uniform(x.shape + [k], using: &rng))
+                }
+                frames.append((s, x))
+                progress(t)
+            }
+        }
+        return (x, frames)
+    }
+
     /// Runs the reverse chain from uniform noise at t = T down to t = 1.
     ///
     /// - Parameters:

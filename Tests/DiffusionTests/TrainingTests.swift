@@ -138,6 +138,26 @@ struct TrainingTests {
         }
     }
 
+    @Test func jumpingEveryStepIsTheFullChainAndFewerJumpsSkipEvenly() {
+        var configuration = DiffusionConfiguration()
+        configuration.numSteps = 12
+        let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self, configuration: configuration)
+        let model = TinyX0Model(seed: 2), labels = IntTensor([3, 8])
+        var first = RandomGenerator(seed: 5), second = RandomGenerator(seed: 5)
+        let chain = diffusion.sample(model: model, labels: labels, height: 6, width: 4, using: &first).samples
+        let jumped = diffusion.sample(model: model, labels: labels, jumps: 12, height: 6, width: 4, using: &second)
+            .samples
+        #expect(chain == jumped, "a jump of one step is one step of the chain")
+        #expect(diffusion.jumpSchedule(4) == [12, 9, 6, 3, 0])
+        var rng = RandomGenerator(seed: 6)
+        var visited: [Int] = []
+        let (few, frames) = diffusion.sample(model: model, labels: labels, jumps: 3, height: 6, width: 4, using: &rng) {
+            visited.append($0)
+        }
+        #expect(visited == [12, 8, 4] && frames.map(\.t) == [12, 8, 4, 0])
+        #expect(few.shape == [2, 1, 6, 4] && few.scalars.allSatisfy { (0..<4).contains($0) })
+    }
+
     @Test func samplingRunsTheWholeChain() {
         var rng = RandomGenerator(seed: 3)
         var configuration = DiffusionConfiguration()

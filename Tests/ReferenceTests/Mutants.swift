@@ -47,6 +47,12 @@ extension Mutant {
     static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
         ReferenceSolutions.qSample(x0: x0, t: t, noise: noise, qCumulative: qCumulative)
     }
+    static func qSkipPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, from t: Int, to s: Int, qOnestep: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        ReferenceSolutions.qSkipPosteriorLogits(
+            x0Logits: x0Logits, xt: xt, from: t, to: s, qOnestep: qOnestep, qCumulative: qCumulative)
+    }
     static func pSample(
         model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor
     ) -> IntTensor {
@@ -401,6 +407,58 @@ enum GaussianUnscaled: Mutant {
     }
 }
 
+// MARK: - Exercise 8
+
+/// A skip-step posterior with the jump's likelihood built from a product of the one-step matrices.
+func mutatedSkip(
+    x0Logits: Tensor, xt: IntTensor, t: Int, s: Int, qOnestep: Tensor, qCumulative: Tensor,
+    jump: (Tensor, Int, Int) -> Tensor
+) -> Tensor {
+    if s == 0 { return x0Logits }
+    let k = qOnestep.shape[1], eps = D3PMConstants.logEpsilon
+    let likelihood = jump(qOnestep, s, t).transposed()[xt]
+    let p0 = softmax(x0Logits, axis: -1)
+    let prior = matmul(p0.reshaped(-1, k), qCumulative[s - 1]).reshaped(p0.shape)
+    return log(likelihood + eps) + log(prior + eps)
+}
+
+/// Only Q_t, the last one-step matrix, for the whole jump.
+enum SkipWithOneStep: Mutant {
+    static func qSkipPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, from t: Int, to s: Int, qOnestep: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        mutatedSkip(x0Logits: x0Logits, xt: xt, t: t, s: s, qOnestep: qOnestep, qCumulative: qCumulative) { q, _, t in
+            q[t - 1]
+        }
+    }
+}
+
+/// Q_t ... Q_{s+1}: the product in the wrong order.
+enum SkipProductReversed: Mutant {
+    static func qSkipPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, from t: Int, to s: Int, qOnestep: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        mutatedSkip(x0Logits: x0Logits, xt: xt, t: t, s: s, qOnestep: qOnestep, qCumulative: qCumulative) { q, s, t in
+            var jump = q[s]
+            for index in (s + 1)..<t { jump = matmul(q[index], jump) }
+            return jump
+        }
+    }
+}
+
+/// Q_{s:t}: one matrix too many at the start of the jump.
+enum SkipFromStepS: Mutant {
+    static func qSkipPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, from t: Int, to s: Int, qOnestep: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        mutatedSkip(x0Logits: x0Logits, xt: xt, t: t, s: s, qOnestep: qOnestep, qCumulative: qCumulative) { q, s, t in
+            var jump = q[s - 1]
+            for index in s..<t { jump = matmul(jump, q[index]) }
+            return jump
+        }
+    }
+}
+
 /// Every mutant, the exercise it breaks, and a phrase the report must contain
 /// (metatypes are not Sendable; the list is never mutated).
 nonisolated(unsafe) let allMutants: [(type: D3PMExercises.Type, breaks: Int, phrase: String)] = [
@@ -438,4 +496,7 @@ nonisolated(unsafe) let allMutants: [(type: D3PMExercises.Type, breaks: Int, phr
     (VBAtPreviousStep.self, 3, "step t - 1"),
     (QSampleProbabilitiesAsLogits.self, 4, "takes logits"),
     (PSampleNeverSamples.self, 5, "argmax at every step"),
+    (SkipWithOneStep.self, 8, "only Q_t"),
+    (SkipProductReversed.self, 8, "wrong order"),
+    (SkipFromStepS.self, 8, "Q_{s:t}"),
 ]
