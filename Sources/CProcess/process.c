@@ -72,11 +72,20 @@ int cp_lock_down(void) {
         ON(__NR_rt_tgsigqueueinfo, DENY(EPERM)),
         ON(__NR_pidfd_open, DENY(EPERM)),
         ON(__NR_pidfd_send_signal, DENY(EPERM)),
+        // No new session or group: the runner stays where the grader put it.
+        ON(__NR_setsid, DENY(EPERM)),
+        ON(__NR_setpgid, DENY(EPERM)),
         // clone: threads only.
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 4),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0)),
         BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
         ALLOW,
+        DENY(EPERM),
+        // ioctl: no typing into a terminal (TIOCSTI, TIOCLINUX).
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x5412, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x541C, 0, 1),
         DENY(EPERM),
         // kill and tgkill: this process (or its own group, 0) only.
         LOAD(nr),

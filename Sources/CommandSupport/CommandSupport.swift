@@ -100,7 +100,7 @@ public enum ExerciseGate {
         } catch let failure as RunnerBuild.Failure {
             throw CommandFailure("Your exercises do not compile:\n\(failure.errors)")
         }
-        let grader = Grader(runner: build.runner(.student), seed: Catalog.defaultSeed, timeout: 20)
+        let grader = try Grader(runner: build.runner(.student), seed: Catalog.defaultSeed, timeout: 20)
         let outcomes = try grader.grade(exercises.flatMap(\.checks))
         return GradeReport(implementation: .student, seed: Catalog.defaultSeed, outcomes: outcomes).exercises.filter {
             $0.status != .passed

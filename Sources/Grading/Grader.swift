@@ -10,36 +10,29 @@ import Foundation
 /// ``RunnerMessage/finished(results:)`` on the channel of a runner that exited
 /// with status 0, and it is then judged like any other.
 public struct Grader: Sendable {
-    /// The runner executable (`student-runner`, `solutions-runner`).
-    public var runner: URL
+    /// The runner executable as built (`student-runner`, `solutions-runner`).
+    public let runner: URL
     public var seed: UInt64
     /// The most seconds one check may take.
     public var timeout: Double
-
     /// The unprivileged user the runner runs as, when the grader runs as root
     /// (course deployments); `nil`: the grader's own user.
-    public var user: String?
-    private var directory: URL?
+    public let user: String?
+    /// The copy of the runner that is run, checked before every check.
+    private let copy: RunnerCopy
 
-    public init(runner: URL, seed: UInt64, timeout: Double) {
+    /// A grader of `runner`. It runs a private copy, in a folder of its own
+    /// that is also the runner's working directory, and checks before every
+    /// check that the copy is unchanged: code that rewrites its own runner
+    /// (to run another student's, say) loses every check that follows.
+    /// With `user`, the runner runs as that user, who can read the copy but
+    /// not change it.
+    public init(runner: URL, seed: UInt64, timeout: Double, user: String? = nil) throws {
         self.runner = runner
         self.seed = seed
         self.timeout = timeout
-    }
-
-    /// A grader whose runner runs as `user`: the runner is copied into a
-    /// folder of its own that the user can read (the kit's folder need not
-    /// be), which is also its working directory.
-    public init(runner: URL, seed: UInt64, timeout: Double, user: String) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-runner-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(
-            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let copy = folder.appendingPathComponent(runner.lastPathComponent)
-        try FileManager.default.copyItem(at: runner, to: copy)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
-        self.init(runner: copy, seed: seed, timeout: timeout)
         self.user = user
-        self.directory = folder
+        copy = try RunnerCopy(of: runner, readableByOthers: user != nil)
     }
 
     /// Grades `checks` in order; `progress` hears of each outcome as it comes.
@@ -53,12 +46,18 @@ public struct Grader: Sendable {
 
     /// Grades one check.
     public func grade(_ check: Check) throws -> CheckOutcome {
+        guard try copy.isIntact() else {
+            var outcome = CheckOutcome(check: check, status: .failed)
+            outcome.message =
+                "your code changed the runner program while it was graded: this check and the ones after it are not graded"
+            return outcome
+        }
         let trial = check.trial(seed: seed)
         let run = try RunnerProcess.run(
-            runner, request: try Self.encode(trial.calls),
-            timeout: timeout, environment: Self.runnerEnvironment, user: user, directory: directory)
+            copy.executable, request: try Self.encode(trial.calls),
+            timeout: timeout, environment: Self.runnerEnvironment, user: user, directory: copy.folder)
         var outcome: CheckOutcome
-        switch Self.results(of: run, calls: trial.calls, runner: runner) {
+        switch Self.results(of: run, calls: trial.calls, runner: copy.executable) {
         case .success(let results):
             outcome = check.judge(trial, results: results)
         case .failure(let problem):
@@ -74,10 +73,13 @@ public struct Grader: Sendable {
     /// Makes `calls` in a runner process and returns their results, for
     /// pictures of the student's own matrices; throws what went wrong.
     public func perform(_ calls: [ExerciseCall]) throws -> [CallResult] {
+        guard try copy.isIntact() else {
+            throw Problem(status: .failed, message: "your code changed the runner program")
+        }
         let run = try RunnerProcess.run(
-            runner, request: try Self.encode(calls),
-            timeout: timeout, environment: Self.runnerEnvironment, user: user, directory: directory)
-        switch Self.results(of: run, calls: calls, runner: runner) {
+            copy.executable, request: try Self.encode(calls),
+            timeout: timeout, environment: Self.runnerEnvironment, user: user, directory: copy.folder)
+        switch Self.results(of: run, calls: calls, runner: copy.executable) {
         case .success(let results): return results
         case .failure(let problem): throw problem
         }
@@ -276,4 +278,39 @@ enum CrashLocation {
         }
         return nil
     }()
+}
+
+/// The grader's own copy of a runner: its bytes are kept, and once the file
+/// on disk differs from them (rewritten, replaced, removed), it stays
+/// tampered with for the rest of the grading. The folder goes with the last
+/// grader that uses it.
+final class RunnerCopy: @unchecked Sendable {
+    let folder: URL
+    let executable: URL
+    private let bytes: Data
+    private let lock = NSLock()
+    private var tampered = false
+
+    init(of runner: URL, readableByOthers: Bool) throws {
+        bytes = try Data(contentsOf: runner)
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-runner-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: folder, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: readableByOthers ? 0o755 : 0o700])
+        executable = folder.appendingPathComponent(runner.lastPathComponent)
+        try bytes.write(to: executable)
+        try FileManager.default.setAttributes(
+            [.posixPermissions: readableByOthers ? 0o555 : 0o500], ofItemAtPath: executable.path)
+    }
+
+    /// Whether the copy is as written; once it was not, never again.
+    func isIntact() throws -> Bool {
+        try lock.withLock {
+            guard !tampered else { return false }
+            if FileManager.default.contents(atPath: executable.path) != bytes { tampered = true }
+            return !tampered
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
 }

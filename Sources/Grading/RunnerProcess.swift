@@ -173,20 +173,27 @@ private struct SpawnActions {
     init() {
         posix_spawn_file_actions_init(&actions)
         posix_spawnattr_init(&attributes)
-        // A process group of its own, default signal handling, nothing blocked.
-        posix_spawnattr_setpgroup(&attributes, 0)
+        // A session of its own (so no controlling terminal, and no way into the
+        // grader's process group), default signal handling, nothing blocked.
         var none = sigset_t(), all = sigset_t()
         sigemptyset(&none)
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            &attributes, Int16(Self.setSession | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     }
 
     mutating func dup(_ fd: Int32, to target: Int32) {
         posix_spawn_file_actions_adddup2(&actions, fd, target)
     }
+
+    /// POSIX_SPAWN_SETSID, which Swift's C library overlays do not show.
+    #if canImport(Darwin)
+        static let setSession: Int32 = 0x0400
+    #else
+        static let setSession: Int32 = 0x80
+    #endif
 
     mutating func changeDirectory(to path: String) {
         cp_spawn_file_actions_chdir(&actions, path)

@@ -131,7 +131,6 @@ struct GradingOptions: ParsableArguments {
     /// The grader of the built (or given) runner, as `--runner-user` if given.
     private func makeGrader(_ build: RunnerBuild) throws -> Grader {
         let executable = runner.map(URL.init(fileURLWithPath:)) ?? build.runner(implementation.implementation)
-        guard let runnerUser else { return Grader(runner: executable, seed: seed, timeout: timeout) }
         return try Grader(runner: executable, seed: seed, timeout: timeout, user: runnerUser)
     }
 }

@@ -101,6 +101,13 @@ struct HostileRunnerTests {
         #expect(graded.report.exercises[0].checks[0].message?.contains("grader's channel") == true)
     }
 
+    @Test func aRunnerThatRewritesItselfLosesTheChecksAfter() throws {
+        // Check 1 replaces the runner's file with one that would send anything it likes.
+        let graded = try grade("printf '#!/bin/sh\\nexit 0\\n' > \"$0\"; exit 1")
+        #expect(statuses(graded) == [.crashed, .failed])
+        #expect(graded.report.exercises[0].checks[1].message?.contains("changed the runner program") == true)
+    }
+
     @Test func backgroundProcessesDoNotOutliveTheRun() throws {
         let folder = try TestConfiguration.temporaryFolder("pids")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -148,6 +155,10 @@ struct LockDownTests {
                 guard (try? process.run()) == nil else { exit(12) }
                 guard kill(getppid(), 0) == -1, errno == EPERM else { exit(13) }
                 guard kill(getpid(), 0) == 0 else { exit(14) }
+                // No new session or group, and no typing into a terminal.
+                guard setsid() == -1, setpgid(0, getppid()) == -1 else { exit(15) }
+                var byte = UInt8(ascii: "x")
+                guard ioctl(0, UInt(TIOCSTI), &byte) == -1, errno == EPERM else { exit(16) }
                 exit(0)
             }
         }

@@ -15,7 +15,8 @@ struct ImportCheckTests {
         let copy = try TestConfiguration.temporaryFolder("import-check")
         defer { try? FileManager.default.removeItem(at: copy) }
         let files = try shell(
-            "git ls-files -z -- Package.swift Sources Exercises Solutions Tests", in: TestConfiguration.packageRoot)
+            "git ls-files -z -- Package.swift Sources Exercises Solutions Tests Explore",
+            in: TestConfiguration.packageRoot)
         for path in files.split(separator: "\0").map(String.init) {
             let target = copy.appendingPathComponent(path)
             try FileManager.default.createDirectory(

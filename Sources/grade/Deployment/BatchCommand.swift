@@ -70,8 +70,19 @@ extension Grade {
             print("\(submissions.count) submissions, \(submissions.count - pending.count) already graded; seed \(seed)")
 
             let build = RunnerBuild(package: kit)
+            // As root, the submissions' code runs as the unprivileged user, who can touch none of the batch's files.
+            let user =
+                getuid() == 0 && getpwnam(GradescopeAutograder.studentUser) != nil
+                ? GradescopeAutograder.studentUser : nil
+            if user == nil {
+                print(
+                    "Note: the submissions' code runs as you, and could change this batch's files. For untrusted submissions, "
+                        + "run grade batch as root with a user \(GradescopeAutograder.studentUser) "
+                        + "(useradd --system \(GradescopeAutograder.studentUser)): their code then runs as that user.")
+            }
+            let secondsLimit = Double(Catalog.checks.count) * timeout + 120
             let grader = Bundle.main.executableURL!
-            var running: [(name: String, process: Process)] = []
+            var running: [(name: String, process: Process, started: Date)] = []
             var done = submissions.count - pending.count
             let started = Date()
             let bar = BatchProgress(total: submissions.count)
@@ -79,6 +90,9 @@ extension Grade {
                 while running.count > limit {
                     Thread.sleep(forTimeInterval: 0.05)
                     running.removeAll { entry in
+                        if entry.process.isRunning && Date().timeIntervalSince(entry.started) > secondsLimit {
+                            entry.process.terminate()
+                        }
                         guard !entry.process.isRunning else { return false }
                         done += 1
                         return true
@@ -104,15 +118,17 @@ extension Grade {
                 reap(keeping: jobs - 1)
                 let process = Process()
                 process.executableURL = grader
-                process.arguments = [
-                    "all", "--no-build", "--no-figures", "--runner", runner.path, "--seed", String(seed), "--timeout",
-                    String(timeout),
-                    "--format", "json", "--output", report.path,
-                ]
+                process.arguments =
+                    [
+                        "all", "--no-build", "--no-figures", "--runner", runner.path, "--seed", String(seed),
+                        "--timeout",
+                        String(timeout),
+                        "--format", "json", "--output", report.path,
+                    ] + (user.map { ["--runner-user", $0] } ?? [])
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = FileHandle.nullDevice
                 try process.run()
-                running.append((name, process))
+                running.append((name, process, Date()))
             }
             reap(keeping: 0)
             print("")
