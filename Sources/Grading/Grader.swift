@@ -53,9 +53,7 @@ public struct Grader: Sendable {
             return outcome
         }
         let trial = check.trial(seed: seed)
-        let run = try RunnerProcess.run(
-            copy.executable, request: try Self.encode(trial.calls),
-            timeout: timeout, environment: Self.runnerEnvironment, user: user, directory: copy.folder)
+        let run = try spawn(trial.calls)
         var outcome: CheckOutcome
         switch Self.results(of: run, calls: trial.calls, runner: copy.executable) {
         case .success(let results):
@@ -76,16 +74,19 @@ public struct Grader: Sendable {
         guard try copy.isIntact() else {
             throw Problem(status: .failed, message: "your code changed the runner program")
         }
-        let run = try RunnerProcess.run(
-            copy.executable, request: try Self.encode(calls),
-            timeout: timeout, environment: Self.runnerEnvironment, user: user, directory: copy.folder)
+        let run = try spawn(calls)
         switch Self.results(of: run, calls: calls, runner: copy.executable) {
         case .success(let results): return results
         case .failure(let problem): throw problem
         }
     }
 
-    static func encode(_ calls: [ExerciseCall]) throws -> Data { try JSONEncoder().encode(RunnerRequest(calls: calls)) }
+    /// One runner process making `calls`: the grader's copy of the runner, in its folder, as its user.
+    private func spawn(_ calls: [ExerciseCall]) throws -> RunnerProcess {
+        try RunnerProcess.run(
+            copy.executable, request: try JSONEncoder().encode(RunnerRequest(calls: calls)), timeout: timeout,
+            environment: Self.runnerEnvironment, user: user, directory: copy.folder)
+    }
 
     /// What a run that returned no usable results amounts to.
     public struct Problem: Error, CustomStringConvertible {
@@ -96,10 +97,16 @@ public struct Grader: Sendable {
 
     static let runnerEnvironment: [String: String] = {
         var environment = ProcessInfo.processInfo.environment
-        // A crash report without the interactive backtracer: fast, and the
-        // message and the student's frames are what matter.
-        environment["SWIFT_BACKTRACE"] =
-            "enable=yes,interactive=no,color=no,sanitize=yes,threads=crashed,registers=none,images=none,limit=24,top=0,preset=friendly"
+        #if os(Linux)
+            // The locked-down runner cannot start Swift's backtracer: its own
+            // crash reporter writes the stack instead (cp_install_crash_reporter).
+            environment["SWIFT_BACKTRACE"] = "enable=no"
+        #else
+            // A crash report without the interactive backtracer: fast, and the
+            // message and the student's frames are what matter.
+            environment["SWIFT_BACKTRACE"] =
+                "enable=yes,interactive=no,color=no,sanitize=yes,threads=crashed,registers=none,images=none,limit=24,top=0,preset=friendly"
+        #endif
         return environment
     }()
 
@@ -119,8 +126,9 @@ public struct Grader: Sendable {
         }
         let lastStarted = messages.last { if case .started = $0 { return true } else { return false } }
         var inside = ""
-        if case .started(let index, let function) = lastStarted, calls.indices.contains(index) {
-            inside = " inside \(calls[index].function == function ? function : calls[index].function)"
+        // The function is the grader's name for the call, not what the runner said.
+        if case .started(let index, _) = lastStarted, calls.indices.contains(index) {
+            inside = " inside \(calls[index].function)"
         }
         let stderr = String(decoding: run.standardError, as: UTF8.self)
         switch run.ending {

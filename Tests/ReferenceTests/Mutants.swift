@@ -225,11 +225,9 @@ enum VBCutOffFromGradient: Mutant {
         modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float,
         weighting: LossWeighting
     ) -> HybridLossTerms {
-        var terms = ReferenceSolutions.hybridLoss(
+        let terms = ReferenceSolutions.hybridLoss(
             modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda, weighting: weighting)
-        let vb = terms.vb.detached()
-        terms.loss = weighting == .practical ? lambda * vb + terms.ce : vb + lambda * terms.ce
-        return terms
+        return reweighted(terms, vb: terms.vb.detached(), lambda: lambda, weighting: weighting)
     }
 }
 
@@ -242,6 +240,12 @@ enum WeightingReversed: Mutant {
             modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda,
             weighting: weighting == .paper ? .practical : .paper)
     }
+}
+
+/// `terms` with the VB term `vb` and the loss weighted again from it.
+func reweighted(_ terms: HybridLossTerms, vb: Tensor, lambda: Float, weighting: LossWeighting) -> HybridLossTerms {
+    HybridLossTerms(
+        loss: weighting == .practical ? lambda * vb + terms.ce : vb + lambda * terms.ce, vb: vb, ce: terms.ce)
 }
 
 // MARK: - Exercise 4
@@ -301,12 +305,9 @@ enum VBSummedOverPixels: Mutant {
         modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float,
         weighting: LossWeighting
     ) -> HybridLossTerms {
-        var terms = ReferenceSolutions.hybridLoss(
+        let terms = ReferenceSolutions.hybridLoss(
             modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda, weighting: weighting)
-        let pixels = Float(x0.count / t.count)
-        terms.vb = terms.vb * pixels
-        terms.loss = weighting == .practical ? lambda * terms.vb + terms.ce : terms.vb + lambda * terms.ce
-        return terms
+        return reweighted(terms, vb: terms.vb * Float(x0.count / t.count), lambda: lambda, weighting: weighting)
     }
 }
 
@@ -321,8 +322,7 @@ enum VBAtPreviousStep: Mutant {
             modelLogits: modelLogits, x0: x0, xt: xt, t: previous, matrices: matrices, lambda: lambda,
             weighting: weighting)
         terms.ce = crossEntropy(modelLogits, targets: x0)
-        terms.loss = weighting == .practical ? lambda * terms.vb + terms.ce : terms.vb + lambda * terms.ce
-        return terms
+        return reweighted(terms, vb: terms.vb, lambda: lambda, weighting: weighting)
     }
 }
 
