@@ -17,12 +17,15 @@ struct HostileRunnerTests {
         let status: Int32
     }
 
-    /// Grades `exercise` with a runner that reads its request and then runs `behaviour`.
-    func grade(_ behaviour: String, exercise: String = "exercise6", timeout: Int = 5) throws -> Graded {
+    /// Grades `exercise` with a runner that reads its request (unless told not to) and then runs `behaviour`.
+    func grade(_ behaviour: String, exercise: String = "exercise6", timeout: Int = 5, readsRequest: Bool = true) throws
+        -> Graded
+    {
         let folder = try TestConfiguration.temporaryFolder("hostile")
         defer { try? FileManager.default.removeItem(at: folder) }
         let script = folder.appendingPathComponent("runner.sh"), output = folder.appendingPathComponent("report.json")
-        try "#!/bin/sh\ncat > /dev/null\n\(behaviour)\n".write(to: script, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\n\(readsRequest ? "cat > /dev/null" : "")\n\(behaviour)\n".write(
+            to: script, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
         let run = try GradeCommand.run([
             exercise, "--format", "json", "--runner", script.path, "--timeout", "\(timeout)", "--output", output.path,
@@ -88,6 +91,12 @@ struct HostileRunnerTests {
         #expect((flood.report.exercises[0].checks[0].output?.count ?? 0) < 70_000, "the student's output is capped")
         let closed = try grade("exec 1>&- 2>&- 3>&-; exit 0")
         #expect(statuses(closed) == [.crashed, .crashed])
+    }
+
+    @Test func aRunnerThatEndsBeforeReadingItsRequestIsACrashNotTheGradersEnd() throws {
+        // Exercise 2's requests are larger than a pipe's buffer.
+        let graded = try grade("exit 0", exercise: "exercise2", readsRequest: false)
+        #expect(graded.report.score == 0 && statuses(graded).allSatisfy { $0 == .crashed })
     }
 
     @Test func stoppingTheGradersClockStillTimesOut() throws {
