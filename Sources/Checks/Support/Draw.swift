@@ -31,15 +31,13 @@ struct Draw {
     mutating func steps(_ count: Int, upTo numSteps: Int, including: [Int] = [], from first: Int = 1) -> IntTensor {
         var values = (0..<count).map { _ in int(first...numSteps) }
         var places = Array(0..<count)
-        for (n, step) in including.prefix(count).enumerated() {
-            let place = places.remove(at: int(0...(places.count - 1)))
-            values[place] = step
-            _ = n
+        for step in including.prefix(count) {
+            values[places.remove(at: int(0...(places.count - 1)))] = step
         }
         return IntTensor(values)
     }
 
-    /// A non-square image shape [H, W] with H, W in 1...4.
+    /// A non-square image shape [H, W]: H in 1...3, W one or two more.
     mutating func imageShape() -> [Int] {
         let h = int(1...3)
         return [h, h + int(1...2)]
