@@ -65,17 +65,49 @@ public struct DiscreteDiffusion {
 
     /// The hybrid loss of `model` on clean images x0 [B, 1, H, W] with labels y [B]:
     /// t uniform in 1...T per image, x_t = qSample(x0, t), logits = model(x_t, t, y).
-    public func loss(model: some X0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator)
-        -> HybridLossTerms
-    {
+    ///
+    /// With `labelDropout` p > 0 each image's label is replaced by the
+    /// model's "no label" with probability p, so that one network learns both
+    /// p(x0 | x_t, y) and p(x0 | x_t): what classifier-free guidance mixes.
+    public func loss(
+        model: some X0Model, x0: IntTensor, y: IntTensor, labelDropout: Float = 0, using rng: inout RandomGenerator
+    ) -> HybridLossTerms {
         let b = x0.shape[0]
         let t = IntTensor.random([b], in: 1..<(configuration.numSteps + 1), using: &rng)
         let noise = Tensor.uniform(x0.shape + [configuration.numStates], using: &rng)
         let xt = exercises.qSample(x0: x0, t: t, noise: noise, qCumulative: matrices.qCumulative)
-        let logits = stateLogits(model(xt, t, y))
+        var labels = y
+        if labelDropout > 0 {
+            guard let noLabel = model.noLabel else {
+                preconditionFailure("loss: label dropout \(labelDropout) needs a model built withNoLabel")
+            }
+            let dropped = Tensor.uniform([b], using: &rng).scalars.map { $0 < labelDropout }
+            labels = IntTensor(zip(y.scalars, dropped).map { $1 ? noLabel : $0 })
+        }
+        let logits = stateLogits(model(xt, t, labels))
         return exercises.hybridLoss(
             modelLogits: logits, x0: x0, xt: xt, t: t, matrices: matrices,
             lambda: configuration.lambda, weighting: configuration.weighting)
+    }
+
+    /// The model's x0 logits over the states of x_t, guided with weight `w`:
+    /// (1 + w) * logits(x_t, t, y) - w * logits(x_t, t, no label), one
+    /// evaluation of the model on the conditional and unconditional halves
+    /// of a doubled batch. w = 0 is the conditional model alone; larger w
+    /// pushes each sample towards what makes its label likely.
+    public func guidedLogits(model: any X0Model, xt: IntTensor, t: IntTensor, y: IntTensor, guidance w: Float)
+        -> Tensor
+    {
+        guard w != 0 else { return stateLogits(model(xt, t, y)) }
+        guard let noLabel = model.noLabel else {
+            preconditionFailure("guidedLogits: guidance \(w) needs a model trained with label dropout")
+        }
+        let b = xt.shape[0]
+        let both = model(
+            IntTensor(shape: [2 * b] + xt.shape.dropFirst(), scalars: xt.scalars + xt.scalars),
+            IntTensor(t.scalars + t.scalars), IntTensor(y.scalars + [Int](repeating: noLabel, count: b)))
+        let conditional = both.slice(axis: 0, 0..<b), unconditional = both.slice(axis: 0, b..<(2 * b))
+        return stateLogits(conditional * (1 + w) - unconditional * w)
     }
 
     /// The steps a sampler of `jumps` jumps visits, evenly spaced:
@@ -91,8 +123,9 @@ public struct DiscreteDiffusion {
     /// Samples in `jumps` jumps from t = T to 0 (exercise 8's posterior):
     /// at each jump from t to s the model predicts x0, and x_s is drawn from
     /// q(x_s | x_t, x0); the last jump, to s = 0, takes the model's most likely x0.
+    /// `guidance` is the weight w of ``guidedLogits(model:xt:t:y:guidance:)``.
     public func sample(
-        model: any X0Model, labels: IntTensor, jumps: Int, height: Int = 28, width: Int = 28,
+        model: any X0Model, labels: IntTensor, jumps: Int, guidance: Float = 0, height: Int = 28, width: Int = 28,
         using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
     ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
         let b = labels.count, k = configuration.numStates
@@ -101,7 +134,8 @@ public struct DiscreteDiffusion {
         let schedule = jumpSchedule(jumps)
         withoutGradient {
             for (t, s) in zip(schedule, schedule.dropFirst()) {
-                let x0Logits = stateLogits(model(x, IntTensor.full([b], t), labels))
+                let x0Logits = guidedLogits(
+                    model: model, xt: x, t: IntTensor.full([b], t), y: labels, guidance: guidance)
                 if s == 0 {
                     x = x0Logits.argmax(axis: -1)
                 } else {
@@ -121,12 +155,13 @@ public struct DiscreteDiffusion {
     ///
     /// - Parameters:
     ///   - labels: the digit of each sample, shape [B].
+    ///   - guidance: the weight w of ``guidedLogits(model:xt:t:y:guidance:)`` (0: none).
     ///   - frameStride: keep the images every `frameStride` steps (and x_T and the result).
     ///   - progress: called after each step with the step just taken.
     /// - Returns: the samples [B, 1, H, W] and the kept frames, x_T first, labelled by t (0 for the result).
     public func sample(
-        model: any X0Model, labels: IntTensor, height: Int = 28, width: Int = 28, frameStride: Int = 40,
-        using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
+        model: any X0Model, labels: IntTensor, guidance: Float = 0, height: Int = 28, width: Int = 28,
+        frameStride: Int = 40, using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
     ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
         let b = labels.count
         let k = configuration.numStates
@@ -137,7 +172,8 @@ public struct DiscreteDiffusion {
                 let t = IntTensor.full([b], step)
                 let noise = Tensor.uniform(x.shape + [k], using: &rng)
                 x = exercises.pSample(
-                    model: { stateLogits(model($0, $1, $2)) }, xt: x, t: t, y: labels, matrices: matrices, noise: noise)
+                    model: { guidedLogits(model: model, xt: $0, t: $1, y: $2, guidance: guidance) }, xt: x, t: t,
+                    y: labels, matrices: matrices, noise: noise)
                 if (step - 1) % frameStride == 0 || step == 1 { frames.append((step - 1, x)) }
                 progress(step)
             }
@@ -152,11 +188,17 @@ public struct Trainer {
     public var optimizer: AdamW
     public let diffusion: DiscreteDiffusion
     public var clipNorm: Float = 1
+    /// The fraction of labels replaced by "no label" (see ``DiscreteDiffusion/loss(model:x0:y:labelDropout:using:)``).
+    public var labelDropout: Float
 
-    public init(model: any X0Model, optimizer: AdamW, diffusion: DiscreteDiffusion) {
+    public init(model: any X0Model, optimizer: AdamW, diffusion: DiscreteDiffusion, labelDropout: Float = 0) {
+        precondition(
+            labelDropout == 0 || model.noLabel != nil,
+            "Trainer: label dropout \(labelDropout) needs a model built withNoLabel")
         self.model = model
         self.optimizer = optimizer
         self.diffusion = diffusion
+        self.labelDropout = labelDropout
     }
 
     /// What one step measured.
@@ -169,17 +211,19 @@ public struct Trainer {
 
     /// One optimisation step on a batch; `seed` fixes its t and noise.
     public mutating func step(x0: IntTensor, y: IntTensor, seed: UInt64) -> StepReport {
-        Self.step(&model, optimizer: &optimizer, diffusion: diffusion, clipNorm: clipNorm, x0: x0, y: y, seed: seed)
+        Self.step(
+            &model, optimizer: &optimizer, diffusion: diffusion, clipNorm: clipNorm, labelDropout: labelDropout,
+            x0: x0, y: y, seed: seed)
     }
 
     private static func step<Model: X0Model>(
         _ model: inout Model, optimizer: inout AdamW, diffusion: DiscreteDiffusion, clipNorm: Float,
-        x0: IntTensor, y: IntTensor, seed: UInt64
+        labelDropout: Float, x0: IntTensor, y: IntTensor, seed: UInt64
     ) -> StepReport {
         var rng = RandomGenerator(seed: seed)
         var vb: Float = 0, ce: Float = 0
         let (value, gradient0) = valueWithGradient(at: model) { model -> Tensor in
-            let terms = diffusion.loss(model: model, x0: x0, y: y, using: &rng)
+            let terms = diffusion.loss(model: model, x0: x0, y: y, labelDropout: labelDropout, using: &rng)
             vb = terms.vb.item
             ce = terms.ce.item
             return terms.loss

@@ -25,6 +25,7 @@ public struct TinyX0Model: X0Model {
     /// image is all noise or all [MASK], only these channels say where a
     /// pixel is.
     public let coordinates: Bool
+    public let noLabel: Int?
 
     public var tProj1: Linear
     public var tProj2: Linear
@@ -42,18 +43,20 @@ public struct TinyX0Model: X0Model {
     ///   - channels: C, the base width (32 in the practical).
     ///   - timeDimension: the size of the time embedding (32).
     ///   - conditionClasses: the number of labels (10 digits).
+    ///   - withNoLabel: whether label `conditionClasses` stands for "no label" (an extra embedding row).
     public init(
         numClasses: Int = 4, channels: Int = 32, timeDimension: Int = 32, conditionClasses: Int = 10,
-        coordinates: Bool = false, seed: UInt64 = 0
+        coordinates: Bool = false, withNoLabel: Bool = false, seed: UInt64 = 0
     ) {
         var rng = RandomGenerator(seed: seed)
         self.numClasses = numClasses
         self.channels = channels
         self.timeDimension = timeDimension
         self.coordinates = coordinates
+        noLabel = withNoLabel ? conditionClasses : nil
         tProj1 = Linear(timeDimension, channels, using: &rng)
         tProj2 = Linear(timeDimension, 2 * channels, using: &rng)
-        condEmbedding = Embedding(conditionClasses, channels, using: &rng)
+        condEmbedding = Embedding(conditionClasses + (withNoLabel ? 1 : 0), channels, using: &rng)
         condProj2 = Linear(channels, 2 * channels, using: &rng)
         down1 = ConvBlock(coordinates ? 3 : 1, channels, using: &rng)
         down2 = ConvBlock(channels, 2 * channels, using: &rng)

@@ -11,13 +11,19 @@ public struct TrainingProgress: Sendable, Equatable {
     public var batchSize: Int
     public var learningRate: Float
     public var configuration: DiffusionConfiguration
+    /// The fraction of labels dropped for classifier-free guidance.
+    public var labelDropout: Float
 
-    public init(step: Int, seed: UInt64, batchSize: Int, learningRate: Float, configuration: DiffusionConfiguration) {
+    public init(
+        step: Int, seed: UInt64, batchSize: Int, learningRate: Float, configuration: DiffusionConfiguration,
+        labelDropout: Float = 0
+    ) {
         self.step = step
         self.seed = seed
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.configuration = configuration
+        self.labelDropout = labelDropout
     }
 }
 
@@ -38,7 +44,7 @@ public enum TrainingCheckpoint {
             "num_steps": String(c.numSteps),
             "beta_start": String(c.betaStart), "beta_end": String(c.betaEnd), "lambda": String(c.lambda),
             "weighting": c.weighting.rawValue, "corruption": c.corruption.rawValue, "schedule": c.schedule.rawValue,
-            "model": model.architecture.rawValue,
+            "model": model.architecture.rawValue, "label_dropout": String(progress.labelDropout),
         ]
         try Safetensors.write(tensors.map { (name: $0.0, value: $0.1) }, metadata: metadata, to: url)
     }
@@ -91,11 +97,18 @@ public enum TrainingCheckpoint {
                     "holds an unknown model '\(architectureName)' (known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))"
             )
         }
-        var model = architecture.makeModel(numClasses: configuration.numClasses, seed: 0)
+        // Checkpoints from before guidance dropped no labels.
+        guard let labelDropout = Float(metadata["label_dropout"] ?? "0"), (0..<1).contains(labelDropout) else {
+            throw CheckpointError(
+                file: url,
+                problem: "has an invalid 'label_dropout' '\(metadata["label_dropout"] ?? "")' in its metadata")
+        }
+        var model = architecture.makeModel(
+            numClasses: configuration.numClasses, withNoLabel: labelDropout > 0, seed: 0)
         try model.load(tensors, from: url)
         let progress = TrainingProgress(
             step: try value("step"), seed: try value("seed"), batchSize: try value("batch_size"),
-            learningRate: try value("learning_rate"), configuration: configuration)
+            learningRate: try value("learning_rate"), configuration: configuration, labelDropout: labelDropout)
         var optimizer = AdamW(learningRate: progress.learningRate)
         let moments = tensors.filter { $0.key.hasPrefix("optimizer.") }
         optimizer.restore(

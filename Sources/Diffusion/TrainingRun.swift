@@ -13,16 +13,22 @@ public struct TrainingSettings: Sendable, Equatable {
     public var batchSize: Int
     public var learningRate: Float
     public var configuration: DiffusionConfiguration
+    /// The fraction of labels dropped for classifier-free guidance (0: none,
+    /// and the model has no "no label" embedding).
+    public var labelDropout: Float
 
     public init(
         model: ModelArchitecture, seed: UInt64, batchSize: Int, learningRate: Float,
-        configuration: DiffusionConfiguration
+        configuration: DiffusionConfiguration, labelDropout: Float = 0
     ) {
+        precondition(
+            (0..<1).contains(labelDropout), "TrainingSettings: label dropout must lie in [0, 1), got \(labelDropout)")
         self.model = model
         self.seed = seed
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.configuration = configuration
+        self.labelDropout = labelDropout
     }
 
     /// Each setting that differs, named with its value here and in `other`:
@@ -38,7 +44,7 @@ public struct TrainingSettings: Sendable, Equatable {
         let c = configuration
         return [
             ("model", model.rawValue), ("seed", "\(seed)"), ("batch size", "\(batchSize)"),
-            ("learning rate", "\(learningRate)"),
+            ("learning rate", "\(learningRate)"), ("label dropout", "\(labelDropout)"),
             ("transition", c.corruption.rawValue), ("schedule", c.schedule.rawValue), ("beta start", "\(c.betaStart)"),
             ("beta end", "\(c.betaEnd)"), ("lambda", "\(c.lambda)"), ("weighting", c.weighting.rawValue),
             ("classes", "\(c.numClasses)"), ("steps T", "\(c.numSteps)"),
@@ -114,8 +120,11 @@ public struct TrainingRun {
         self.folder = folder
         self.settings = settings
         trainer = Trainer(
-            model: settings.model.makeModel(numClasses: settings.configuration.numClasses, seed: settings.seed),
-            optimizer: AdamW(learningRate: settings.learningRate), diffusion: diffusion)
+            model: settings.model.makeModel(
+                numClasses: settings.configuration.numClasses, withNoLabel: settings.labelDropout > 0,
+                seed: settings.seed),
+            optimizer: AdamW(learningRate: settings.learningRate), diffusion: diffusion,
+            labelDropout: settings.labelDropout)
         guard !FileManager.default.fileExists(atPath: checkpointURL.path) else {
             throw Failure.checkpointExists(checkpointURL)
         }
@@ -132,10 +141,12 @@ public struct TrainingRun {
         let saved = try TrainingCheckpoint.load(from: url)
         let savedSettings = TrainingSettings(
             model: saved.model.architecture, seed: saved.progress.seed, batchSize: saved.progress.batchSize,
-            learningRate: saved.progress.learningRate, configuration: saved.progress.configuration)
+            learningRate: saved.progress.learningRate, configuration: saved.progress.configuration,
+            labelDropout: saved.progress.labelDropout)
         let differences = settings.differences(from: savedSettings)
         guard differences.isEmpty else { throw Failure.settingsDiffer(url, differences) }
-        trainer = Trainer(model: saved.model, optimizer: saved.optimizer, diffusion: diffusion)
+        trainer = Trainer(
+            model: saved.model, optimizer: saved.optimizer, diffusion: diffusion, labelDropout: settings.labelDropout)
         try LossLog.write(try LossLog.rows(in: logURL, throughStep: saved.progress.step), to: logURL)
     }
 
@@ -143,7 +154,8 @@ public struct TrainingRun {
     public func saveCheckpoint() throws {
         let progress = TrainingProgress(
             step: step, seed: settings.seed, batchSize: settings.batchSize,
-            learningRate: settings.learningRate, configuration: settings.configuration)
+            learningRate: settings.learningRate, configuration: settings.configuration,
+            labelDropout: settings.labelDropout)
         try TrainingCheckpoint.save(
             model: trainer.model, optimizer: trainer.optimizer, progress: progress, to: checkpointURL)
     }

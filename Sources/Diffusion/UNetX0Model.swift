@@ -22,6 +22,7 @@ public struct UNetX0Model: X0Model {
     public let numClasses: Int
     public let channels: Int
     public let timeDimension: Int
+    public let noLabel: Int?
 
     public var timeMLP1: Linear
     public var timeMLP2: Linear
@@ -41,17 +42,20 @@ public struct UNetX0Model: X0Model {
     ///   - channels: C, the width at full resolution (2C at 14 x 14, 4C at 7 x 7).
     ///   - timeDimension: the size of the sinusoidal time embedding.
     ///   - conditionClasses: the number of labels.
+    ///   - withNoLabel: whether label `conditionClasses` stands for "no label" (an extra embedding row).
     public init(
-        numClasses: Int = 4, channels: Int = 32, timeDimension: Int = 32, conditionClasses: Int = 10, seed: UInt64 = 0
+        numClasses: Int = 4, channels: Int = 32, timeDimension: Int = 32, conditionClasses: Int = 10,
+        withNoLabel: Bool = false, seed: UInt64 = 0
     ) {
         var rng = RandomGenerator(seed: seed)
         self.numClasses = numClasses
         self.channels = channels
         self.timeDimension = timeDimension
+        noLabel = withNoLabel ? conditionClasses : nil
         let e = 4 * channels
         timeMLP1 = Linear(timeDimension, e, using: &rng)
         timeMLP2 = Linear(e, e, using: &rng)
-        classEmbedding = Embedding(conditionClasses, e, using: &rng)
+        classEmbedding = Embedding(conditionClasses + (withNoLabel ? 1 : 0), e, using: &rng)
         enc1 = ConditionedConvBlock(3, channels, condition: e, using: &rng)
         enc2 = ConditionedConvBlock(channels, 2 * channels, condition: e, using: &rng)
         enc3 = ConditionedConvBlock(2 * channels, 4 * channels, condition: e, using: &rng)

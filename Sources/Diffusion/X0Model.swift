@@ -9,6 +9,10 @@ public protocol X0Model: ParameterContainer {
     var numClasses: Int { get }
     /// The architecture, with the settings that rebuild it from a checkpoint.
     var architecture: ModelArchitecture { get }
+    /// The label that stands for "no label" (classifier-free guidance): the
+    /// last row of the label embedding, or nil for a model that knows only
+    /// the ten digits.
+    var noLabel: Int? { get }
     /// The x0 logits, shape [B, 1, H, W, K], for images x_t [B, 1, H, W],
     /// steps t [B] and labels y [B].
     func callAsFunction(_ xt: IntTensor, _ t: IntTensor, _ y: IntTensor) -> Tensor
@@ -25,13 +29,20 @@ public enum ModelArchitecture: String, CaseIterable, Sendable {
     case unet
 
     /// A freshly initialised model (PyTorch's default initialisation).
-    public func makeModel(numClasses: Int = 4, seed: UInt64) -> any X0Model {
+    /// - Parameter withNoLabel: whether the label embedding has a "no label"
+    ///   row after the ten digits (training with label dropout, for guidance).
+    public func makeModel(numClasses: Int = 4, withNoLabel: Bool = false, seed: UInt64) -> any X0Model {
         switch self {
-        case .tiny: TinyX0Model(numClasses: numClasses, seed: seed)
-        case .coords: TinyX0Model(numClasses: numClasses, coordinates: true, seed: seed)
-        case .unet: UNetX0Model(numClasses: numClasses, seed: seed)
+        case .tiny: TinyX0Model(numClasses: numClasses, withNoLabel: withNoLabel, seed: seed)
+        case .coords: TinyX0Model(numClasses: numClasses, coordinates: true, withNoLabel: withNoLabel, seed: seed)
+        case .unet: UNetX0Model(numClasses: numClasses, withNoLabel: withNoLabel, seed: seed)
         }
     }
+
+    /// The label dropout a run of this model gets by default: 0.1 for the
+    /// U-Net, which is sampled with guidance; none for the practical's models,
+    /// which keep the practical's exact architecture.
+    public var defaultLabelDropout: Float { self == .unet ? 0.1 : 0 }
 }
 
 extension Tensor {

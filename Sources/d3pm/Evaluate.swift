@@ -18,6 +18,13 @@ struct Evaluate: ParsableCommand {
             and the reconstruction term L_0, and divides by (pixels x ln 2). It needs T model \
             evaluations per image: the first 500 test images take about a minute; --images 10000 \
             takes the whole test set. Writes bound-terms.png (the terms over t) and bound-terms.csv.
+
+            With --classifier it also samples --samples-per-digit images of each digit and \
+            reports their conditional accuracy (the fraction the classifier reads as their label) \
+            and their Fréchet distance to the test set on the classifier's penultimate features, \
+            beside two real-vs-real floors: as many training images as samples, and the whole \
+            training set. --guidance and --steps take lists: every pair is measured, into \
+            quality.csv, and plotted against w and against S.
             """
     )
 
@@ -40,16 +47,55 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "A classifier from `d3pm classifier`: also report the conditional accuracy of samples.")
+    @Option(
+        help:
+            "A classifier from `d3pm classifier`: also report the conditional accuracy and Fréchet distance of samples."
+    )
     var classifier: String?
 
-    @Option(parsing: .unconditional, help: "Samples per digit for the conditional accuracy.")
-    var samplesPerDigit = 10
+    @Option(parsing: .unconditional, help: "Samples per digit for the conditional accuracy and the distance.")
+    var samplesPerDigit = 100
+
+    @Option(help: "Guidance weights w to sample with, comma-separated (with --classifier).")
+    var guidance = "0"
+
+    @Option(help: "Sampling jumps S, comma-separated (with --classifier; default: T, every step).")
+    var steps: String?
+
+    @Option(parsing: .unconditional, help: "Samples drawn at once.")
+    var sampleBatch = 250
 
     @Flag(help: "Skip the likelihood bound (only the conditional accuracy).")
     var noBound = false
 
+    /// The values of a comma-separated option.
+    static func list<T>(_ text: String, option: String, _ parse: (String) -> T?) throws -> [T] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map {
+            let item = $0.trimmingCharacters(in: .whitespaces)
+            guard let value = parse(item) else {
+                throw ValidationError("\(option): '\(item)' in '\(text)' is not valid")
+            }
+            return value
+        }
+    }
+
+    func weights() throws -> [Float] {
+        try Self.list(guidance, option: "--guidance") { Float($0).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
+    }
+
+    func jumpCounts(numSteps: Int) throws -> [Int] {
+        guard let steps else { return [numSteps] }
+        return try Self.list(steps, option: "--steps") { Int($0).flatMap { (1...numSteps).contains($0) ? $0 : nil } }
+    }
+
     func validate() throws {
+        _ = try weights()
+        _ = try jumpCounts(numSteps: Int.max)
+        guard samplesPerDigit >= 2 else {
+            throw ValidationError(
+                "--samples-per-digit must be at least 2 (a covariance needs two), got \(samplesPerDigit)")
+        }
+        guard sampleBatch >= 1 else { throw ValidationError("--sample-batch must be at least 1, got \(sampleBatch)") }
         guard images >= 1 else { throw ValidationError("--images must be at least 1, got \(images)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     }
@@ -70,7 +116,7 @@ struct Evaluate: ParsableCommand {
         try implementation.requireExercisesPass(configuration.corruption.requiredExercises)
         let diffusion = DiscreteDiffusion(exercises: implementation.exercises, configuration: configuration)
         if let classifier {
-            try reportConditionalAccuracy(diffusion: diffusion, model: saved.model, classifierFile: classifier)
+            try reportSampleQuality(diffusion: diffusion, model: saved.model, classifierFile: classifier)
         }
         guard !noBound else { return }
         let testSet = try MNIST(split: .test, directory: try data.directory())
@@ -131,28 +177,151 @@ struct Evaluate: ParsableCommand {
         }
     }
 
-    /// Samples `samplesPerDigit` images of each digit and reports the fraction the classifier labels as asked.
-    func reportConditionalAccuracy(diffusion: DiscreteDiffusion, model: any X0Model, classifierFile: String) throws {
-        let (judge, testAccuracy) = try DigitClassifier.load(from: URL(fileURLWithPath: classifierFile))
-        let labels = IntTensor((0..<(10 * samplesPerDigit)).map { $0 % 10 })
-        var rng = RandomGenerator(seed: seed &+ 1)
-        var bar = ProgressBar(total: diffusion.configuration.numSteps, label: "samples")
-        let steps = diffusion.configuration.numSteps
-        let (samples, _) = diffusion.sample(model: model, labels: labels, frameStride: steps, using: &rng) {
-            bar.update(steps - $0 + 1)
+    /// Samples `samplesPerDigit` images of each digit at every guidance
+    /// weight and number of jumps asked for, and reports how often the
+    /// classifier reads them as their label and their Fréchet distance to the
+    /// test set; writes quality.csv and, for several settings, the plots.
+    func reportSampleQuality(diffusion: DiscreteDiffusion, model: any X0Model, classifierFile: String) throws {
+        let numSteps = diffusion.configuration.numSteps
+        let weights = try weights(), jumpCounts = try jumpCounts(numSteps: numSteps)
+        if weights.contains(where: { $0 != 0 }) && model.noLabel == nil {
+            throw CommandFailure(
+                "\(checkpoint) was trained without label dropout, so it cannot be sampled with guidance: leave out --guidance, or train with --label-dropout 0.1"
+            )
         }
-        let predicted = judge.predict(samples).scalars
-        var perDigit = [Int](repeating: 0, count: 10)
-        for (p, y) in zip(predicted, labels.scalars) where p == y { perDigit[y] += 1 }
-        let accuracy = Double(perDigit.reduce(0, +)) / Double(labels.count)
+        if let bad = jumpCounts.first(where: { $0 > numSteps }) {
+            throw ValidationError("--steps: \(bad) is more than the checkpoint's T = \(numSteps)")
+        }
+        if jumpCounts.contains(where: { $0 < numSteps }), let skip = Catalog.exercise(8) {
+            try implementation.requireExercisesPass([skip])
+        }
+        let (judge, testAccuracy) = try DigitClassifier.load(from: URL(fileURLWithPath: classifierFile))
+        let directory = try data.directory()
+        let testSet = try MNIST(split: .test, directory: directory)
+        let trainingSet = try MNIST(split: .train, directory: directory)
+        let levels = diffusion.configuration.numClasses
+        func statistics(_ set: MNIST, _ indices: [Int]) -> FeatureStatistics {
+            FeatureStatistics(features: judge.judge(set.batch(indices, levels: levels).images).features)
+        }
+        let reference = statistics(testSet, Array(0..<testSet.count))
+        // Real against real: the distance samples could reach if they were
+        // MNIST digits, for as many images as samples (the distance of a few
+        // images is biased upwards) and for the whole training set.
+        var perDigitImages = [[Int]](repeating: [], count: 10)
+        for (index, label) in trainingSet.labels.enumerated() where perDigitImages[Int(label)].count < samplesPerDigit {
+            perDigitImages[Int(label)].append(index)
+        }
+        let floorSameSize = statistics(trainingSet, perDigitImages.flatMap { $0 }).frechetDistance(to: reference)
+        let floorFull = statistics(trainingSet, Array(0..<trainingSet.count)).frechetDistance(to: reference)
+        let count = 10 * samplesPerDigit
         print(
             String(
-                format:
-                    "Conditional accuracy: %.1f%% of %d samples classified as their label (classifier: %.2f%% on the test set)",
-                accuracy * 100, labels.count, testAccuracy * 100))
-        print(
-            "  per digit: "
-                + perDigit.enumerated().map { "\($0.offset): \($0.element)/\(samplesPerDigit)" }.joined(separator: "  ")
-        )
+                format: """
+                    Fréchet distance floor (classifier features, against the %d test images): \
+                    %.3f for %d training images, %.3f for all %d
+                    """, testSet.count, floorSameSize, count, floorFull, trainingSet.count))
+
+        let labels = (0..<count).map { $0 % 10 }
+        var rows: [(w: Float, jumps: Int, quality: SampleQuality, seconds: Double)] = []
+        for jumps in jumpCounts {
+            for w in weights {
+                var rng = RandomGenerator(seed: seed &+ 1)
+                let chunks = stride(from: 0, to: count, by: sampleBatch).map { $0..<min($0 + sampleBatch, count) }
+                var bar = ProgressBar(
+                    total: chunks.count * jumps, label: String(format: "S=%d w=%g", jumps, w))
+                var samples: [Int] = []
+                let started = Date()
+                for (index, chunk) in chunks.enumerated() {
+                    let chunkLabels = IntTensor(Array(labels[chunk]))
+                    var done = 0
+                    let drawn =
+                        jumps == numSteps
+                        ? diffusion.sample(
+                            model: model, labels: chunkLabels, guidance: w, frameStride: numSteps, using: &rng
+                        ) { _ in
+                            done += 1
+                            bar.update(index * jumps + done)
+                        }.samples
+                        : diffusion.sample(model: model, labels: chunkLabels, jumps: jumps, guidance: w, using: &rng) {
+                            _ in
+                            done += 1
+                            bar.update(index * jumps + done)
+                        }.samples
+                    samples += drawn.scalars
+                }
+                let seconds = Date().timeIntervalSince(started)
+                let images = IntTensor(shape: [count, 1, 28, 28], scalars: samples)
+                let quality = SampleQuality(samples: images, labels: labels, classifier: judge, reference: reference)
+                rows.append((w, jumps, quality, seconds))
+                print(
+                    String(
+                        format: """
+                            S = %d, w = %g: conditional accuracy %.1f%% of %d samples, Fréchet distance %.3f \
+                            (%.1fx the floor), sampled in %.0f s
+                            """, jumps, w, quality.accuracy * 100, count, quality.frechetDistance,
+                        quality.frechetDistance / max(floorSameSize, 1e-12), seconds))
+                print(
+                    "  per digit: "
+                        + quality.perDigit.enumerated().map {
+                            "\($0.offset): \($0.element.correct)/\($0.element.total)"
+                        }
+                        .joined(separator: "  "))
+            }
+        }
+        print(String(format: "(classifier: %.2f%% on the test set)", testAccuracy * 100))
+        try writeQuality(rows, floors: (floorSameSize, floorFull), samples: count)
+    }
+
+    /// quality.csv, and the accuracy and distance against w (one curve per S)
+    /// and against S (one curve per w) when there are several of either.
+    func writeQuality(
+        _ rows: [(w: Float, jumps: Int, quality: SampleQuality, seconds: Double)],
+        floors: (sameSize: Double, full: Double), samples: Int
+    ) throws {
+        let folder = URL(fileURLWithPath: output)
+        var csv = "guidance,steps,samples,conditional_accuracy,frechet_distance,floor_same_size,floor_full,seconds\n"
+        for row in rows {
+            csv += String(
+                format: "%g,%d,%d,%.4f,%.4f,%.4f,%.4f,%.1f\n", row.w, row.jumps, samples, row.quality.accuracy,
+                row.quality.frechetDistance, floors.sameSize, floors.full, row.seconds)
+        }
+        let csvURL = folder.appendingPathComponent("quality.csv")
+        try Data(csv.utf8).write(to: csvURL, options: .atomic)
+        print("Quality: \(csvURL.path)")
+        let weights = Array(Set(rows.map(\.w))).sorted(), jumps = Array(Set(rows.map(\.jumps))).sorted()
+        do {
+            let renderer = try FigureRenderer()
+            for (axis, values, other) in [
+                ("w", weights.map(Double.init), jumps.map(Double.init)),
+                ("S", jumps.map(Double.init), weights.map(Double.init)),
+            ]
+            where values.count > 1 {
+                func series(_ measure: (SampleQuality) -> Double) -> [LineSeries] {
+                    other.map { fixed in
+                        let chosen = rows.filter { axis == "w" ? Double($0.jumps) == fixed : Double($0.w) == fixed }
+                            .sorted { axis == "w" ? $0.w < $1.w : $0.jumps < $1.jumps }
+                        return LineSeries(
+                            axis == "w" ? String(format: "S = %g", fixed) : String(format: "w = %g", fixed),
+                            x: chosen.map { axis == "w" ? Double($0.w) : Double($0.jumps) },
+                            y: chosen.map { measure($0.quality) })
+                    }
+                }
+                let name = axis == "w" ? "guidance" : "steps"
+                let label = axis == "w" ? "guidance weight w" : "jumps S"
+                let accuracy = try renderer.lines(
+                    series { $0.accuracy * 100 }, title: "Conditional accuracy of \(samples) samples", xLabel: label,
+                    yLabel: "% classified as their label", legend: "bottom right",
+                    to: folder.appendingPathComponent("accuracy-vs-\(name).png"))
+                let floor = LineSeries(
+                    "real vs real (\(samples) images)", x: values, y: values.map { _ in floors.sameSize }, dashed: true)
+                let distance = try renderer.lines(
+                    series { $0.frechetDistance } + [floor], title: "Fréchet distance to the test set", xLabel: label,
+                    yLabel: "distance (classifier features)",
+                    to: folder.appendingPathComponent("distance-vs-\(name).png"))
+                print("Plots:   \(accuracy.path)\n         \(distance.path)")
+            }
+        } catch {
+            print("No plots: \(error)")
+        }
     }
 }

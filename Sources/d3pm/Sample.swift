@@ -40,6 +40,14 @@ struct Sample: ParsableCommand {
     )
     var steps: Int?
 
+    @Option(
+        help: """
+            Classifier-free guidance weight w (default 0: none), or several, comma-separated, \
+            for guidance.png: the same seeds at each w, one row per w. Needs a model trained \
+            with label dropout (the unet's default).
+            """)
+    var guidance = "0"
+
     @Option(help: "The folder for the pictures and the arrays.")
     var output = "output/samples"
 
@@ -67,7 +75,20 @@ struct Sample: ParsableCommand {
         return digits
     }
 
+    /// The guidance weights, in the order given.
+    func parsedGuidance() throws -> [Float] {
+        try guidance.split(separator: ",", omittingEmptySubsequences: false).map {
+            let text = $0.trimmingCharacters(in: .whitespaces)
+            guard let w = Float(text), w.isFinite, w >= 0 else {
+                throw ValidationError(
+                    "--guidance: '\(text)' is not a weight w >= 0 (give one, or several separated by commas)")
+            }
+            return w
+        }
+    }
+
     func validate() throws {
+        _ = try parsedGuidance()
         if let count, count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
         guard columns >= 1 else { throw ValidationError("--columns must be at least 1, got \(columns)") }
         _ = try parsedLabels()
@@ -95,21 +116,39 @@ struct Sample: ParsableCommand {
             exercises: implementation.exercises, configuration: saved.progress.configuration)
         let digits = try parsedLabels()
         let labelTensor = IntTensor(digits)
-        var rng = RandomGenerator(seed: seed)
-        var bar = ProgressBar(total: jumps ?? numSteps, label: "sample")
-        var done = 0
-        let (samples, frames) =
+        let weights = try parsedGuidance()
+        if weights.contains(where: { $0 != 0 }) && saved.model.noLabel == nil {
+            throw CommandFailure(
+                "\(url.path) was trained without label dropout, so it has no unconditional model to guide with: train with --label-dropout 0.1 (the unet's default), or sample with --guidance 0"
+            )
+        }
+        let folder = URL(fileURLWithPath: output)
+        /// The samples and the chain at guidance `w`, from the seed's noise.
+        func draw(guidance w: Float, label: String) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
+            var rng = RandomGenerator(seed: seed)
+            var bar = ProgressBar(total: jumps ?? numSteps, label: label)
+            var done = 0
             if let jumps {
-                diffusion.sample(model: saved.model, labels: labelTensor, jumps: jumps, using: &rng) { step in
+                return diffusion.sample(
+                    model: saved.model, labels: labelTensor, jumps: jumps, guidance: w, using: &rng
+                ) { step in
                     done += 1
                     bar.update(done, detail: "t = \(step)")
                 }
-            } else {
-                diffusion.sample(model: saved.model, labels: labelTensor, frameStride: 10, using: &rng) { step in
-                    bar.update(numSteps - step + 1, detail: "t = \(step)")
-                }
             }
-        let folder = URL(fileURLWithPath: output)
+            return diffusion.sample(
+                model: saved.model, labels: labelTensor, guidance: w, frameStride: 10, using: &rng
+            ) { step in
+                bar.update(numSteps - step + 1, detail: "t = \(step)")
+            }
+        }
+        if weights.count > 1 {
+            try compareGuidance(weights, labels: labelTensor, diffusion: diffusion, folder: folder) {
+                draw(guidance: $0, label: String(format: "w = %g", $0)).samples
+            }
+            return
+        }
+        let (samples, frames) = draw(guidance: weights[0], label: "sample")
         let (h, w) = (samples.shape[2], samples.shape[3])
         try NumPyFile.write(
             uint8: samples.scalars.map { UInt8($0) }, shape: [labelTensor.count, h, w],
@@ -154,6 +193,44 @@ struct Sample: ParsableCommand {
             print("Pictures: \(grid.path)\n          \(strip.path)\n          \(animation.path)")
         } catch {
             print("No pictures: \(error)")
+        }
+    }
+
+    /// Samples the same seeds at each guidance weight: guidance-w<w>.npy per
+    /// weight and guidance.png, one row per weight.
+    func compareGuidance(
+        _ weights: [Float], labels: IntTensor, diffusion: DiscreteDiffusion, folder: URL,
+        draw: (Float) -> IntTensor
+    ) throws {
+        var rows: [(w: Float, samples: IntTensor)] = []
+        for w in weights {
+            let samples = draw(w)
+            let file = folder.appendingPathComponent(String(format: "guidance-w%g.npy", w))
+            try NumPyFile.write(
+                uint8: samples.scalars.map { UInt8($0) }, shape: [labels.count] + samples.shape.suffix(2), to: file)
+            rows.append((w, samples))
+        }
+        try NumPyFile.write(
+            int64: labels.scalars, shape: [labels.count], to: folder.appendingPathComponent("labels.npy"))
+        print("Arrays:   \(folder.path)/guidance-w*.npy, labels.npy")
+        do {
+            let (h, w) = (rows[0].samples.shape[2], rows[0].samples.shape[3])
+            let panels = rows.flatMap { row in
+                (0..<labels.count).map {
+                    ImagePanel(
+                        row.samples[$0].reshaped([h, w]).asFloat,
+                        title: String(format: "w=%g y=%d", row.w, labels.scalars[$0]))
+                }
+            }
+            let figure = try FigureRenderer().imageGrid(
+                panels, columns: labels.count, levels: diffusion.configuration.numClasses,
+                masked: diffusion.configuration.corruption == .absorbing,
+                title: "The same seeds under guidance weights "
+                    + weights.map { String(format: "%g", $0) }.joined(separator: ", "),
+                to: folder.appendingPathComponent("guidance.png"), panelSize: 90)
+            print("Picture:  \(figure.path)")
+        } catch {
+            print("No picture: \(error)")
         }
     }
 }

@@ -79,7 +79,17 @@ struct Train: ParsableCommand {
     )
     var model: ModelArchitecture = .tiny
 
+    @Option(
+        parsing: .unconditional,
+        help:
+            "The fraction of labels replaced by 'no label', for classifier-free guidance (`sample --guidance`); default 0.1 for unet, 0 for tiny and coords."
+    )
+    var labelDropout: Float?
+
     func validate() throws {
+        if let labelDropout, !(labelDropout >= 0 && labelDropout < 1) {
+            throw ValidationError("--label-dropout must lie in [0, 1), got \(labelDropout)")
+        }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite else {
@@ -118,7 +128,8 @@ struct Train: ParsableCommand {
         configuration.betaEnd = betaEnd ?? (transition == .gaussian ? 1 : 0.1)
         let diffusion = DiscreteDiffusion(exercises: implementation.exercises, configuration: configuration)
         let settings = TrainingSettings(
-            model: model, seed: seed, batchSize: batchSize, learningRate: learningRate, configuration: configuration)
+            model: model, seed: seed, batchSize: batchSize, learningRate: learningRate, configuration: configuration,
+            labelDropout: labelDropout ?? model.defaultLabelDropout)
         var run: TrainingRun
         do {
             run =
