@@ -37,12 +37,15 @@ public struct LineSeries: Sendable {
 
     /// Draw the curve dashed (for references such as a bound).
     public var dashed = false
+    /// Mark each point (for a few measured values rather than a curve).
+    public var markers = false
 
-    public init(_ name: String, x: [Double], y: [Double], dashed: Bool = false) {
+    public init(_ name: String, x: [Double], y: [Double], dashed: Bool = false, markers: Bool = false) {
         self.name = name
         self.x = x
         self.y = y
         self.dashed = dashed
+        self.markers = markers
     }
 
     /// A curve over x = 1, 2, 3, ...
@@ -127,11 +130,13 @@ public struct FigureRenderer: Sendable {
         return try render(script, to: url)
     }
 
-    /// Curves with a legend, optionally on a logarithmic y axis.
+    /// Curves with a legend, optionally on a logarithmic y axis or a given
+    /// y range (by default from 0, or below, to a little above the highest value).
     @discardableResult
     public func lines(
         _ series: [LineSeries], title: String, xLabel: String, yLabel: String, logY: Bool = false,
-        legend: String = "top right", to url: URL, width: Int = 720, height: Int = 440
+        yRange: ClosedRange<Double>? = nil, legend: String = "top right", to url: URL, width: Int = 720,
+        height: Int = 440
     ) throws -> URL {
         guard !series.isEmpty, series.allSatisfy({ !$0.x.isEmpty && $0.x.count == $0.y.count }) else {
             throw PlotError.badInput("line plot '\(title)' needs series with as many x as y values")
@@ -141,6 +146,8 @@ public struct FigureRenderer: Sendable {
             "set title \(quoted(title))\nset xlabel \(quoted(xLabel))\nset ylabel \(quoted(yLabel))\nset grid\nset key \(legend)\n"
         if logY {
             script += "set logscale y\n"
+        } else if let yRange {
+            script += "set yrange [\(yRange.lowerBound):\(yRange.upperBound)]\n"
         } else {
             // Room above the highest curve, so that a reference line at the top stays visible.
             let highest = series.flatMap(\.y).filter(\.isFinite).max() ?? 1
@@ -154,7 +161,10 @@ public struct FigureRenderer: Sendable {
             "plot "
             + series.indices.map { index in
                 // A single value is a marker; a curve is a line.
-                let style = series[index].x.count == 1 ? "points pointtype 7 pointsize 1.5" : "lines linewidth 2"
+                let style =
+                    series[index].x.count == 1
+                    ? "points pointtype 7 pointsize 1.5"
+                    : series[index].markers ? "linespoints linewidth 2 pointtype 7 pointsize 1.2" : "lines linewidth 2"
                 let dashed = series[index].dashed ? "dashtype 2 linecolor rgb '#444444' " : ""
                 return "$S\(index) using 1:2 with \(style) \(dashed)title \(quoted(series[index].name))"
             }.joined(separator: ", ") + "\n"

@@ -272,54 +272,28 @@ struct Evaluate: ParsableCommand {
         try writeQuality(rows, floors: (floorSameSize, floorFull), samples: count)
     }
 
-    /// quality.csv, and the accuracy and distance against w (one curve per S)
-    /// and against S (one curve per w) when there are several of either.
+    /// Adds `rows` to the folder's quality.csv (see ``QualityTable``) and plots all its rows.
     func writeQuality(
         _ rows: [(w: Float, jumps: Int, quality: SampleQuality, seconds: Double)],
         floors: (sameSize: Double, full: Double), samples: Int
     ) throws {
         let folder = URL(fileURLWithPath: output)
-        var csv = "guidance,steps,samples,conditional_accuracy,frechet_distance,floor_same_size,floor_full,seconds\n"
-        for row in rows {
-            csv += String(
-                format: "%g,%d,%d,%.4f,%.4f,%.4f,%.4f,%.1f\n", row.w, row.jumps, samples, row.quality.accuracy,
-                row.quality.frechetDistance, floors.sameSize, floors.full, row.seconds)
+        let checkpointPath = URL(fileURLWithPath: checkpoint).standardizedFileURL.path
+        let measured = rows.map {
+            QualityMeasurement(
+                guidance: $0.w, steps: $0.jumps, samples: samples, accuracy: $0.quality.accuracy,
+                frechetDistance: $0.quality.frechetDistance, floorSameSize: floors.sameSize, floorFull: floors.full,
+                seconds: $0.seconds, checkpoint: checkpointPath)
         }
-        let csvURL = folder.appendingPathComponent("quality.csv")
-        try Data(csv.utf8).write(to: csvURL, options: .atomic)
-        print("Quality: \(csvURL.path)")
-        let weights = Array(Set(rows.map(\.w))).sorted(), jumps = Array(Set(rows.map(\.jumps))).sorted()
+        let url = folder.appendingPathComponent("quality.csv")
+        let all = QualityTable.merging(measured, into: url)
+        try QualityTable.write(all, to: url)
+        print(
+            "Quality: \(url.path)"
+                + (all.count > measured.count ? " (with \(all.count - measured.count) earlier rows)" : ""))
         do {
-            let renderer = try FigureRenderer()
-            for (axis, values, other) in [
-                ("w", weights.map(Double.init), jumps.map(Double.init)),
-                ("S", jumps.map(Double.init), weights.map(Double.init)),
-            ]
-            where values.count > 1 {
-                func series(_ measure: (SampleQuality) -> Double) -> [LineSeries] {
-                    other.map { fixed in
-                        let chosen = rows.filter { axis == "w" ? Double($0.jumps) == fixed : Double($0.w) == fixed }
-                            .sorted { axis == "w" ? $0.w < $1.w : $0.jumps < $1.jumps }
-                        return LineSeries(
-                            axis == "w" ? String(format: "S = %g", fixed) : String(format: "w = %g", fixed),
-                            x: chosen.map { axis == "w" ? Double($0.w) : Double($0.jumps) },
-                            y: chosen.map { measure($0.quality) })
-                    }
-                }
-                let name = axis == "w" ? "guidance" : "steps"
-                let label = axis == "w" ? "guidance weight w" : "jumps S"
-                let accuracy = try renderer.lines(
-                    series { $0.accuracy * 100 }, title: "Conditional accuracy of \(samples) samples", xLabel: label,
-                    yLabel: "% classified as their label", legend: "bottom right",
-                    to: folder.appendingPathComponent("accuracy-vs-\(name).png"))
-                let floor = LineSeries(
-                    "real vs real (\(samples) images)", x: values, y: values.map { _ in floors.sameSize }, dashed: true)
-                let distance = try renderer.lines(
-                    series { $0.frechetDistance } + [floor], title: "Fréchet distance to the test set", xLabel: label,
-                    yLabel: "distance (classifier features)",
-                    to: folder.appendingPathComponent("distance-vs-\(name).png"))
-                print("Plots:   \(accuracy.path)\n         \(distance.path)")
-            }
+            let plots = try QualityTable.plot(all, in: folder)
+            if !plots.isEmpty { print("Plots:   " + plots.map(\.path).joined(separator: "\n         ")) }
         } catch {
             print("No plots: \(error)")
         }

@@ -124,6 +124,17 @@ struct CommandTests {
             csv.dropFirst().map { $0.split(separator: ",").prefix(3).joined(separator: ",") } == [
                 "0,3,20", "1,3,20", "0,6,20", "1,6,20",
             ])
+        let again = try d3pm([
+            "eval", "--solutions", "--checkpoint", checkpoint, "--no-bound", "--classifier", classifier.path,
+            "--samples-per-digit", "2", "--steps", "3", "--guidance", "2", "--output", evaluation.path,
+        ])
+        #expect(again.status == 0 && again.output.contains("with 4 earlier rows"), "\(again.output)")
+        let merged = try String(contentsOf: evaluation.appendingPathComponent("quality.csv"), encoding: .utf8)
+            .split(separator: "\n")
+        #expect(
+            merged.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") } == [
+                "0,3", "1,3", "0,6", "1,6", "2,3",
+            ], "measurements of one checkpoint accumulate: \(merged)")
         if !evaluated.output.contains("No plots") {
             for name in ["accuracy-vs-guidance.png", "distance-vs-guidance.png", "accuracy-vs-steps.png"] {
                 #expect(

@@ -2,23 +2,26 @@
 // without materialising the patches ("implicit GEMM").
 //
 // With the image copied once into a zero-padded buffer [H + 2, W + 2, C], the
-// patch row dy of output pixel x is 3C contiguous floats, and the patch rows
-// of six neighbouring pixels sit C floats apart. So the GEMM micro-kernel can
-// read its A operand straight from the image: three segments of 3C columns,
-// accumulated in the same registers. This saves writing and reading the
+// patch row dy of an output pixel is 3C contiguous floats. So the GEMM
+// micro-kernel can read its A operand straight from the image, one pointer
+// per pixel of its tile: three segments of 3C columns, accumulated in the
+// same registers. This saves writing and reading the
 // 9C-wide patch matrix (115 MB for a 28 x 28 x 32 batch of 128).
 
 #include "microkernel.h"
 
-/// Six output pixels starting at `a` (pixel stride C) against one packed
-/// panel of B (9C rows of NR): three segments of 3C, `segmentStride` apart.
-static void conv_kernel(const float *restrict a, long C, long segmentStride, const float *restrict b,
+/// Six output pixels, whose top-left patch values start at `pixels[i]`
+/// (patch row dy is `dy * segmentStride` further), against one packed panel
+/// of B (9C rows of NR): three segments of 3C accumulated in one tile.
+static void conv_kernel(const float *const pixels[MR], long C, long segmentStride, const float *restrict b,
                         const float *restrict bias, float *restrict out, long ldo, long mr, long nr) {
     TILE_ACCUMULATORS;
     long kc = 3 * C;
     for (int segment = 0; segment < 3; segment++) {
-        const float *a0p = a + segment * segmentStride;
-        const float *a1p = a0p + C, *a2p = a0p + 2 * C, *a3p = a0p + 3 * C, *a4p = a0p + 4 * C, *a5p = a0p + 5 * C;
+        long offset = segment * segmentStride;
+        const float *restrict a0p = pixels[0] + offset, *restrict a1p = pixels[1] + offset;
+        const float *restrict a2p = pixels[2] + offset, *restrict a3p = pixels[3] + offset;
+        const float *restrict a4p = pixels[4] + offset, *restrict a5p = pixels[5] + offset;
         for (long p = 0; p < kc; p++) {
             vf b0 = load(b), b1 = load(b + VW);
             TILE_STEP(a0p[p], a1p[p], a2p[p], a3p[p], a4p[p], a5p[p], b0, b1);
@@ -47,19 +50,20 @@ void ck_conv3x3(const float *padded, long images, long H, long W, long C,
                 dst[p * NR + j] = o < O ? kernel[p * O + o] : 0;
             }
     }
-    long rowStride = (W + 2) * C;
-    for (long n = 0; n < images; n++) {
-        for (long y = 0; y < H; y++) {
-            const float *rowBase = padded + (n * (H + 2) + y) * rowStride;
-            float *outRow = out + (n * H + y) * W * O;
-            for (long x = 0; x < W; x += MR) {
-                long mr = W - x < MR ? W - x : MR;
-                for (long panel = 0; panel < panels; panel++) {
-                    long nr = O - panel * NR < NR ? O - panel * NR : NR;
-                    conv_kernel(rowBase + x * C, C, rowStride, packed + panel * K * NR, paddedBias + panel * NR,
-                                outRow + x * O + panel * NR, O, mr, nr);
-                }
-            }
+    // The tile's six pixels run on across rows and images (the output is
+    // [pixels, O] either way), so that a 7 x 7 image takes 9 tiles, not 14.
+    long rowStride = (W + 2) * C, area = H * W, total = images * area;
+    for (long q = 0; q < total; q += MR) {
+        long mr = total - q < MR ? total - q : MR;
+        const float *pixels[MR];
+        for (long i = 0; i < MR; i++) {
+            long pixel = q + (i < mr ? i : mr - 1), n = pixel / area, y = pixel % area / W, x = pixel % W;
+            pixels[i] = padded + ((n * (H + 2) + y) * (W + 2) + x) * C;
+        }
+        for (long panel = 0; panel < panels; panel++) {
+            long nr = O - panel * NR < NR ? O - panel * NR : NR;
+            conv_kernel(pixels, C, rowStride, packed + panel * K * NR, paddedBias + panel * NR,
+                        out + q * O + panel * NR, O, mr, nr);
         }
     }
     free(packed);
