@@ -151,6 +151,21 @@ public struct DiscreteDiffusion {
         return (x, frames)
     }
 
+    /// Samples in `steps` steps from t = T: the full chain (pSample, every
+    /// frameStride-th frame kept) when `steps` is T, otherwise `steps` jumps
+    /// with exercise 8's posterior (every jump's frame kept). `progress` is
+    /// called after each step or jump with the t it left.
+    public func sample(
+        model: any X0Model, labels: IntTensor, steps: Int, guidance: Float = 0, frameStride: Int = 40,
+        using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
+    ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
+        steps == configuration.numSteps
+            ? sample(
+                model: model, labels: labels, guidance: guidance, frameStride: frameStride, using: &rng,
+                progress: progress)
+            : sample(model: model, labels: labels, jumps: steps, guidance: guidance, using: &rng, progress: progress)
+    }
+
     /// Runs the reverse chain from uniform noise at t = T down to t = 1.
     ///
     /// - Parameters:

@@ -102,7 +102,7 @@ enum SymmetricMatrix {
         var a = matrix
         // Symmetrise: rounding in a product such as S C S leaves it a hair asymmetric.
         for i in 0..<n {
-            for j in (i + 1)..<max(n, i + 1) {
+            for j in (i + 1)..<n {
                 let mean = (a[i * n + j] + a[j * n + i]) / 2
                 a[i * n + j] = mean
                 a[j * n + i] = mean
@@ -114,11 +114,11 @@ enum SymmetricMatrix {
         for _ in 0..<100 {
             var offDiagonal = 0.0
             for i in 0..<n {
-                for j in (i + 1)..<max(n, i + 1) { offDiagonal += a[i * n + j] * a[i * n + j] }
+                for j in (i + 1)..<n { offDiagonal += a[i * n + j] * a[i * n + j] }
             }
             if offDiagonal <= 1e-30 * scale { break }
             for p in 0..<n {
-                for q in (p + 1)..<max(n, p + 1) {
+                for q in (p + 1)..<n {
                     let apq = a[p * n + q]
                     if abs(apq) <= 1e-300 { continue }
                     let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)

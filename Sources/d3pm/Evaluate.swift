@@ -68,29 +68,23 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Skip the likelihood bound (only the conditional accuracy).")
     var noBound = false
 
-    /// The values of a comma-separated option.
-    static func list<T>(_ text: String, option: String, _ parse: (String) -> T?) throws -> [T] {
-        try text.split(separator: ",", omittingEmptySubsequences: false).map {
-            let item = $0.trimmingCharacters(in: .whitespaces)
-            guard let value = parse(item) else {
-                throw ValidationError("\(option): '\(item)' in '\(text)' is not valid")
+    /// The jump counts of `--steps` (each at least 1; checked against the
+    /// checkpoint's T once it is read), or nil for every step.
+    func jumpCounts() throws -> [Int]? {
+        try steps.map { text in
+            try text.split(separator: ",", omittingEmptySubsequences: false).map {
+                let item = $0.trimmingCharacters(in: .whitespaces)
+                guard let jumps = Int(item), jumps >= 1 else {
+                    throw ValidationError("--steps: '\(item)' in '\(text)' is not valid")
+                }
+                return jumps
             }
-            return value
         }
     }
 
-    func weights() throws -> [Float] {
-        try Self.list(guidance, option: "--guidance") { Float($0).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
-    }
-
-    func jumpCounts(numSteps: Int) throws -> [Int] {
-        guard let steps else { return [numSteps] }
-        return try Self.list(steps, option: "--steps") { Int($0).flatMap { (1...numSteps).contains($0) ? $0 : nil } }
-    }
-
     func validate() throws {
-        _ = try weights()
-        _ = try jumpCounts(numSteps: Int.max)
+        _ = try GuidanceOption.weights(guidance)
+        _ = try jumpCounts()
         guard samplesPerDigit >= 2 else {
             throw ValidationError(
                 "--samples-per-digit must be at least 2 (a covariance needs two), got \(samplesPerDigit)")
@@ -183,12 +177,8 @@ struct Evaluate: ParsableCommand {
     /// test set; writes quality.csv and, for several settings, the plots.
     func reportSampleQuality(diffusion: DiscreteDiffusion, model: any X0Model, classifierFile: String) throws {
         let numSteps = diffusion.configuration.numSteps
-        let weights = try weights(), jumpCounts = try jumpCounts(numSteps: numSteps)
-        if weights.contains(where: { $0 != 0 }) && model.noLabel == nil {
-            throw CommandFailure(
-                "\(checkpoint) was trained without label dropout, so it cannot be sampled with guidance: leave out --guidance, or train with --label-dropout 0.1"
-            )
-        }
+        let weights = try GuidanceOption.weights(guidance), jumpCounts = try jumpCounts() ?? [numSteps]
+        try GuidanceOption.requireGuidable(weights, model: model, checkpoint: checkpoint)
         if let bad = jumpCounts.first(where: { $0 > numSteps }) {
             throw ValidationError("--steps: \(bad) is more than the checkpoint's T = \(numSteps)")
         }
@@ -234,20 +224,14 @@ struct Evaluate: ParsableCommand {
                 for (index, chunk) in chunks.enumerated() {
                     let chunkLabels = IntTensor(Array(labels[chunk]))
                     var done = 0
-                    let drawn =
-                        jumps == numSteps
-                        ? diffusion.sample(
-                            model: model, labels: chunkLabels, guidance: w, frameStride: numSteps, using: &rng
-                        ) { _ in
-                            done += 1
-                            bar.update(index * jumps + done)
-                        }.samples
-                        : diffusion.sample(model: model, labels: chunkLabels, jumps: jumps, guidance: w, using: &rng) {
-                            _ in
-                            done += 1
-                            bar.update(index * jumps + done)
-                        }.samples
-                    samples += drawn.scalars
+                    let drawn = diffusion.sample(
+                        model: model, labels: chunkLabels, steps: jumps, guidance: w, frameStride: numSteps,
+                        using: &rng
+                    ) { _ in
+                        done += 1
+                        bar.update(index * jumps + done)
+                    }
+                    samples += drawn.samples.scalars
                 }
                 let seconds = Date().timeIntervalSince(started)
                 let images = IntTensor(shape: [count, 1, 28, 28], scalars: samples)

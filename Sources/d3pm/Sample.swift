@@ -75,20 +75,8 @@ struct Sample: ParsableCommand {
         return digits
     }
 
-    /// The guidance weights, in the order given.
-    func parsedGuidance() throws -> [Float] {
-        try guidance.split(separator: ",", omittingEmptySubsequences: false).map {
-            let text = $0.trimmingCharacters(in: .whitespaces)
-            guard let w = Float(text), w.isFinite, w >= 0 else {
-                throw ValidationError(
-                    "--guidance: '\(text)' is not a weight w >= 0 (give one, or several separated by commas)")
-            }
-            return w
-        }
-    }
-
     func validate() throws {
-        _ = try parsedGuidance()
+        _ = try GuidanceOption.weights(guidance)
         if let count, count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
         guard columns >= 1 else { throw ValidationError("--columns must be at least 1, got \(columns)") }
         _ = try parsedLabels()
@@ -116,30 +104,20 @@ struct Sample: ParsableCommand {
             exercises: implementation.exercises, configuration: saved.progress.configuration)
         let digits = try parsedLabels()
         let labelTensor = IntTensor(digits)
-        let weights = try parsedGuidance()
-        if weights.contains(where: { $0 != 0 }) && saved.model.noLabel == nil {
-            throw CommandFailure(
-                "\(url.path) was trained without label dropout, so it has no unconditional model to guide with: train with --label-dropout 0.1 (the unet's default), or sample with --guidance 0"
-            )
-        }
+        let weights = try GuidanceOption.weights(guidance)
+        try GuidanceOption.requireGuidable(weights, model: saved.model, checkpoint: url.path)
         let folder = URL(fileURLWithPath: output)
         /// The samples and the chain at guidance `w`, from the seed's noise.
         func draw(guidance w: Float, label: String) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
             var rng = RandomGenerator(seed: seed)
             var bar = ProgressBar(total: jumps ?? numSteps, label: label)
             var done = 0
-            if let jumps {
-                return diffusion.sample(
-                    model: saved.model, labels: labelTensor, jumps: jumps, guidance: w, using: &rng
-                ) { step in
-                    done += 1
-                    bar.update(done, detail: "t = \(step)")
-                }
-            }
             return diffusion.sample(
-                model: saved.model, labels: labelTensor, guidance: w, frameStride: 10, using: &rng
+                model: saved.model, labels: labelTensor, steps: jumps ?? numSteps, guidance: w, frameStride: 10,
+                using: &rng
             ) { step in
-                bar.update(numSteps - step + 1, detail: "t = \(step)")
+                done += 1
+                bar.update(done, detail: "t = \(step)")
             }
         }
         if weights.count > 1 {

@@ -124,6 +124,13 @@ struct CommandTests {
             csv.dropFirst().map { $0.split(separator: ",").prefix(3).joined(separator: ",") } == [
                 "0,3,20", "1,3,20", "0,6,20", "1,6,20",
             ])
+        let tooMany = try d3pm([
+            "eval", "--solutions", "--checkpoint", checkpoint, "--no-bound", "--classifier", classifier.path,
+            "--steps", "300", "--output", evaluation.path,
+        ])
+        #expect(
+            tooMany.status != 0 && tooMany.output.contains("--steps: 300 is more than the checkpoint's T = 200"),
+            "\(tooMany.output)")
         let again = try d3pm([
             "eval", "--solutions", "--checkpoint", checkpoint, "--no-bound", "--classifier", classifier.path,
             "--samples-per-digit", "2", "--steps", "3", "--guidance", "2", "--output", evaluation.path,
