@@ -28,6 +28,10 @@ public enum MatrixProduct {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = threadCount
     ) {
         let work = Double(m) * Double(n) * Double(k)
+        if work > 4e6 && m < 2 * 96 && k >= reductionParts * 1024 {
+            splittingReduction(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads: threads)
+            return
+        }
         let threads = work > 4e6 && m >= 2 * 96 ? threads : 1
         if threads == 1 {
             kernel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -45,6 +49,54 @@ public enum MatrixProduct {
             kernel(
                 transA, transB, rows, n, k, alpha, aSlab, lda, UnsafePointer<Float>(bitPattern: bAddress)!, ldb, beta,
                 cSlab, ldc)
+        }
+    }
+
+    /// The parts a long reduction is cut into when the rows are too few to
+    /// share: fixed, so that the result does not depend on the thread count.
+    static let reductionParts = 4
+
+    /// A product with few rows and a long reduction (the kernel gradient of
+    /// a convolution or a layer: m = channels, k = pixels of the batch),
+    /// which splitting rows cannot share between cores: k is cut into
+    /// ``reductionParts`` parts, computed side by side, and their products
+    /// added in a fixed order.
+    static func splittingReduction(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, threads: Int
+    ) {
+        let parts = reductionParts, perPart = (k + parts - 1) / parts
+        var partial = [Float](repeating: 0, count: (parts - 1) * m * n)
+        let aAddress = UInt(bitPattern: a), bAddress = UInt(bitPattern: b), cAddress = UInt(bitPattern: c)
+        partial.withUnsafeMutableBufferPointer { partial in
+            let pAddress = UInt(bitPattern: partial.baseAddress)
+            let run: @Sendable (Int) -> Void = { part in
+                let start = part * perPart, length = min(perPart, k - start)
+                let a = UnsafePointer<Float>(bitPattern: aAddress)!, b = UnsafePointer<Float>(bitPattern: bAddress)!
+                let aPart = transA ? a + start * lda : a + start
+                let bPart = transB ? b + start : b + start * ldb
+                if part == 0 {
+                    kernel(
+                        transA, transB, m, n, length, alpha, aPart, lda, bPart, ldb, beta,
+                        UnsafeMutablePointer<Float>(bitPattern: cAddress)!, ldc)
+                } else {
+                    let out = UnsafeMutablePointer<Float>(bitPattern: pAddress)! + (part - 1) * m * n
+                    kernel(transA, transB, m, n, length, alpha, aPart, lda, bPart, ldb, 0, out, n)
+                }
+            }
+            if threads > 1 {
+                DispatchQueue.concurrentPerform(iterations: parts, execute: run)
+            } else {
+                for part in 0..<parts { run(part) }
+            }
+            for part in 1..<parts {
+                let source = partial.baseAddress! + (part - 1) * m * n
+                for row in 0..<m {
+                    let target = c + row * ldc
+                    for column in 0..<n { target[column] += source[row * n + column] }
+                }
+            }
         }
     }
 

@@ -130,7 +130,7 @@ extension Tensor {
         }
         let (h, w, o) = (shape[1], shape[2], kernel.shape[1])
         let chosen = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
-        let padded = Tensor.zeroPadded(self)
+        let padded = Tensor.zeroPadded(self, for: chosen)
         var result = Tensor.convolution3x3(
             padded: padded, shape: shape, kernel.detached(), bias: bias?.detached(), algorithm: chosen)
         // The Winograd kernel gradient reads the same padded images.
@@ -181,12 +181,12 @@ extension Tensor {
         _ images: Tensor, _ kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil
     ) -> Tensor {
         let (h, w, c, o) = (images.shape[1], images.shape[2], images.shape[3], kernel.shape[1])
+        let chosen = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
         return convolution3x3(
-            padded: zeroPadded(images), shape: images.shape, kernel, bias: bias,
-            algorithm: algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o))
+            padded: zeroPadded(images, for: chosen), shape: images.shape, kernel, bias: bias, algorithm: chosen)
     }
 
-    /// The same on images already zero-padded by ``zeroPadded(_:)``, of `shape` before padding.
+    /// The same on images already zero-padded by ``zeroPadded(_:for:)``, of `shape` before padding.
     private static func convolution3x3(
         padded: [Float], shape: [Int], _ kernel: Tensor, bias: Tensor?, algorithm: Convolution3x3Algorithm
     ) -> Tensor {
@@ -195,7 +195,7 @@ extension Tensor {
         ensure(
             algorithm.applies(height: h, width: w, channels: c, outputs: o),
             "convolution3x3: \(algorithm) does not apply to images of shape \(shape) and \(o) output channels")
-        let paddedImage = (h + 2) * (w + 2) * c
+        let paddedImage = algorithm.paddedSide(h) * algorithm.paddedSide(w) * c
         let biasValues = bias?.scalars ?? [Float](repeating: 0, count: o)
         let out = [Float](unsafeUninitializedCapacity: b * h * w * o) { buffer, initialized in
             initialized = buffer.count
@@ -235,16 +235,16 @@ extension Tensor {
         _ images: Tensor, _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm
     ) -> Tensor {
         convolution3x3KernelGradient(
-            padded: zeroPadded(images), shape: images.shape, outputGradient, algorithm: algorithm)
+            padded: zeroPadded(images, for: algorithm), shape: images.shape, outputGradient, algorithm: algorithm)
     }
 
-    /// The same on images already zero-padded by ``zeroPadded(_:)``, of `shape` before padding.
+    /// The same on images already zero-padded by ``zeroPadded(_:for:)``, of `shape` before padding.
     private static func convolution3x3KernelGradient(
         padded: [Float], shape: [Int], _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm
     ) -> Tensor {
         let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let o = outputGradient.shape[3]
-        let paddedImage = (h + 2) * (w + 2) * c
+        let paddedImage = algorithm.paddedSide(h) * algorithm.paddedSide(w) * c
         let parts = Parallel.blockCount(of: b)
         // One partial sum per thread, added up at the end.
         var partial = [Float](repeating: 0, count: parts * 9 * c * o)
@@ -272,25 +272,35 @@ extension Tensor {
         return Tensor(shape: [parts, 9 * c, o], scalars: partial).sum(axis: 0)
     }
 
-    /// Images [B, H, W, C] with a one-pixel zero border, [B, H + 2, W + 2, C],
-    /// followed by the slack the direct kernel reads past the end.
-    private static func zeroPadded(_ images: Tensor) -> [Float] {
+    /// Images [B, H, W, C] with a one-pixel zero border, extended with zero
+    /// rows and columns to whole tiles of `algorithm`:
+    /// [B, paddedSide(H), paddedSide(W), C], followed by the slack the direct
+    /// kernel reads past the end.
+    private static func zeroPadded(_ images: Tensor, for algorithm: Convolution3x3Algorithm) -> [Float] {
         let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
-        let paddedImage = (h + 2) * (w + 2) * c
-        var padded = [Float](repeating: 0, count: b * paddedImage + ck_conv3x3_padding_slack(c))
-        images.scalars.withUnsafeBufferPointer { src in
-            padded.withUnsafeMutableBufferPointer { dst in
+        let paddedWidth = algorithm.paddedSide(w)
+        let paddedImage = algorithm.paddedSide(h) * paddedWidth * c
+        let total = b * paddedImage + ck_conv3x3_padding_slack(c)
+        return [Float](unsafeUninitializedCapacity: total) { dst, initialized in
+            initialized = total
+            images.scalars.withUnsafeBufferPointer { src in
                 let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
-                Parallel.forEach(b) { n in
+                // Each thread zeroes and fills its own images (the zeroing is as
+                // much work as the copy, and would otherwise run on one core).
+                Parallel.forEachBlock(of: b) { _, first, count in
                     let src = UnsafePointer<Float>(bitPattern: s)!, dst = UnsafeMutablePointer<Float>(bitPattern: d)!
-                    for y in 0..<h {
-                        (dst + n * paddedImage + ((y + 1) * (w + 2) + 1) * c).update(
-                            from: src + ((n * h + y) * w) * c, count: w * c)
+                    let block = dst + first * paddedImage
+                    block.update(repeating: 0, count: count * paddedImage)
+                    for n in first..<(first + count) {
+                        for y in 0..<h {
+                            (dst + n * paddedImage + ((y + 1) * paddedWidth + 1) * c).update(
+                                from: src + ((n * h + y) * w) * c, count: w * c)
+                        }
                     }
                 }
+                (dst.baseAddress! + b * paddedImage).update(repeating: 0, count: total - b * paddedImage)
             }
         }
-        return padded
     }
 }
 
@@ -298,16 +308,33 @@ extension Tensor {
 public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
     /// The patches' matrix product, without materialising the patches.
     case direct
-    /// Winograd's F(2 x 2, 3 x 3): 2.25 times fewer multiply-adds, for even
-    /// heights and widths.
+    /// Winograd's F(2 x 2, 3 x 3): 2.25 times fewer multiply-adds per 2 x 2
+    /// tile; odd sizes are covered by whole tiles (the extra outputs are
+    /// computed from zeros and dropped).
     case winograd
-    /// Winograd's F(4 x 4, 3 x 3): 4 times fewer multiply-adds, for heights
-    /// and widths divisible by 4.
+    /// Winograd's F(4 x 4, 3 x 3): 4 times fewer multiply-adds per 4 x 4
+    /// tile, for channel counts that are multiples of the vector width
+    /// (sizes not divisible by 4 are covered by whole tiles: a 7 x 7 image
+    /// takes four tiles, 144 multiply-adds per channel pair against the
+    /// direct 441).
     case winograd4x4
 
-    /// Winograd's where it applies and pays (even sizes, 8 channels or
-    /// more). `D3PM_CONV3X3=direct` (or `winograd`) forces one where it
-    /// applies, for comparisons.
+    /// Output pixels per tile side (1 for the direct convolution).
+    public var tileSide: Int {
+        switch self {
+        case .direct: 1
+        case .winograd: 2
+        case .winograd4x4: 4
+        }
+    }
+
+    /// The side of a padded image for an image side `size`: a one-pixel
+    /// zero border around whole tiles.
+    public func paddedSide(_ size: Int) -> Int { (size + tileSide - 1) / tileSide * tileSide + 2 }
+
+    /// Winograd's where it applies and pays (8 channels or more): F(4 x 4)
+    /// where the channels allow, else F(2 x 2). `D3PM_CONV3X3=direct` (or
+    /// `winograd`) forces one where it applies, for comparisons.
     public static func preferred(height: Int, width: Int, channels: Int, outputs: Int) -> Convolution3x3Algorithm {
         if let forced = Compute.configuration.convolution3x3,
             forced.applies(height: height, width: width, channels: channels, outputs: outputs)
@@ -324,10 +351,8 @@ public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
     /// input and output channels.
     public func applies(height: Int, width: Int, channels: Int, outputs: Int) -> Bool {
         switch self {
-        case .direct: true
-        case .winograd: height % 2 == 0 && width % 2 == 0
-        case .winograd4x4:
-            height % 4 == 0 && width % 4 == 0 && channels % ck_vector_width() == 0 && outputs % ck_vector_width() == 0
+        case .direct, .winograd: true
+        case .winograd4x4: channels % ck_vector_width() == 0 && outputs % ck_vector_width() == 0
         }
     }
 }

@@ -52,16 +52,20 @@ func lastAxisLogSoftmax(_ x: Tensor) -> Tensor {
     let out = [Float](unsafeUninitializedCapacity: x.count) { dst, initialized in
         initialized = x.count
         x.scalars.withUnsafeBufferPointer { src in
-            for row in 0..<rows {
-                let base = row * k
-                var m = -Float.infinity
-                for j in 0..<k { m = Swift.max(m, src[base + j]) }
-                if !m.isFinite { m = 0 }
-                var total: Float = 0
-                for j in 0..<k { total += expf(src[base + j] - m) }
-                // (x - m) - log(total): subtracting the maximum first keeps large logits exact.
-                let logTotal = logf(total)
-                for j in 0..<k { dst[base + j] = (src[base + j] - m) - logTotal }
+            let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
+            Parallel.ranges(rows, elementsPerItem: k) { range in
+                let src = UnsafePointer<Float>(bitPattern: s)!, dst = UnsafeMutablePointer<Float>(bitPattern: d)!
+                for row in range {
+                    let base = row * k
+                    var m = -Float.infinity
+                    for j in 0..<k { m = Swift.max(m, src[base + j]) }
+                    if !m.isFinite { m = 0 }
+                    var total: Float = 0
+                    for j in 0..<k { total += expf(src[base + j] - m) }
+                    // (x - m) - log(total): subtracting the maximum first keeps large logits exact.
+                    let logTotal = logf(total)
+                    for j in 0..<k { dst[base + j] = (src[base + j] - m) - logTotal }
+                }
             }
         }
     }
@@ -72,11 +76,19 @@ func lastAxisLogSoftmax(_ x: Tensor) -> Tensor {
             initialized = x.count
             g.scalars.withUnsafeBufferPointer { gs in
                 y.scalars.withUnsafeBufferPointer { ys in
-                    for row in 0..<rows {
-                        let base = row * k
-                        var total: Float = 0
-                        for j in 0..<k { total += gs[base + j] }
-                        for j in 0..<k { dst[base + j] = gs[base + j] - expf(ys[base + j]) * total }
+                    let (ga, ya, d) = (
+                        UInt(bitPattern: gs.baseAddress), UInt(bitPattern: ys.baseAddress),
+                        UInt(bitPattern: dst.baseAddress)
+                    )
+                    Parallel.ranges(rows, elementsPerItem: k) { range in
+                        let gs = UnsafePointer<Float>(bitPattern: ga)!, ys = UnsafePointer<Float>(bitPattern: ya)!
+                        let dst = UnsafeMutablePointer<Float>(bitPattern: d)!
+                        for row in range {
+                            let base = row * k
+                            var total: Float = 0
+                            for j in 0..<k { total += gs[base + j] }
+                            for j in 0..<k { dst[base + j] = gs[base + j] - expf(ys[base + j]) * total }
+                        }
                     }
                 }
             }

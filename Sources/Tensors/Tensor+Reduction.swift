@@ -78,9 +78,14 @@ extension Tensor {
     /// The sum over `axes` (all axes when nil).
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let axes = reductionAxes(axes, op: "sum")
-        let kept =
-            axes == Array(0..<axes.count) && !axes.isEmpty && axes.count < rank
-            ? sumOfRows(leadingAxes: axes.count) : foldValues(axes: axes, initial: 0, +)
+        let kept: Tensor
+        if axes == Array(0..<axes.count) && !axes.isEmpty && axes.count < rank {
+            kept = sumOfRows(leadingAxes: axes.count)
+        } else if let first = axes.first, axes == Array(first..<(first + axes.count)), axes.last! < rank - 1 {
+            kept = sumOfMiddleAxes(first..<(first + axes.count))
+        } else {
+            kept = foldValues(axes: axes, initial: 0, +)
+        }
         var result = kept.reshaped(droppingAxes(axes, keepDims: keepDims))
         let inputShape = shape
         result.recordGradient("sum", inputs: [self]) { g in
@@ -110,6 +115,31 @@ extension Tensor {
         var total = Array(partial[0..<columns])
         for part in 1..<parts { for j in 0..<columns { total[j] += partial[part * columns + j] } }
         return Tensor(shape: Array(repeating: 1, count: leadingAxes) + shape[leadingAxes...], scalars: total)
+    }
+
+    /// The sum over consecutive axes that are neither all the leading ones
+    /// nor include the last (the gradient of a per-image bias [B, 1, 1, C]
+    /// added to feature maps [B, H, W, C], say), with those axes kept as 1:
+    /// a sum of rows per outer index, the outer indices split over the cores.
+    private func sumOfMiddleAxes(_ axes: Range<Int>) -> Tensor {
+        let outer = shape[..<axes.lowerBound].reduce(1, *), middle = shape[axes].reduce(1, *)
+        let inner = shape[axes.upperBound...].reduce(1, *)
+        var keptShape = shape
+        for axis in axes { keptShape[axis] = 1 }
+        let sums = [Float](unsafeUninitializedCapacity: outer * inner) { dst, initialized in
+            initialized = outer * inner
+            scalars.withUnsafeBufferPointer { src in
+                let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
+                Parallel.ranges(outer, elementsPerItem: middle * inner) { range in
+                    for o in range {
+                        ck_sum_rows(
+                            UnsafePointer<Float>(bitPattern: s)! + o * middle * inner, middle, inner,
+                            UnsafeMutablePointer<Float>(bitPattern: d)! + o * inner)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: keptShape, scalars: sums)
     }
 
     /// The sum over one axis.

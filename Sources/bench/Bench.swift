@@ -48,7 +48,8 @@ struct MatrixProducts: ParsableCommand {
     var repeats = 3
 
     /// (name, transA, transB, M, N, K): the products of a 3x3 convolution of
-    /// batch 128 on 28x28 and 14x14 maps, forward and backward.
+    /// batch 128 on 28x28 and 14x14 maps, forward and backward, and of the
+    /// practical model's transposed convolution and last 1x1 convolution.
     static let shapes: [(String, Bool, Bool, Int, Int, Int)] = [
         ("conv 1->32 fwd   (100352x9)·(9x32)", false, false, 100_352, 32, 9),
         ("conv 32->32 fwd  (100352x288)·(288x32)", false, false, 100_352, 32, 288),
@@ -56,6 +57,11 @@ struct MatrixProducts: ParsableCommand {
         ("conv 32->32 dX   (100352x32)·(32x288)", false, true, 100_352, 288, 32),
         ("conv 32->64 fwd  (25088x288)·(288x64)", false, false, 25_088, 64, 288),
         ("conv 64->64 fwd  (25088x576)·(576x64)", false, false, 25_088, 64, 576),
+        ("up 64->32 fwd    (25088x64)·(64x128)", false, false, 25_088, 128, 64),
+        ("up 64->32 dX     (25088x128)·(128x64)^T", false, true, 25_088, 64, 128),
+        ("up 64->32 dW     (64x25088)·(25088x128)", true, false, 64, 128, 25_088),
+        ("1x1 32->4 dX     (100352x4)·(32x4)^T", false, true, 100_352, 32, 4),
+        ("1x1 32->4 dW     (32x100352)·(100352x4)", true, false, 32, 4, 100_352),
         ("square           (1024x1024)·(1024x1024)", false, false, 1024, 1024, 1024),
     ]
 
@@ -121,7 +127,7 @@ struct Convolutions: ParsableCommand {
     /// (batch, height, width, channels in, channels out).
     static let shapes: [(Int, Int, Int, Int, Int)] = [
         (128, 28, 28, 32, 32), (128, 14, 14, 32, 64), (128, 14, 14, 64, 64), (128, 14, 14, 64, 32),
-        (16, 28, 28, 32, 32), (16, 14, 14, 64, 64),
+        (16, 28, 28, 32, 32), (16, 14, 14, 64, 64), (128, 7, 7, 64, 128), (128, 7, 7, 128, 128),
     ]
 
     func run() throws {

@@ -11,6 +11,9 @@ struct MachineReport {
     let threads: Int
     let path: KernelPath
     let vectorWidth: Int
+    /// Full-width FMAs a core starts per cycle, and why.
+    let fmaUnits: Int
+    let fmaSource: String
 
     init() {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
@@ -31,15 +34,20 @@ struct MachineReport {
         threads = MatrixProduct.threadCount
         path = Compute.kernelPath
         vectorWidth = ck_vector_width()
+        // AMD's Zen 4 (family 25, 0x19) runs a 512-bit FMA as two halves on its two 256-bit units.
+        let zen4 = field("vendor_id") == "AuthenticAMD" && field("cpu family") == "25"
+        if zen4 && vectorWidth == 16 {
+            fmaUnits = 1
+            fmaSource = "Zen 4 splits each 512-bit FMA over its two 256-bit units"
+        } else {
+            fmaUnits = 2
+            fmaSource = "assumed: two on the x86-64 and arm64 server cores of this decade"
+        }
     }
-
-    /// FMA units per core: two on the x86-64 and arm64 server cores of this
-    /// decade (an assumption, stated in the report).
-    static let fmaUnits = 2
 
     /// The peak in GFLOP/s of `threads` cores: cores x floats per vector x FMA units x 2 x clock.
     var peakGFLOPs: Double? {
-        clockGHz.map { Double(threads * vectorWidth * Self.fmaUnits * 2) * $0 }
+        clockGHz.map { Double(threads * vectorWidth * fmaUnits * 2) * $0 }
     }
 
     var lines: [String] {
@@ -49,9 +57,8 @@ struct MachineReport {
         if let peak = peakGFLOPs, let clock = clockGHz {
             text.append(
                 String(
-                    format: "peak: %d cores x %d floats x %d FMA units x 2 x %.2f GHz (%@) = %.0f GFLOP/s", threads,
-                    vectorWidth,
-                    Self.fmaUnits, clock, clockSource, peak))
+                    format: "peak: %d cores x %d floats x %d FMA units (%@) x 2 x %.2f GHz (%@) = %.0f GFLOP/s",
+                    threads, vectorWidth, fmaUnits, fmaSource, clock, clockSource, peak))
         } else {
             text.append("peak: unknown (the clock is not reported here)")
         }

@@ -40,7 +40,10 @@ func kernelSelfCheck() -> [String] {
             allClose(matmul(a, b), Tensor(shape: [m, n], scalars: expected), rtol: 1e-4, atol: 1e-4),
             "matmul \(m)x\(k)x\(n)")
     }
-    for (b, h, w, c, o) in [(2, 6, 10, 8, 7), (2, 28, 28, 32, 32), (1, 8, 12, 16, 48), (1, 5, 7, 1, 32)] {
+    for (b, h, w, c, o) in [
+        (2, 6, 10, 8, 7), (2, 28, 28, 32, 32), (1, 8, 12, 16, 48), (1, 5, 7, 1, 32), (3, 7, 7, 16, 32),
+        (2, 14, 14, 16, 16),
+    ] {
         let x = randomTensor([b, h, w, c], seed: 34), kernel = randomTensor([9 * c, o], seed: 35),
             bias = randomTensor([o], seed: 37)
         let definition = matmul(x.patches(kernelSize: 3, padding: 1), kernel).reshaped(b, h, w, o) + bias

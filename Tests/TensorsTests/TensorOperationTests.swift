@@ -115,6 +115,40 @@ struct TensorOperationTests {
         #expect(allClose(lse, log(exp(x).sum(axis: 1)), rtol: 1e-5))
     }
 
+    @Test func sumOverMiddleAxesMatchesTheDefinition() {
+        // [B, H, W, C] -> [B, 1, 1, C]: the gradient of a per-image bias, split over the cores.
+        let x = randomTensor([9, 28, 28, 12], seed: 11)
+        var expected = [Double](repeating: 0, count: 9 * 12)
+        for (i, v) in x.scalars.enumerated() { expected[i / (28 * 28 * 12) * 12 + i % 12] += Double(v) }
+        let sums = x.sum(axes: [1, 2], keepDims: true)
+        #expect(sums.shape == [9, 1, 1, 12])
+        #expect(
+            allClose(sums, Tensor(shape: [9, 1, 1, 12], scalars: expected.map(Float.init)), rtol: 1e-4, atol: 1e-4))
+        #expect(x.sum(axes: [1, 2]).shape == [9, 12])
+        #expect(allClose(x.sum(axes: [1]).sum(axes: [1]), x.sum(axes: [1, 2]), rtol: 1e-5, atol: 1e-4))
+    }
+
+    @Test func logSoftmaxOfManyRowsMatchesTheDefinitionWithItsGradient() {
+        // Large enough to be split over the cores: [B, 1, H, W, K] logits.
+        let x = randomTensor([32, 1, 28, 28, 4], seed: 12, low: -8, high: 8)
+        let g = randomTensor([32, 1, 28, 28, 4], seed: 13)
+        let (y, gradients) = valueWithGradient(at: [x]) { (logSoftmax($0[0], axis: -1) * g).sum() }
+        let rows = logSoftmax(x, axis: -1)
+        var expected = [Float](), expectedGradient = [Float]()
+        for row in 0..<(x.count / 4) {
+            let values = (0..<4).map { Double(x.scalars[4 * row + $0]) }
+            let logTotal = Foundation.log(values.map { Foundation.exp($0) }.reduce(0, +))
+            let logProbabilities = values.map { $0 - logTotal }
+            expected += logProbabilities.map(Float.init)
+            let gRow = (0..<4).map { Double(g.scalars[4 * row + $0]) }
+            let gTotal = gRow.reduce(0, +)
+            expectedGradient += (0..<4).map { Float(gRow[$0] - Foundation.exp(logProbabilities[$0]) * gTotal) }
+        }
+        #expect(allClose(rows, Tensor(shape: x.shape, scalars: expected), rtol: 1e-5, atol: 1e-5))
+        #expect(allClose(gradients[0], Tensor(shape: x.shape, scalars: expectedGradient), rtol: 1e-4, atol: 1e-5))
+        #expect(y.item.isFinite)
+    }
+
     @Test func softmaxRowsSumToOneAndSurviveLargeLogits() {
         let x = Tensor([[1000, 1001, 999], [-5, 0, 5]])
         let p = softmax(x)
@@ -160,6 +194,42 @@ struct TensorOperationTests {
             #expect(allClose(matmul(a, b), product, rtol: 1e-4, atol: 1e-4), "m \(m), k \(k), n \(n)")
             let viaTransposedB = batchedProduct(a, transA: false, b.transposed(), transB: true, op: "test")
             #expect(allClose(viaTransposedB, product, rtol: 1e-4, atol: 1e-4), "B transposed: m \(m), k \(k), n \(n)")
+        }
+    }
+
+    @Test func fewRowsWithALongReductionMatchTheDefinitionWhateverTheThreadCount() {
+        // The kernel gradient's shape (m = channels, k = pixels): the reduction is cut into parts.
+        for (transA, transB) in [(true, false), (false, false), (true, true)] {
+            let (m, n, k) = (20, 50, 9001)
+            let a = randomTensor(transA ? [k, m] : [m, k], seed: 21),
+                b = randomTensor(transB ? [n, k] : [k, n], seed: 22)
+            var expected = [Double](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for p in 0..<k {
+                    let aValue = Double(transA ? a.scalars[p * m + i] : a.scalars[i * k + p])
+                    for j in 0..<n {
+                        expected[i * n + j] += aValue * Double(transB ? b.scalars[j * k + p] : b.scalars[p * n + j])
+                    }
+                }
+            }
+            var results: [[Float]] = []
+            for threads in [1, 2, 3] {
+                var c = [Float](repeating: 1, count: m * n)
+                a.scalars.withUnsafeBufferPointer { aBuffer in
+                    b.scalars.withUnsafeBufferPointer { bBuffer in
+                        c.withUnsafeMutableBufferPointer { cBuffer in
+                            MatrixProduct.sgemm(
+                                transA: transA, transB: transB, m: m, n: n, k: k, alpha: 2, a: aBuffer.baseAddress!,
+                                lda: transA ? m : k, b: bBuffer.baseAddress!, ldb: transB ? k : n, beta: 0.5,
+                                c: cBuffer.baseAddress!, ldc: n, threads: threads)
+                        }
+                    }
+                }
+                results.append(c)
+            }
+            let definition = Tensor(shape: [m, n], scalars: expected.map { Float(2 * $0 + 0.5) })
+            #expect(allClose(Tensor(shape: [m, n], scalars: results[0]), definition, rtol: 1e-4, atol: 1e-3))
+            #expect(results[1] == results[0] && results[2] == results[0], "the same bits on 1, 2 and 3 threads")
         }
     }
 
@@ -276,8 +346,12 @@ struct ConvolutionTests {
     }
 
     /// Images, channels in, channels out: odd channel counts, output widths
-    /// that do not fill the register tile, more than one panel.
-    @Test(arguments: [(3, 6, 10, 8, 7), (2, 28, 28, 32, 32), (1, 14, 4, 12, 40), (2, 2, 2, 64, 64), (2, 8, 12, 16, 48)])
+    /// that do not fill the register tile, more than one panel, sizes that
+    /// whole tiles overhang (7 x 7, 5 x 9, 14 x 14 for F(4 x 4)).
+    @Test(arguments: [
+        (3, 6, 10, 8, 7), (2, 28, 28, 32, 32), (1, 14, 4, 12, 40), (2, 2, 2, 64, 64), (2, 8, 12, 16, 48),
+        (3, 7, 7, 16, 32), (2, 5, 9, 32, 16), (2, 14, 14, 16, 16), (1, 3, 1, 8, 5),
+    ])
     func winogradMatchesTheDirectConvolution(_ shape: (Int, Int, Int, Int, Int)) {
         let (b, h, w, c, o) = shape
         let x = randomTensor([b, h, w, c], seed: 34), kernel = randomTensor([9 * c, o], seed: 35)

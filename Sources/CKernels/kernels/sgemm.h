@@ -157,7 +157,10 @@ void ck_sgemm(bool transA, bool transB, long M, long N, long K,
         narrow_sgemm(transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    if (N * K <= 256 || M * N * K <= 4096) {
+    // Tall products with a short reduction (the input gradient of a 1 x 1
+    // convolution from K gray levels: M = pixels, K = 4) still repay the
+    // register tile: the loops below would not vectorise their strided B.
+    if ((N * K <= 256 && M < 256) || M * N * K <= 4096) {
         small_sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }

@@ -17,13 +17,20 @@
 
 #include "microkernel.h"
 
-/// Tiles per chunk at most: a multiple of MR.
-#define TILE_CHUNK 48
+/// The bytes a chunk's transforms (input and output sides) may take: about
+/// half of a core's L2 cache, so that they are still there when read back.
+#ifndef CHUNK_BYTES
+#define CHUNK_BYTES (384 * 1024)
+#endif
 
-/// Tiles per chunk for `tiles` tiles: as even as chunks of whole MR-row
-/// blocks allow, so that no chunk is left with a sliver of tiles.
-static long chunk_size(long tiles) {
-    long chunks = (tiles + TILE_CHUNK - 1) / TILE_CHUNK;
+/// Tiles per chunk for `tiles` tiles of `entries` entries with C input and
+/// O output channels: as many as CHUNK_BYTES holds (at least 2 MR, at most
+/// 16 MR), spread evenly over whole MR-row blocks, so that no chunk is left
+/// with a sliver of tiles.
+static long chunk_size(long tiles, long entries, long C, long O) {
+    long limit = CHUNK_BYTES / (entries * (C + O) * (long)sizeof(float)) / MR * MR;
+    limit = limit < 2 * MR ? 2 * MR : limit > 16 * MR ? 16 * MR : limit;
+    long chunks = (tiles + limit - 1) / limit;
     long size = (tiles + chunks - 1) / chunks;
     return (size + MR - 1) / MR * MR;
 }
@@ -84,24 +91,54 @@ static void transform_kernel(const float *kernel, long C, long O, float *packed)
     pack_transformed_kernel(kernel, C, O, packed, 4, G4);
 }
 
-/// V = B^T d B for `tiles` tiles of one image from tile `first` on (tiles
-/// numbered row by row): v[entry][tile - first][c].
-static void transform_input(const float *restrict image, long W, long C, long first, long tiles, float *restrict v) {
-    long tilesAcross = W / 2;
-    long rowStride = (W + 2) * C;
+/// Where the tiles of a batch lie. Tiles are numbered across the whole batch
+/// (image by image, row by row), so that a chunk of tiles may span images:
+/// a 7 x 7 image has only four 4 x 4 tiles. Sizes that are not multiples of
+/// the tile side are covered by whole tiles: the padded images carry the
+/// extra zero rows and columns ([images, tilesDown * side + 2,
+/// tilesAcross * side + 2, C]), outputs past
+/// H or W are not written, and output gradients past them read as zero.
+typedef struct {
+    long side;           // output pixels per tile side: 2 or 4
+    long H, W;           // the output's size
+    long tilesAcross, tilesPerImage;
+    long rowStride;      // floats per padded row
+    long imageStride;    // floats per padded image
+} Grid;
+
+static Grid make_grid(long side, long H, long W, long C) {
+    long tilesDown = (H + side - 1) / side, tilesAcross = (W + side - 1) / side;
+    long paddedWidth = tilesAcross * side + 2;
+    return (Grid){side, H, W, tilesAcross, tilesDown * tilesAcross, paddedWidth * C,
+                  (tilesDown * side + 2) * paddedWidth * C};
+}
+
+/// The image of a tile and its top-left output pixel.
+static inline void locate(const Grid *g, long tile, long *n, long *y, long *x) {
+    *n = tile / g->tilesPerImage;
+    long within = tile % g->tilesPerImage;
+    *y = within / g->tilesAcross * g->side;
+    *x = within % g->tilesAcross * g->side;
+}
+
+/// V = B^T d B for `tiles` tiles from tile `first` on: v[entry][tile - first][c].
+static void transform_input(const Grid *g, const float *restrict padded, long C, long first, long tiles,
+                            float *restrict v) {
+    long rowStride = g->rowStride;
     for (long tile = 0; tile < tiles; tile++) {
-        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
-        const float *d = image + (2 * ty) * rowStride + (2 * tx) * C;
+        long n, y, x;
+        locate(g, first + tile, &n, &y, &x);
+        const float *d = padded + n * g->imageStride + y * rowStride + x * C;
         for (long c = 0; c < C; c++) {
-            float x[4][4];
+            float e[4][4];
             for (int r = 0; r < 4; r++)
-                for (int s = 0; s < 4; s++) x[r][s] = d[r * rowStride + s * C + c];
+                for (int s = 0; s < 4; s++) e[r][s] = d[r * rowStride + s * C + c];
             float t[4][4];  // B^T d
             for (int s = 0; s < 4; s++) {
-                t[0][s] = x[0][s] - x[2][s];
-                t[1][s] = x[1][s] + x[2][s];
-                t[2][s] = x[2][s] - x[1][s];
-                t[3][s] = x[1][s] - x[3][s];
+                t[0][s] = e[0][s] - e[2][s];
+                t[1][s] = e[1][s] + e[2][s];
+                t[2][s] = e[2][s] - e[1][s];
+                t[3][s] = e[1][s] - e[3][s];
             }
             for (int r = 0; r < 4; r++) {
                 float *row = v + ((long)(4 * r) * tiles + tile) * C + c;
@@ -114,16 +151,16 @@ static void transform_input(const float *restrict image, long W, long C, long fi
     }
 }
 
-/// Y = A^T M A for `tiles` tiles of one image from tile `first` on,
-/// written to the image's output out [H, W, O].
-static void transform_output(const float *restrict m, long W, long O, long first, long tiles, const float *restrict bias,
-                             float *restrict out) {
-    long tilesAcross = W / 2;
-    long entryStride = tiles * O;
+/// Y = A^T M A + bias for `tiles` tiles from tile `first` on, into out [images, H, W, O].
+static void transform_output(const Grid *g, const float *restrict m, long O, long first, long tiles,
+                             const float *restrict bias, float *restrict out) {
+    long entryStride = tiles * O, H = g->H, W = g->W;
     for (long tile = 0; tile < tiles; tile++) {
-        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
+        long n, y, x;
+        locate(g, first + tile, &n, &y, &x);
         const float *base = m + tile * O;
-        float *y0 = out + ((2 * ty) * W + 2 * tx) * O, *y1 = y0 + W * O;
+        float *y0 = out + ((n * H + y) * W + x) * O, *y1 = y0 + W * O;
+        bool right = x + 1 < W, below = y + 1 < H;
         for (long o = 0; o < O; o++) {
             float e[4][4];
             for (int r = 0; r < 4; r++)
@@ -135,13 +172,12 @@ static void transform_output(const float *restrict m, long W, long O, long first
             }
             float b = bias ? bias[o] : 0;
             y0[o] = s0[0] + s0[1] + s0[2] + b;
-            y0[O + o] = s0[1] - s0[2] - s0[3] + b;
-            y1[o] = s1[0] + s1[1] + s1[2] + b;
-            y1[O + o] = s1[1] - s1[2] - s1[3] + b;
+            if (right) y0[O + o] = s0[1] - s0[2] - s0[3] + b;
+            if (below) y1[o] = s1[0] + s1[1] + s1[2] + b;
+            if (right && below) y1[O + o] = s1[1] - s1[2] - s1[3] + b;
         }
     }
 }
-
 
 // The kernel gradient by the same transforms. The forward map
 // Y = A^T [U . V] A is linear in U = G g G^T, so for an output gradient dY
@@ -153,15 +189,18 @@ static void transform_output(const float *restrict m, long W, long O, long first
 //         | 1 -1 |
 //         | 0 -1 |
 
-/// Z = A dY A^T for `tiles` tiles of one image's output gradient [H, W, O]
+/// Z = A dY A^T for `tiles` tiles of the output gradient [images, H, W, O]
 /// from tile `first` on: z[entry][tile - first][o].
-static void transform_output_gradient(const float *restrict gradient, long W, long O, long first, long tiles, float *restrict z) {
-    long tilesAcross = W / 2;
+static void transform_output_gradient(const Grid *g, const float *restrict gradient, long O, long first, long tiles,
+                                      float *restrict z) {
+    long H = g->H, W = g->W;
     for (long tile = 0; tile < tiles; tile++) {
-        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
-        const float *g0 = gradient + ((2 * ty) * W + 2 * tx) * O, *g1 = g0 + W * O;
+        long n, y, x;
+        locate(g, first + tile, &n, &y, &x);
+        const float *g0 = gradient + ((n * H + y) * W + x) * O, *g1 = g0 + W * O;
+        bool right = x + 1 < W, below = y + 1 < H;
         for (long o = 0; o < O; o++) {
-            float a = g0[o], b = g0[O + o], c = g1[o], d = g1[O + o];
+            float a = g0[o], b = right ? g0[O + o] : 0, c = below ? g1[o] : 0, d = right && below ? g1[O + o] : 0;
             float r[4][2] = {{a, b}, {a + c, b + d}, {a - c, b - d}, {-c, -d}};  // A dY
             for (int i = 0; i < 4; i++) {
                 float *row = z + ((long)(4 * i) * tiles + tile) * O + o;
@@ -233,12 +272,13 @@ static inline void at6(const vf e[6], vf y[4]) {
 
 /// V = B^T d B for `tiles` 6 x 6 tiles (stride 4) from tile `first` on:
 /// v[entry][tile - first][c], VW channels at a time (C a multiple of VW).
-static void transform_input_f4(const float *restrict image, long W, long C, long first, long tiles, float *restrict v) {
-    long tilesAcross = W / 4;
-    long rowStride = (W + 2) * C;
+static void transform_input_f4(const Grid *g, const float *restrict padded, long C, long first, long tiles,
+                               float *restrict v) {
+    long rowStride = g->rowStride;
     for (long tile = 0; tile < tiles; tile++) {
-        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
-        const float *d = image + (4 * ty) * rowStride + (4 * tx) * C;
+        long n, y, x;
+        locate(g, first + tile, &n, &y, &x);
+        const float *d = padded + n * g->imageStride + y * rowStride + x * C;
         for (long c = 0; c < C; c += VW) {
             vf t[6][6];  // t[i][s] = (B^T d)[i][s]
             for (int s = 0; s < 6; s++) {
@@ -256,16 +296,17 @@ static void transform_input_f4(const float *restrict image, long W, long C, long
     }
 }
 
-/// Y = A^T M A + bias for `tiles` tiles from tile `first` on, into out [H, W, O],
-/// VW output channels at a time (O a multiple of VW).
-static void transform_output_f4(const float *restrict m, long W, long O, long first, long tiles, const float *restrict bias,
-                                float *restrict out) {
-    long tilesAcross = W / 4;
-    long entryStride = tiles * O;
+/// Y = A^T M A + bias for `tiles` tiles from tile `first` on, into out
+/// [images, H, W, O], VW output channels at a time (O a multiple of VW).
+static void transform_output_f4(const Grid *g, const float *restrict m, long O, long first, long tiles,
+                                const float *restrict bias, float *restrict out) {
+    long entryStride = tiles * O, H = g->H, W = g->W;
     for (long tile = 0; tile < tiles; tile++) {
-        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
+        long n, y, x;
+        locate(g, first + tile, &n, &y, &x);
+        long rows = H - y < 4 ? H - y : 4, columns = W - x < 4 ? W - x : 4;
         const float *base = m + tile * O;
-        float *y = out + ((4 * ty) * W + 4 * tx) * O;
+        float *corner = out + ((n * H + y) * W + x) * O;
         for (long o = 0; o < O; o += VW) {
             vf s[4][6];  // s[i][q] = (A^T M)[i][q]
             for (int q = 0; q < 6; q++) {
@@ -278,12 +319,15 @@ static void transform_output_f4(const float *restrict m, long W, long O, long fi
             for (int i = 0; i < 4; i++) {
                 vf row[4];
                 at6(s[i], row);
-                for (int j = 0; j < 4; j++) store(y + (i * W + j) * O + o, row[j] + b);
+                if (rows == 4 && columns == 4) {
+                    for (int j = 0; j < 4; j++) store(corner + (i * W + j) * O + o, row[j] + b);
+                } else if (i < rows) {
+                    for (int j = 0; j < columns; j++) store(corner + (i * W + j) * O + o, row[j] + b);
+                }
             }
         }
     }
 }
-
 
 /// A applied to four vectors (A^T's transpose), giving six.
 static inline void a6(const vf g[4], vf z[6]) {
@@ -295,18 +339,26 @@ static inline void a6(const vf g[4], vf z[6]) {
     z[5] = g[3];
 }
 
-/// Z = A dY A^T for `tiles` 4 x 4 tiles of one image's output gradient
-/// [H, W, O] from tile `first` on: z[entry][tile - first][o], VW at a time.
-static void transform_output_gradient_f4(const float *restrict gradient, long W, long O, long first, long tiles, float *restrict z) {
-    long tilesAcross = W / 4;
+/// Z = A dY A^T for `tiles` 4 x 4 tiles of the output gradient [images, H, W, O]
+/// from tile `first` on: z[entry][tile - first][o], VW at a time.
+static void transform_output_gradient_f4(const Grid *g, const float *restrict gradient, long O, long first, long tiles,
+                                         float *restrict z) {
+    long H = g->H, W = g->W;
     for (long tile = 0; tile < tiles; tile++) {
-        long ty = (first + tile) / tilesAcross, tx = (first + tile) % tilesAcross;
-        const float *g = gradient + ((4 * ty) * W + 4 * tx) * O;
+        long n, y, x;
+        locate(g, first + tile, &n, &y, &x);
+        long rows = H - y < 4 ? H - y : 4, columns = W - x < 4 ? W - x : 4;
+        const float *corner = gradient + ((n * H + y) * W + x) * O;
         for (long o = 0; o < O; o += VW) {
             vf t[6][4];  // t[i][b] = (A dY)[i][b]
             for (int b = 0; b < 4; b++) {
                 vf column[4], transformed[6];
-                for (int a = 0; a < 4; a++) column[a] = load(g + (a * W + b) * O + o);
+                if (rows == 4 && columns == 4) {
+                    for (int a = 0; a < 4; a++) column[a] = load(corner + (a * W + b) * O + o);
+                } else {
+                    for (int a = 0; a < 4; a++)
+                        column[a] = a < rows && b < columns ? load(corner + (a * W + b) * O + o) : (vf)0;
+                }
                 a6(column, transformed);
                 for (int i = 0; i < 6; i++) t[i][b] = transformed[i];
             }
@@ -363,9 +415,9 @@ typedef struct {
     long outputs;  // output pixels per tile side: 2 or 4
     long entries;  // (outputs + 2)^2
     void (*transformKernel)(const float *kernel, long C, long O, float *packed);
-    void (*transformInput)(const float *image, long W, long C, long first, long tiles, float *v);
-    void (*transformOutput)(const float *m, long W, long O, long first, long tiles, const float *bias, float *out);
-    void (*transformOutputGradient)(const float *gradient, long W, long O, long first, long tiles, float *z);
+    void (*transformInput)(const Grid *g, const float *padded, long C, long first, long tiles, float *v);
+    void (*transformOutput)(const Grid *g, const float *m, long O, long first, long tiles, const float *bias, float *out);
+    void (*transformOutputGradient)(const Grid *g, const float *gradient, long O, long first, long tiles, float *z);
     void (*finishKernelGradient)(const float *du, long C, long O, float *kernelGradient);
 } Scheme;
 
@@ -377,32 +429,30 @@ static void convolve(const Scheme *scheme, const float *padded, long images, lon
                      const float *kernel, const float *bias, long O, float *out) {
     long entries = scheme->entries;
     long panels = (O + NR - 1) / NR;
-    long tiles = (H / scheme->outputs) * (W / scheme->outputs);
+    Grid grid = make_grid(scheme->outputs, H, W, C);
+    long tiles = images * grid.tilesPerImage;
     // Tiles go through in chunks whose transforms stay in cache (L2).
-    long chunk = chunk_size(tiles);
+    long chunk = chunk_size(tiles, entries, C, O);
     float *u = aligned_alloc(64, ((entries * panels * C * NR * sizeof(float) + 63) / 64) * 64);
     float *v = aligned_alloc(64, ((entries * chunk * C * sizeof(float) + 63) / 64) * 64);
     float *m = aligned_alloc(64, ((entries * chunk * O * sizeof(float) + 63) / 64) * 64);
     scheme->transformKernel(kernel, C, O, u);
-    for (long n = 0; n < images; n++) {
-        const float *image = padded + n * (H + 2) * (W + 2) * C;
-        for (long first = 0; first < tiles; first += chunk) {
-            long count = tiles - first < chunk ? tiles - first : chunk;
-            scheme->transformInput(image, W, C, first, count, v);
-            for (long entry = 0; entry < entries; entry++) {
-                const float *a = v + entry * count * C;
-                float *mEntry = m + entry * count * O;
-                for (long panel = 0; panel < panels; panel++) {
-                    const float *b = u + (entry * panels + panel) * C * NR;
-                    long nr = O - panel * NR < NR ? O - panel * NR : NR;
-                    for (long i = 0; i < count; i += MR) {
-                        long mr = count - i < MR ? count - i : MR;
-                        tile_product(a + i * C, C, C, b, mEntry + i * O + panel * NR, O, mr, nr);
-                    }
+    for (long first = 0; first < tiles; first += chunk) {
+        long count = tiles - first < chunk ? tiles - first : chunk;
+        scheme->transformInput(&grid, padded, C, first, count, v);
+        for (long entry = 0; entry < entries; entry++) {
+            const float *a = v + entry * count * C;
+            float *mEntry = m + entry * count * O;
+            for (long panel = 0; panel < panels; panel++) {
+                const float *b = u + (entry * panels + panel) * C * NR;
+                long nr = O - panel * NR < NR ? O - panel * NR : NR;
+                for (long i = 0; i < count; i += MR) {
+                    long mr = count - i < MR ? count - i : MR;
+                    tile_product(a + i * C, C, C, b, mEntry + i * O + panel * NR, O, mr, nr);
                 }
             }
-            scheme->transformOutput(m, W, O, first, count, bias, out + n * H * W * O);
         }
+        scheme->transformOutput(&grid, m, O, first, count, bias, out);
     }
     free(u);
     free(v);
@@ -412,28 +462,26 @@ static void convolve(const Scheme *scheme, const float *padded, long images, lon
 static void kernel_gradient(const Scheme *scheme, const float *padded, const float *gradient, long images, long H, long W,
                             long C, long O, float *kernelGradient) {
     long entries = scheme->entries;
-    long tiles = (H / scheme->outputs) * (W / scheme->outputs);
-    long chunk = chunk_size(tiles);
+    Grid grid = make_grid(scheme->outputs, H, W, C);
+    long tiles = images * grid.tilesPerImage;
+    long chunk = chunk_size(tiles, entries, C, O);
     float *v = aligned_alloc(64, ((entries * chunk * C * sizeof(float) + 63) / 64) * 64);
     // NR floats of slack: the product reads a whole register tile of z.
     float *z = aligned_alloc(64, (((entries * chunk * O + NR) * sizeof(float) + 63) / 64) * 64);
     float *du = calloc(entries * C * O, sizeof(float));
     memset(z, 0, (entries * chunk * O + NR) * sizeof(float));
-    for (long n = 0; n < images; n++) {
-        const float *image = padded + n * (H + 2) * (W + 2) * C;
-        for (long first = 0; first < tiles; first += chunk) {
-            long count = tiles - first < chunk ? tiles - first : chunk;
-            scheme->transformInput(image, W, C, first, count, v);
-            scheme->transformOutputGradient(gradient + n * H * W * O, W, O, first, count, z);
-            for (long entry = 0; entry < entries; entry++) {
-                const float *vEntry = v + entry * count * C, *zEntry = z + entry * count * O;
-                float *duEntry = du + entry * C * O;
-                for (long c = 0; c < C; c += MR) {
-                    long mr = C - c < MR ? C - c : MR;
-                    for (long o = 0; o < O; o += NR) {
-                        long nr = O - o < NR ? O - o : NR;
-                        transposed_tile_product(vEntry + c, C, zEntry + o, O, count, duEntry + c * O + o, O, mr, nr);
-                    }
+    for (long first = 0; first < tiles; first += chunk) {
+        long count = tiles - first < chunk ? tiles - first : chunk;
+        scheme->transformInput(&grid, padded, C, first, count, v);
+        scheme->transformOutputGradient(&grid, gradient, O, first, count, z);
+        for (long entry = 0; entry < entries; entry++) {
+            const float *vEntry = v + entry * count * C, *zEntry = z + entry * count * O;
+            float *duEntry = du + entry * C * O;
+            for (long c = 0; c < C; c += MR) {
+                long mr = C - c < MR ? C - c : MR;
+                for (long o = 0; o < O; o += NR) {
+                    long nr = O - o < NR ? O - o : NR;
+                    transposed_tile_product(vEntry + c, C, zEntry + o, O, count, duEntry + c * O + o, O, mr, nr);
                 }
             }
         }
