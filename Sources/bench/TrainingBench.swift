@@ -35,6 +35,25 @@ struct TrainingSpeed: ParsableCommand {
         784 * 9 * (1 * 32 + 32 * 32) + 196 * 9 * (32 * 64 + 64 * 64) + 196 * 4 * 64 * 32 + 2 * 784 * 9 * 32 * 32 + 784
         * 32 * 4
 
+    /// Multiply-adds of UNetX0Model (C = 32) per 28 x 28 image, forward: the
+    /// 3x3 convolutions 3->32, 32->32 (enc1) and two 32->32 (dec1) at 28 x 28;
+    /// 32->64, 64->64 (enc2) and two 64->64 (dec2) at 14 x 14; 64->128 and
+    /// 128->128 (enc3) at 7 x 7; attention over 49 pixels of 128 channels
+    /// (queries, keys and values, two 49 x 49 products, the projection); the
+    /// transposed 2 x 2 convolutions 128->64 and 64->32; the 1 x 1 to 4 levels.
+    static let unetModelMultiplyAdds: Double =
+        784 * 9 * (3 * 32 + 3 * 32 * 32) + 196 * 9 * (32 * 64 + 3 * 64 * 64) + 49 * 9 * (64 * 128 + 128 * 128)
+        + (49 * 128 * 384 + 2 * 49 * 49 * 128 + 49 * 128 * 128) + 49 * 4 * 128 * 64 + 196 * 4 * 64 * 32 + 784 * 32 * 4
+
+    /// The forward multiply-adds per image of `model`.
+    static func multiplyAdds(_ model: ModelArchitecture) -> Double {
+        switch model {
+        case .tiny: tinyModelMultiplyAdds
+        case .coords: tinyModelMultiplyAdds + 784 * 9 * 2 * 32  // two coordinate channels into the first convolution
+        case .unet: unetModelMultiplyAdds
+        }
+    }
+
     func run() throws {
         let machine = MachineReport()
         machine.print()
@@ -51,13 +70,11 @@ struct TrainingSpeed: ParsableCommand {
             String(
                 format: "training: %.1f images/s (%.0f ms per step of %d images, %d threads)",
                 Double(batchSize) / seconds, seconds * 1e3, batchSize, MatrixProduct.threadCount))
-        if model == .tiny {
-            // Forward and backward: three times the forward's 2 flops per multiply-add.
-            let flops = 6 * Self.tinyModelMultiplyAdds * Double(batchSize)
-            print(
-                "  the convolutions' arithmetic: \(machine.rate(flops: flops, seconds: seconds)) (\(Int(6 * Self.tinyModelMultiplyAdds / 1e6)) MFLOP per image)"
-            )
-        }
+        // Forward and backward: three times the forward's 2 flops per multiply-add.
+        let perImage = Self.multiplyAdds(model)
+        print(
+            "  the model's arithmetic (as direct products): \(machine.rate(flops: 6 * perImage * Double(batchSize), seconds: seconds)) (\(Int(6 * perImage / 1e6)) MFLOP per image)"
+        )
         if profile {
             let model = trainer.model
             var r = RandomGenerator(seed: 1)
@@ -76,10 +93,8 @@ struct TrainingSpeed: ParsableCommand {
             print(
                 String(
                     format: "sampling: %.2f s for 16 images through %d steps", time, diffusion.configuration.numSteps))
-            if self.model == .tiny {
-                let flops = 2 * Self.tinyModelMultiplyAdds * 16 * Double(diffusion.configuration.numSteps)
-                print("  the convolutions' arithmetic: \(machine.rate(flops: flops, seconds: time))")
-            }
+            let flops = 2 * Self.multiplyAdds(self.model) * 16 * Double(diffusion.configuration.numSteps)
+            print("  the model's arithmetic (as direct products): \(machine.rate(flops: flops, seconds: time))")
         }
     }
 }
