@@ -342,9 +342,8 @@ public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
             return forced
         }
         guard channels >= 8 else { return .direct }
-        return [.winograd4x4, .winograd].first {
-            $0.applies(height: height, width: width, channels: channels, outputs: outputs)
-        } ?? .direct
+        return winograd4x4.applies(height: height, width: width, channels: channels, outputs: outputs)
+            ? .winograd4x4 : .winograd
     }
 
     /// Whether the algorithm handles images of this size with this many

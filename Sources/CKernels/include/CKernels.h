@@ -34,7 +34,7 @@ long ck_conv3x3_padding_slack(long C);
 
 /// The same convolution by Winograd's F(2 x 2, 3 x 3): 2.25 times fewer
 /// multiply-adds. Any H and W: the image is covered by whole 2 x 2 tiles,
-/// so `padded` is [images, S(H) , S(W), C] with S(n) = ceil(n / 2) * 2 + 2
+/// so `padded` is [images, S(H), S(W), C] with S(n) = ceil(n / 2) * 2 + 2
 /// (a one-pixel zero border, plus a zero row or column where H or W is
 /// odd); no slack needed. `out` as for ck_conv3x3.
 void ck_winograd3x3(const float *padded, long images, long H, long W, long C,

@@ -19,9 +19,7 @@
 
 /// The bytes a chunk's transforms (input and output sides) may take: about
 /// half of a core's L2 cache, so that they are still there when read back.
-#ifndef CHUNK_BYTES
 #define CHUNK_BYTES (384 * 1024)
-#endif
 
 /// Tiles per chunk for `tiles` tiles of `entries` entries with C input and
 /// O output channels: as many as CHUNK_BYTES holds (at least 2 MR, at most
