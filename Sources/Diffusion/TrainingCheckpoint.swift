@@ -9,19 +9,23 @@ public struct TrainingProgress: Sendable, Equatable {
     public var step: Int
     public var seed: UInt64
     public var batchSize: Int
+    /// The base learning rate (the schedule's rate at step 0).
     public var learningRate: Float
+    public var learningRateSchedule: LearningRateSchedule
     public var configuration: DiffusionConfiguration
     /// The fraction of labels dropped for classifier-free guidance.
     public var labelDropout: Float
 
     public init(
-        step: Int, seed: UInt64, batchSize: Int, learningRate: Float, configuration: DiffusionConfiguration,
+        step: Int, seed: UInt64, batchSize: Int, learningRate: Float,
+        learningRateSchedule: LearningRateSchedule = .constant, configuration: DiffusionConfiguration,
         labelDropout: Float = 0
     ) {
         self.step = step
         self.seed = seed
         self.batchSize = batchSize
         self.learningRate = learningRate
+        self.learningRateSchedule = learningRateSchedule
         self.configuration = configuration
         self.labelDropout = labelDropout
     }
@@ -40,6 +44,7 @@ public enum TrainingCheckpoint {
         let metadata: [String: String] = [
             "format": format, "step": String(progress.step), "seed": String(progress.seed),
             "batch_size": String(progress.batchSize), "learning_rate": String(progress.learningRate),
+            "learning_rate_decay_steps": String(progress.learningRateSchedule.decaySteps),
             "optimizer_step": String(optimizer.step), "num_classes": String(c.numClasses),
             "num_steps": String(c.numSteps),
             "beta_start": String(c.betaStart), "beta_end": String(c.betaEnd), "lambda": String(c.lambda),
@@ -106,9 +111,18 @@ public enum TrainingCheckpoint {
         var model = architecture.makeModel(
             numClasses: configuration.numClasses, withNoLabel: labelDropout > 0, seed: 0)
         try model.load(tensors, from: url)
+        // Checkpoints from before learning-rate schedules kept the rate constant.
+        guard let decaySteps = Int(metadata["learning_rate_decay_steps"] ?? "0"), decaySteps >= 0 else {
+            throw CheckpointError(
+                file: url,
+                problem:
+                    "has an invalid 'learning_rate_decay_steps' '\(metadata["learning_rate_decay_steps"] ?? "")' in its metadata"
+            )
+        }
         let progress = TrainingProgress(
             step: try value("step"), seed: try value("seed"), batchSize: try value("batch_size"),
-            learningRate: try value("learning_rate"), configuration: configuration, labelDropout: labelDropout)
+            learningRate: try value("learning_rate"), learningRateSchedule: LearningRateSchedule(decaySteps: decaySteps),
+            configuration: configuration, labelDropout: labelDropout)
         var optimizer = AdamW(learningRate: progress.learningRate)
         let moments = tensors.filter { $0.key.hasPrefix("optimizer.") }
         optimizer.restore(

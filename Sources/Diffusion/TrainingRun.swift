@@ -11,7 +11,9 @@ public struct TrainingSettings: Sendable, Equatable {
     public var model: ModelArchitecture
     public var seed: UInt64
     public var batchSize: Int
+    /// The base learning rate, which `learningRateSchedule` scales step by step.
     public var learningRate: Float
+    public var learningRateSchedule: LearningRateSchedule
     public var configuration: DiffusionConfiguration
     /// The fraction of labels dropped for classifier-free guidance (0: none,
     /// and the model has no "no label" embedding).
@@ -19,7 +21,8 @@ public struct TrainingSettings: Sendable, Equatable {
 
     public init(
         model: ModelArchitecture, seed: UInt64, batchSize: Int, learningRate: Float,
-        configuration: DiffusionConfiguration, labelDropout: Float = 0
+        learningRateSchedule: LearningRateSchedule = .constant, configuration: DiffusionConfiguration,
+        labelDropout: Float = 0
     ) {
         precondition(
             (0..<1).contains(labelDropout), "TrainingSettings: label dropout must lie in [0, 1), got \(labelDropout)")
@@ -27,6 +30,7 @@ public struct TrainingSettings: Sendable, Equatable {
         self.seed = seed
         self.batchSize = batchSize
         self.learningRate = learningRate
+        self.learningRateSchedule = learningRateSchedule
         self.configuration = configuration
         self.labelDropout = labelDropout
     }
@@ -44,7 +48,8 @@ public struct TrainingSettings: Sendable, Equatable {
         let c = configuration
         return [
             ("model", model.rawValue), ("seed", "\(seed)"), ("batch size", "\(batchSize)"),
-            ("learning rate", "\(learningRate)"), ("label dropout", "\(labelDropout)"),
+            ("learning rate", "\(learningRate)"),
+            ("learning rate schedule", "\(learningRateSchedule)"), ("label dropout", "\(labelDropout)"),
             ("transition", c.corruption.rawValue), ("schedule", c.schedule.rawValue), ("beta start", "\(c.betaStart)"),
             ("beta end", "\(c.betaEnd)"), ("lambda", "\(c.lambda)"), ("weighting", c.weighting.rawValue),
             ("classes", "\(c.numClasses)"), ("steps T", "\(c.numSteps)"),
@@ -141,8 +146,8 @@ public struct TrainingRun {
         let saved = try TrainingCheckpoint.load(from: url)
         let savedSettings = TrainingSettings(
             model: saved.model.architecture, seed: saved.progress.seed, batchSize: saved.progress.batchSize,
-            learningRate: saved.progress.learningRate, configuration: saved.progress.configuration,
-            labelDropout: saved.progress.labelDropout)
+            learningRate: saved.progress.learningRate, learningRateSchedule: saved.progress.learningRateSchedule,
+            configuration: saved.progress.configuration, labelDropout: saved.progress.labelDropout)
         let differences = settings.differences(from: savedSettings)
         guard differences.isEmpty else { throw Failure.settingsDiffer(url, differences) }
         trainer = Trainer(
@@ -154,8 +159,8 @@ public struct TrainingRun {
     public func saveCheckpoint() throws {
         let progress = TrainingProgress(
             step: step, seed: settings.seed, batchSize: settings.batchSize,
-            learningRate: settings.learningRate, configuration: settings.configuration,
-            labelDropout: settings.labelDropout)
+            learningRate: settings.learningRate, learningRateSchedule: settings.learningRateSchedule,
+            configuration: settings.configuration, labelDropout: settings.labelDropout)
         try TrainingCheckpoint.save(
             model: trainer.model, optimizer: trainer.optimizer, progress: progress, to: checkpointURL)
     }
@@ -179,6 +184,8 @@ public struct TrainingRun {
             if order.epoch != epoch { order = (epoch, batches.order(epoch: epoch)) }
             let indices = batches.batch(step % batches.batchesPerEpoch, epoch: epoch, order: order.indices)
             let (x0, y) = images.batch(indices, levels: settings.configuration.numClasses)
+            trainer.optimizer.learningRate = settings.learningRateSchedule.rate(
+                base: settings.learningRate, afterSteps: step)
             let report = trainer.step(x0: x0, y: y, seed: Self.stepSeed(settings.seed, step: step))
             guard report.loss.isFinite else { throw Failure.lossNotFinite(step: step + 1, loss: report.loss) }
             imagesSeen += indices.count

@@ -43,6 +43,11 @@ public enum ModelArchitecture: String, CaseIterable, Sendable {
     /// U-Net, which is sampled with guidance; none for the practical's models,
     /// which keep the practical's exact architecture.
     public var defaultLabelDropout: Float { self == .unet ? 0.1 : 0 }
+
+    /// Whether a run of this model lowers its learning rate to zero by its
+    /// last step by default: the U-Net's short recipe does; the practical's
+    /// models keep the practical's constant rate.
+    public var decaysLearningRateByDefault: Bool { self == .unet }
 }
 
 extension Tensor {

@@ -9,6 +9,12 @@ import NN
 import Plotting
 import Tensors
 
+/// The `--learning-rate-decay` choices.
+enum LearningRateDecay: String, ExpressibleByArgument, CaseIterable {
+    case constant
+    case cosine
+}
+
 /// Trains an x0-predicting model on 4-level MNIST.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,8 +37,14 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Images per step.")
     var batchSize = 128
 
-    @Option(parsing: .unconditional, help: "AdamW's learning rate.")
+    @Option(parsing: .unconditional, help: "AdamW's learning rate (at the first step, when it decays).")
     var learningRate: Float = 1e-3
+
+    @Option(
+        help:
+            "How the learning rate moves: constant, or cosine (down to zero at the last of the --epochs' steps); default cosine for unet, constant for tiny and coords."
+    )
+    var learningRateDecay: LearningRateDecay?
 
     @Option(parsing: .unconditional, help: "The seed of the initial weights, the batch order, t and the noise.")
     var seed: UInt64 = 0
@@ -127,9 +139,13 @@ struct Train: ParsableCommand {
         configuration.betaStart = betaStart ?? (transition == .gaussian ? 0.02 : 1e-3)
         configuration.betaEnd = betaEnd ?? (transition == .gaussian ? 1 : 0.1)
         let diffusion = DiscreteDiffusion(exercises: implementation.exercises, configuration: configuration)
+        // The decay spans the epochs asked for, not --max-steps: a run cut short by
+        // --max-steps continues on the same schedule with --resume.
+        let decays = learningRateDecay.map { $0 == .cosine } ?? model.decaysLearningRateByDefault
         let settings = TrainingSettings(
-            model: model, seed: seed, batchSize: batchSize, learningRate: learningRate, configuration: configuration,
-            labelDropout: labelDropout ?? model.defaultLabelDropout)
+            model: model, seed: seed, batchSize: batchSize, learningRate: learningRate,
+            learningRateSchedule: decays ? .cosine(steps: epochs * batchesPerEpoch) : .constant,
+            configuration: configuration, labelDropout: labelDropout ?? model.defaultLabelDropout)
         var run: TrainingRun
         do {
             run =
@@ -143,7 +159,7 @@ struct Train: ParsableCommand {
         let images = Subset(images: trainingSet, count: count)
         if resume { print("Resuming \(run.checkpointURL.path) at step \(run.step) of \(totalSteps)") }
         print(
-            "Training on \(count) images, \(totalSteps) steps of \(batchSize) (\(implementation.owner), \(run.trainer.model.parameterCount) parameters)"
+            "Training on \(count) images, \(totalSteps) steps of \(batchSize) (\(implementation.owner), \(run.trainer.model.parameterCount) parameters, learning rate \(learningRate) \(settings.learningRateSchedule))"
         )
 
         StopRequest.install()

@@ -79,13 +79,16 @@ struct TrainingTests {
     }
 
     /// The command's run, stopped after step 3 and resumed, takes the same
-    /// steps as an unbroken one: same weights bit for bit, same loss log.
+    /// steps as an unbroken one: same weights bit for bit, same loss log
+    /// (with a decaying learning rate, so the resumed run must also pick up
+    /// the schedule where it stood).
     @Test func aStoppedRunResumesExactly() throws {
         let data = try MNIST(split: .test, directory: MNISTTests.shipped)
         let images = FirstImages(data: data, count: 40)
         let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self)
         let settings = TrainingSettings(
-            model: .tiny, seed: 9, batchSize: 8, learningRate: 1e-3, configuration: diffusion.configuration)
+            model: .tiny, seed: 9, batchSize: 8, learningRate: 1e-3, learningRateSchedule: .cosine(steps: 7),
+            configuration: diffusion.configuration)
         let straightFolder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "d3pm-run-\(UUID().uuidString)")
         let brokenFolder = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -116,6 +119,42 @@ struct TrainingTests {
             }
         }
         #expect(try losses(resumed) == losses(straight) && losses(straight).count == 8)
+    }
+
+    @Test func cosineScheduleFallsFromTheBaseRateToZero() {
+        let schedule = LearningRateSchedule.cosine(steps: 10)
+        #expect(schedule.rate(base: 2e-3, afterSteps: 0) == 2e-3)
+        #expect(abs(schedule.rate(base: 2e-3, afterSteps: 5) - 1e-3) < 1e-9)
+        #expect(abs(schedule.rate(base: 2e-3, afterSteps: 2) - 1e-3 * Float(1 + cos(Double.pi / 5))) < 1e-9)
+        #expect(schedule.rate(base: 2e-3, afterSteps: 10) == 0 && schedule.rate(base: 2e-3, afterSteps: 25) == 0)
+        let rates = (0...10).map { schedule.rate(base: 1, afterSteps: $0) }
+        #expect(zip(rates, rates.dropFirst()).allSatisfy { $0 > $1 }, "the rate falls at every step: \(rates)")
+        #expect(LearningRateSchedule.constant.rate(base: 3e-4, afterSteps: 1000) == 3e-4)
+        #expect(LearningRateSchedule(decaySteps: 0) == .constant)
+        #expect(LearningRateSchedule(decaySteps: 10) == schedule)
+    }
+
+    /// The run applies the schedule: once the rate has reached zero, further
+    /// steps leave the weights (decay included) exactly as they were, while
+    /// the same steps at a constant rate move them.
+    @Test func aRunFollowsItsLearningRateSchedule() throws {
+        let data = try MNIST(split: .test, directory: MNISTTests.shipped)
+        let images = FirstImages(data: data, count: 24)
+        let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self)
+        func weights(after steps: Int, _ schedule: LearningRateSchedule) throws -> [String: [UInt32]] {
+            let settings = TrainingSettings(
+                model: .tiny, seed: 4, batchSize: 8, learningRate: 1e-3, learningRateSchedule: schedule,
+                configuration: diffusion.configuration)
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "d3pm-run-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            var run = try TrainingRun(starting: settings, diffusion: diffusion, in: folder)
+            _ = try run.run(totalSteps: steps, images: images)
+            #expect(try TrainingCheckpoint.load(from: run.checkpointURL).progress.learningRateSchedule == schedule)
+            return bits(run.trainer.model)
+        }
+        #expect(try weights(after: 3, .cosine(steps: 1)) == weights(after: 1, .cosine(steps: 1)))
+        #expect(try weights(after: 3, .constant) != weights(after: 1, .constant))
     }
 
     @Test func resumingWithOtherSettingsNamesEachDifference() throws {
