@@ -121,8 +121,9 @@ public enum TrainingCheckpoint {
         }
         let progress = TrainingProgress(
             step: try value("step"), seed: try value("seed"), batchSize: try value("batch_size"),
-            learningRate: try value("learning_rate"), learningRateSchedule: LearningRateSchedule(decaySteps: decaySteps),
-            configuration: configuration, labelDropout: labelDropout)
+            learningRate: try value("learning_rate"),
+            learningRateSchedule: LearningRateSchedule(decaySteps: decaySteps), configuration: configuration,
+            labelDropout: labelDropout)
         var optimizer = AdamW(learningRate: progress.learningRate)
         let moments = tensors.filter { $0.key.hasPrefix("optimizer.") }
         optimizer.restore(
