@@ -103,6 +103,10 @@ struct TensorOperationTests {
         #expect(x.max(axis: 1).scalars == [5, 6])
         #expect(x.argmax(axis: 1).scalars == [1, 2])
         #expect(x.argmax(axis: 0).scalars == [1, 0, 1])
+        // Along the last axis and any other, the first of equal maxima wins and NaN loses to any number.
+        let ties = Tensor(shape: [3, 4], scalars: [2, 7, 7, 1, .nan, -3, .nan, -1, .nan, .nan, .nan, .nan])
+        #expect(ties.argmax(axis: -1).scalars == [1, 3, 0])
+        #expect(ties.transposed().argmax(axis: 0).scalars == [1, 3, 0])
         #expect(x.mean().item == 3.5)
         // Leading axes of a large tensor: the row sums are split over the cores.
         let large = randomTensor([7001, 3, 5], seed: 9)
