@@ -195,19 +195,6 @@ extension Tensor {
         var out = [Int](repeating: 0, count: outer * inner)
         scalars.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { out in
-                if inner == 1 {
-                    // The last axis (a sampler's categories): each row is contiguous.
-                    for o in 0..<outer {
-                        let row = UnsafeBufferPointer(rebasing: src[(o * size)..<(o * size + size)])
-                        var best = row[0], bestIndex = 0
-                        for k in 1..<size where row[k] > best || (best.isNaN && !row[k].isNaN) {
-                            best = row[k]
-                            bestIndex = k
-                        }
-                        out[o] = bestIndex
-                    }
-                    return
-                }
                 for o in 0..<outer {
                     for i in 0..<inner {
                         var best = src[o * size * inner + i], bestIndex = 0
