@@ -63,6 +63,13 @@ public struct DiscreteDiffusion {
             : IntTensor.random(shape, in: 0..<configuration.numClasses, using: &rng)
     }
 
+    /// x_T for a batch with one noise stream per sample ([B, ...] with B its samples).
+    func prior(_ shape: [Int], noise: inout PerSampleNoise) -> IntTensor {
+        configuration.corruption == .absorbing
+            ? IntTensor.full(shape, configuration.numClasses)
+            : noise.integers(Array(shape.dropFirst()), in: 0..<configuration.numClasses)
+    }
+
     /// The hybrid loss of `model` on clean images x0 [B, 1, H, W] with labels y [B]:
     /// t uniform in 1...T per image, x_t = qSample(x0, t), logits = model(x_t, t, y).
     ///
@@ -124,31 +131,36 @@ public struct DiscreteDiffusion {
     /// at each jump from t to s the model predicts x0, and x_s is drawn from
     /// q(x_s | x_t, x0); the last jump, to s = 0, takes the model's most likely x0.
     /// `guidance` is the weight w of ``guidedLogits(model:xt:t:y:guidance:)``.
+    /// The chains run in groups, one per core, each sample with its own
+    /// noise (``sampleIndependently(labels:using:progress:chain:)``).
     public func sample(
         model: any X0Model, labels: IntTensor, jumps: Int, guidance: Float = 0, height: Int = 28, width: Int = 28,
         using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
     ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
-        let b = labels.count, k = configuration.numStates
-        var x = prior([b, 1, height, width], using: &rng)
-        var frames: [(Int, IntTensor)] = [(configuration.numSteps, x)]
+        let k = configuration.numStates
         let schedule = jumpSchedule(jumps)
-        withoutGradient {
-            for (t, s) in zip(schedule, schedule.dropFirst()) {
-                let x0Logits = guidedLogits(
-                    model: model, xt: x, t: IntTensor.full([b], t), y: labels, guidance: guidance)
-                if s == 0 {
-                    x = x0Logits.argmax(axis: -1)
-                } else {
-                    let logits = exercises.qSkipPosteriorLogits(
-                        x0Logits: x0Logits, xt: x, from: t, to: s, qOnestep: matrices.qOnestep,
-                        qCumulative: matrices.qCumulative)
-                    x = exercises.gumbelMaxSample(logits, noise: Tensor.uniform(x.shape + [k], using: &rng))
+        return withoutGradient {
+            sampleIndependently(labels: labels, using: &rng, progress: progress) { labels, noise, progress in
+                let b = labels.count
+                var x = prior([b, 1, height, width], noise: &noise)
+                var frames: [(t: Int, images: IntTensor)] = [(configuration.numSteps, x)]
+                for (t, s) in zip(schedule, schedule.dropFirst()) {
+                    let x0Logits = guidedLogits(
+                        model: model, xt: x, t: IntTensor.full([b], t), y: labels, guidance: guidance)
+                    if s == 0 {
+                        x = x0Logits.argmax(axis: -1)
+                    } else {
+                        let logits = exercises.qSkipPosteriorLogits(
+                            x0Logits: x0Logits, xt: x, from: t, to: s, qOnestep: matrices.qOnestep,
+                            qCumulative: matrices.qCumulative)
+                        x = exercises.gumbelMaxSample(logits, noise: noise.uniform([1, height, width, k]))
+                    }
+                    frames.append((s, x))
+                    progress(t)
                 }
-                frames.append((s, x))
-                progress(t)
+                return (x, frames)
             }
         }
-        return (x, frames)
     }
 
     /// Samples in `steps` steps from t = T: the full chain (pSample, every
@@ -168,6 +180,10 @@ public struct DiscreteDiffusion {
 
     /// Runs the reverse chain from uniform noise at t = T down to t = 1.
     ///
+    /// The chains run in groups, one per core, each sample with its own
+    /// noise (``sampleIndependently(labels:using:progress:chain:)``): the
+    /// samples do not depend on the number of cores.
+    ///
     /// - Parameters:
     ///   - labels: the digit of each sample, shape [B].
     ///   - guidance: the weight w of ``guidedLogits(model:xt:t:y:guidance:)`` (0: none).
@@ -178,22 +194,23 @@ public struct DiscreteDiffusion {
         model: any X0Model, labels: IntTensor, guidance: Float = 0, height: Int = 28, width: Int = 28,
         frameStride: Int = 40, using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
     ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
-        let b = labels.count
         let k = configuration.numStates
-        var x = prior([b, 1, height, width], using: &rng)
-        var frames: [(Int, IntTensor)] = [(configuration.numSteps, x)]
-        withoutGradient {
-            for step in stride(from: configuration.numSteps, through: 1, by: -1) {
-                let t = IntTensor.full([b], step)
-                let noise = Tensor.uniform(x.shape + [k], using: &rng)
-                x = exercises.pSample(
-                    model: { guidedLogits(model: model, xt: $0, t: $1, y: $2, guidance: guidance) }, xt: x, t: t,
-                    y: labels, matrices: matrices, noise: noise)
-                if (step - 1) % frameStride == 0 || step == 1 { frames.append((step - 1, x)) }
-                progress(step)
+        return withoutGradient {
+            sampleIndependently(labels: labels, using: &rng, progress: progress) { labels, noise, progress in
+                let b = labels.count
+                var x = prior([b, 1, height, width], noise: &noise)
+                var frames: [(t: Int, images: IntTensor)] = [(configuration.numSteps, x)]
+                for step in stride(from: configuration.numSteps, through: 1, by: -1) {
+                    let t = IntTensor.full([b], step)
+                    x = exercises.pSample(
+                        model: { guidedLogits(model: model, xt: $0, t: $1, y: $2, guidance: guidance) }, xt: x,
+                        t: t, y: labels, matrices: matrices, noise: noise.uniform([1, height, width, k]))
+                    if (step - 1) % frameStride == 0 || step == 1 { frames.append((step - 1, x)) }
+                    progress(step)
+                }
+                return (x, frames)
             }
         }
-        return (x, frames)
     }
 }
 

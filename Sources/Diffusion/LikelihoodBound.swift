@@ -40,53 +40,95 @@ public struct LikelihoodBound: Sendable {
 }
 
 extension DiscreteDiffusion {
-    /// KL(softmax(p) || softmax(q)) summed over classes and pixels, averaged over the batch.
-    static func klPerImage(_ pLogits: Tensor, _ qLogits: Tensor) -> Double {
+    /// KL(softmax(p) || softmax(q)) summed over classes and pixels, per image [B].
+    static func klPerImage(_ pLogits: Tensor, _ qLogits: Tensor) -> [Double] {
         let logP = logSoftmax(pLogits), logQ = logSoftmax(qLogits)
-        return Double((exp(logP) * (logP - logQ)).sum().item) / Double(pLogits.shape[0])
+        return sumPerImage(exp(logP) * (logP - logQ))
+    }
+
+    /// The sum of each image's values, [B, ...] -> B doubles.
+    static func sumPerImage(_ values: Tensor) -> [Double] {
+        values.reshaped(values.shape[0], -1).sum(axis: 1).scalars.map(Double.init)
+    }
+
+    /// One image's terms of the bound, in nats.
+    private struct ImageTerms {
+        var prior: Double
+        var terms: [Double]  // L_{t-1} for t = 2...T
+        var reconstruction: Double
     }
 
     /// The bound for a batch of images x0 [B, 1, H, W] with labels y [B];
     /// `progress` hears of each step t done.
+    ///
+    /// Each image has its own noise stream, and the images are evaluated in
+    /// groups, one per core, each group's terms on its own core
+    /// (``inGroupsPerCore(_:_:)``); the terms are added in image order, so
+    /// the bound does not depend on the number of cores.
     public func likelihoodBound(
         model: any X0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator,
         progress: (Int) -> Void = { _ in }
     ) -> LikelihoodBound {
+        let b = x0.shape[0], pixels = x0.count / max(b, 1)
+        let noise = PerSampleNoise(count: b, seededFrom: &rng)
+        let images = withoutGradient {
+            withoutActuallyEscaping(progress) { progress in
+                inGroupsPerCore(b) { group, rows in
+                    var groupNoise = noise.rows(rows)
+                    return boundTerms(
+                        model: model, x0: x0.rows(rows), y: y.rows(rows), noise: &groupNoise,
+                        progress: group == 0 ? progress : { _ in })
+                }
+            }.flatMap { $0 }
+        }
+        func mean(_ value: (ImageTerms) -> Double) -> Double { images.reduce(0) { $0 + value($1) } / Double(b) }
+        return LikelihoodBound(
+            prior: mean(\.prior), terms: (0..<(configuration.numSteps - 1)).map { t in mean { $0.terms[t] } },
+            reconstruction: mean(\.reconstruction), pixels: pixels)
+    }
+
+    /// The terms of each image of x0 [B, 1, H, W], x_t drawn from `noise`.
+    private func boundTerms(
+        model: any X0Model, x0: IntTensor, y: IntTensor, noise: inout PerSampleNoise, progress: (Int) -> Void
+    ) -> [ImageTerms] {
         let b = x0.shape[0]
         let states = configuration.numStates, steps = configuration.numSteps
         let eps = D3PMConstants.logEpsilon
-        return withoutGradient {
-            // L_T: the row x0 of Q_{1:T} against the stationary distribution.
-            let last = IntTensor.full([b], steps)
-            let qT = log(exercises.gatherAt(matrices.qCumulative, t: last, x: x0) + eps)
-            let stationary: [Float] =
-                configuration.corruption == .absorbing
-                ? (0..<states).map { $0 == configuration.numClasses ? 1 : 0 }
-                : (0..<states).map { $0 < configuration.numClasses ? 1 / Float(configuration.numClasses) : 0 }
-            let prior = Self.klPerImage(qT, log(Tensor(stationary) + eps).broadcast(to: qT.shape))
+        // L_T: the row x0 of Q_{1:T} against the stationary distribution.
+        let last = IntTensor.full([b], steps)
+        let qT = log(exercises.gatherAt(matrices.qCumulative, t: last, x: x0) + eps)
+        let stationary: [Float] =
+            configuration.corruption == .absorbing
+            ? (0..<states).map { $0 == configuration.numClasses ? 1 : 0 }
+            : (0..<states).map { $0 < configuration.numClasses ? 1 / Float(configuration.numClasses) : 0 }
+        let prior = Self.klPerImage(qT, log(Tensor(stationary) + eps).broadcast(to: qT.shape))
 
-            func noisy(_ t: Int) -> (IntTensor, IntTensor) {
-                let steps = IntTensor.full([b], t)
-                let noise = Tensor.uniform(x0.shape + [states], using: &rng)
-                return (steps, exercises.qSample(x0: x0, t: steps, noise: noise, qCumulative: matrices.qCumulative))
-            }
-            var terms: [Double] = []
-            for t in 2...steps {
-                let (tt, xt) = noisy(t)
-                let truePosterior = exercises.qPosteriorLogits(
-                    x0: x0, xt: xt, t: tt, qOnestepTransposed: matrices.qOnestepTransposed,
-                    qCumulative: matrices.qCumulative)
-                let modelPosterior = exercises.qPosteriorLogits(
-                    x0Logits: stateLogits(model(xt, tt, y)), xt: xt, t: tt,
-                    qOnestepTransposed: matrices.qOnestepTransposed, qCumulative: matrices.qCumulative)
-                terms.append(Self.klPerImage(truePosterior, modelPosterior))
-                progress(t)
-            }
-            // L_0: -log p(x0 | x1), the model's x0 prediction at t = 1.
-            let (one, x1) = noisy(1)
-            let reconstruction = Double(crossEntropy(model(x1, one, y), targets: x0).item) * Double(x0.count / b)
-            progress(1)
-            return LikelihoodBound(prior: prior, terms: terms, reconstruction: reconstruction, pixels: x0.count / b)
+        func noisy(_ t: Int) -> (IntTensor, IntTensor) {
+            let steps = IntTensor.full([b], t)
+            let u = noise.uniform(Array(x0.shape.dropFirst()) + [states])
+            return (steps, exercises.qSample(x0: x0, t: steps, noise: u, qCumulative: matrices.qCumulative))
+        }
+        var terms: [[Double]] = []  // [t - 2][image]
+        for t in 2...steps {
+            let (tt, xt) = noisy(t)
+            let truePosterior = exercises.qPosteriorLogits(
+                x0: x0, xt: xt, t: tt, qOnestepTransposed: matrices.qOnestepTransposed,
+                qCumulative: matrices.qCumulative)
+            let modelPosterior = exercises.qPosteriorLogits(
+                x0Logits: stateLogits(model(xt, tt, y)), xt: xt, t: tt,
+                qOnestepTransposed: matrices.qOnestepTransposed, qCumulative: matrices.qCumulative)
+            terms.append(Self.klPerImage(truePosterior, modelPosterior))
+            progress(t)
+        }
+        // L_0: -log p(x0 | x1), the model's x0 prediction at t = 1.
+        let (one, x1) = noisy(1)
+        let logits = model(x1, one, y)
+        let reconstruction = Self.sumPerImage(
+            -(logSoftmax(logits) * oneHot(x0, numClasses: logits.shape[logits.rank - 1])))
+        progress(1)
+        return (0..<b).map { image in
+            ImageTerms(
+                prior: prior[image], terms: terms.map { $0[image] }, reconstruction: reconstruction[image])
         }
     }
 }

@@ -80,6 +80,31 @@ public enum Compute {
     /// The settings in force.
     public static var configuration: ComputeConfiguration { current }
 
+    /// Whether this thread runs one of ``runIndependently(_:_:)``'s tasks.
+    @TaskLocal static var isInsideIndependentTask = false
+
+    /// The cores one operation may use here: ``ComputeConfiguration/threads``,
+    /// or 1 inside a task of ``runIndependently(_:_:)``.
+    public static var threadsPerOperation: Int { isInsideIndependentTask ? 1 : current.threads }
+
+    /// Runs `body(i)` for i in 0..<count as independent tasks spread over the
+    /// cores, each task's operations on its own core: no operation inside is
+    /// split between threads, so the cores never wait for each other until
+    /// the end. For work that falls into independent parts of equal size
+    /// (the chains of a sampler, the images of an evaluation), where
+    /// splitting each operation would make the cores meet after every one.
+    ///
+    /// The tasks inherit whether gradients are recorded. `body` must write
+    /// only to memory that its index owns.
+    public static func runIndependently(_ count: Int, _ body: (Int) -> Void) {
+        let paused = GradientRecording.isPaused
+        Parallel.forEach(count) { index in
+            $isInsideIndependentTask.withValue(true) {
+                GradientRecording.$isPaused.withValue(paused) { body(index) }
+            }
+        }
+    }
+
     /// Sets the library's configuration; call it before computing, not during.
     /// - Precondition: the kernel path, if any, is supported here.
     public static func configure(_ configuration: ComputeConfiguration) {

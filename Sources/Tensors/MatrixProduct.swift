@@ -18,8 +18,8 @@ import Dispatch
 ///
 /// Large products are split by rows over the available cores.
 public enum MatrixProduct {
-    /// Cores used for one product: ``ComputeConfiguration/threads``.
-    public static var threadCount: Int { Compute.configuration.threads }
+    /// Cores used for one product: ``Compute/threadsPerOperation``.
+    public static var threadCount: Int { Compute.threadsPerOperation }
 
     /// C = alpha * op(A) op(B) + beta * C on row-major buffers (see `ck_sgemm`).
     public static func sgemm(
