@@ -79,21 +79,52 @@ public struct DiscreteDiffusion {
     public func loss(
         model: some X0Model, x0: IntTensor, y: IntTensor, labelDropout: Float = 0, using rng: inout RandomGenerator
     ) -> HybridLossTerms {
+        loss(
+            model: model, x0: x0,
+            draw: lossDraw(x0: x0, y: y, noLabel: model.noLabel, labelDropout: labelDropout, using: &rng))
+    }
+
+    /// The random part of a training step: each image's t, the uniform noise
+    /// that draws its x_t, and its label after dropout.
+    struct LossDraw {
+        var t: IntTensor
+        var noise: Tensor
+        var labels: IntTensor
+
+        /// The draws of the images in `rows`.
+        func rows(_ rows: Range<Int>) -> LossDraw {
+            let perImage = noise.count / max(t.count, 1)
+            let scalars = Array(noise.scalars[(rows.lowerBound * perImage)..<(rows.upperBound * perImage)])
+            return LossDraw(
+                t: t.rows(rows), noise: Tensor(shape: [rows.count] + noise.shape.dropFirst(), scalars: scalars),
+                labels: labels.rows(rows))
+        }
+    }
+
+    /// Draws t, the noise and the dropped labels for a batch x0 with labels y.
+    func lossDraw(x0: IntTensor, y: IntTensor, noLabel: Int?, labelDropout: Float, using rng: inout RandomGenerator)
+        -> LossDraw
+    {
         let b = x0.shape[0]
         let t = IntTensor.random([b], in: 1..<(configuration.numSteps + 1), using: &rng)
         let noise = Tensor.uniform(x0.shape + [configuration.numStates], using: &rng)
-        let xt = exercises.qSample(x0: x0, t: t, noise: noise, qCumulative: matrices.qCumulative)
         var labels = y
         if labelDropout > 0 {
-            guard let noLabel = model.noLabel else {
+            guard let noLabel else {
                 preconditionFailure("loss: label dropout \(labelDropout) needs a model built withNoLabel")
             }
             let dropped = Tensor.uniform([b], using: &rng).scalars.map { $0 < labelDropout }
             labels = IntTensor(zip(y.scalars, dropped).map { $1 ? noLabel : $0 })
         }
-        let logits = stateLogits(model(xt, t, labels))
+        return LossDraw(t: t, noise: noise, labels: labels)
+    }
+
+    /// The hybrid loss of `model` on x0 with the randomness `draw`.
+    func loss(model: some X0Model, x0: IntTensor, draw: LossDraw) -> HybridLossTerms {
+        let xt = exercises.qSample(x0: x0, t: draw.t, noise: draw.noise, qCumulative: matrices.qCumulative)
+        let logits = stateLogits(model(xt, draw.t, draw.labels))
         return exercises.hybridLoss(
-            modelLogits: logits, x0: x0, xt: xt, t: t, matrices: matrices,
+            modelLogits: logits, x0: x0, xt: xt, t: draw.t, matrices: matrices,
             lambda: configuration.lambda, weighting: configuration.weighting)
     }
 
@@ -248,21 +279,46 @@ public struct Trainer {
             x0: x0, y: y, seed: seed)
     }
 
+    /// The batch is split into one group of images per core, and each group's
+    /// loss and gradient are computed on its own core
+    /// (``inGroupsPerCore(_:_:)``) and averaged, weighted by the group's
+    /// images: the loss is a mean over images, so this is the batch's loss
+    /// and gradient (up to rounding), without the cores meeting after every
+    /// operation.
     private static func step<Model: X0Model>(
         _ model: inout Model, optimizer: inout AdamW, diffusion: DiscreteDiffusion, clipNorm: Float,
         labelDropout: Float, x0: IntTensor, y: IntTensor, seed: UInt64
     ) -> StepReport {
         var rng = RandomGenerator(seed: seed)
-        var vb: Float = 0, ce: Float = 0
-        let (value, gradient0) = valueWithGradient(at: model) { model -> Tensor in
-            let terms = diffusion.loss(model: model, x0: x0, y: y, labelDropout: labelDropout, using: &rng)
-            vb = terms.vb.item
-            ce = terms.ce.item
-            return terms.loss
+        let b = x0.shape[0]
+        let draw = diffusion.lossDraw(
+            x0: x0, y: y, noLabel: model.noLabel, labelDropout: labelDropout, using: &rng)
+        let current = model
+        let groups = inGroupsPerCore(b) { _, rows in
+            let part = draw.rows(rows)
+            var vb: Float = 0, ce: Float = 0
+            let (value, gradient) = valueWithGradient(at: current) { model -> Tensor in
+                let terms = diffusion.loss(model: model, x0: x0.rows(rows), draw: part)
+                vb = terms.vb.item
+                ce = terms.ce.item
+                return terms.loss
+            }
+            return (loss: value.item, vb: vb, ce: ce, gradient: gradient, weight: Float(rows.count) / Float(b))
         }
-        var gradient = gradient0
+        var gradient = groups[0].gradient
+        if groups.count > 1 {
+            let weighted = groups.map { group in group.gradient.namedParameters.map { $0.1 * group.weight } }
+            var index = 0
+            gradient.visitParameters { _, parameter in
+                parameter = weighted.dropFirst().reduce(weighted[0][index]) { $0 + $1[index] }
+                index += 1
+            }
+        }
+        let loss = groups.reduce(0) { $0 + $1.loss * $1.weight }
+        let vb = groups.reduce(0) { $0 + $1.vb * $1.weight }
+        let ce = groups.reduce(0) { $0 + $1.ce * $1.weight }
         let norm = clipGradientNorm(&gradient, maxNorm: clipNorm)
         optimizer.update(&model, along: gradient)
-        return StepReport(loss: value.item, vb: vb, ce: ce, gradientNorm: norm)
+        return StepReport(loss: loss, vb: vb, ce: ce, gradientNorm: norm)
     }
 }

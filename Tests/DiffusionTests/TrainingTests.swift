@@ -197,6 +197,34 @@ struct TrainingTests {
         #expect(few.shape == [2, 1, 6, 4] && few.scalars.allSatisfy { (0..<4).contains($0) })
     }
 
+    @Test func aStepSplitBetweenCoresTakesTheWholeBatchsLossAndGradient() async {
+        // The thread count is a process-wide setting: changed in a process of its own.
+        await #expect(processExitsWith: .success) {
+            var configuration = DiffusionConfiguration()
+            configuration.corruption = .absorbing
+            let diffusion = DiscreteDiffusion(exercises: ReferenceSolutions.self, configuration: configuration)
+            var rng = RandomGenerator(seed: 4)
+            let x0 = IntTensor.random([5, 1, 8, 8], in: 0..<4, using: &rng)
+            let y = IntTensor([1, 2, 3, 4, 5])
+            func step(threads: Int) -> (Trainer.StepReport, [Tensor]) {
+                Compute.configure(ComputeConfiguration(threads: threads))
+                var trainer = Trainer(
+                    model: TinyX0Model(withNoLabel: true, seed: 1), optimizer: AdamW(), diffusion: diffusion,
+                    labelDropout: 0.3)
+                let report = trainer.step(x0: x0, y: y, seed: 6)
+                return (report, trainer.model.namedParameters.map(\.value))
+            }
+            let (whole, wholeWeights) = step(threads: 1)
+            let (split, splitWeights) = step(threads: 2)
+            let close = { (a: Float, b: Float) in abs(a - b) <= 1e-5 * max(1, abs(a)) }
+            exit(
+                close(whole.loss, split.loss) && close(whole.vb, split.vb) && close(whole.ce, split.ce)
+                    && close(whole.gradientNorm, split.gradientNorm)
+                    && zip(wholeWeights, splitWeights).allSatisfy { zip($0.scalars, $1.scalars).allSatisfy(close) }
+                    ? 0 : 1)
+        }
+    }
+
     @Test func aSampleDependsOnItsOwnNoiseAloneNotOnItsBatch() {
         var configuration = DiffusionConfiguration()
         configuration.numSteps = 12
