@@ -1,4 +1,5 @@
 // Softmax, log-softmax and cross-entropy over the class axis.
+import CKernels
 
 /// exp(x) / sum(exp(x)) along `axis`, computed stably.
 public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
@@ -55,17 +56,9 @@ func lastAxisLogSoftmax(_ x: Tensor) -> Tensor {
             let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
             Parallel.ranges(rows, elementsPerItem: k) { range in
                 let src = UnsafePointer<Float>(bitPattern: s)!, dst = UnsafeMutablePointer<Float>(bitPattern: d)!
-                for row in range {
-                    let base = row * k
-                    var m = -Float.infinity
-                    for j in 0..<k { m = Swift.max(m, src[base + j]) }
-                    if !m.isFinite { m = 0 }
-                    var total: Float = 0
-                    for j in 0..<k { total += expf(src[base + j] - m) }
-                    // (x - m) - log(total): subtracting the maximum first keeps large logits exact.
-                    let logTotal = logf(total)
-                    for j in 0..<k { dst[base + j] = (src[base + j] - m) - logTotal }
-                }
+                // (x - m) - log(total): subtracting the maximum first keeps large logits exact.
+                ck_log_softmax_rows(
+                    src + range.lowerBound * k, range.count, k, dst + range.lowerBound * k)
             }
         }
     }
@@ -83,12 +76,8 @@ func lastAxisLogSoftmax(_ x: Tensor) -> Tensor {
                     Parallel.ranges(rows, elementsPerItem: k) { range in
                         let gs = UnsafePointer<Float>(bitPattern: ga)!, ys = UnsafePointer<Float>(bitPattern: ya)!
                         let dst = UnsafeMutablePointer<Float>(bitPattern: d)!
-                        for row in range {
-                            let base = row * k
-                            var total: Float = 0
-                            for j in 0..<k { total += gs[base + j] }
-                            for j in 0..<k { dst[base + j] = gs[base + j] - expf(ys[base + j]) * total }
-                        }
+                        let first = range.lowerBound * k
+                        ck_log_softmax_rows_backward(gs + first, ys + first, range.count, k, dst + first)
                     }
                 }
             }

@@ -94,5 +94,36 @@ func kernelSelfCheck() -> [String] {
     }
     check(abs(fused.item - plain.item) <= 1e-3 * max(1, abs(plain.item)), "GroupNorm + SiLU value")
     check(allClose(fusedGradient, plainGradient, rtol: 1e-3, atol: 1e-4), "GroupNorm + SiLU gradient")
+    // log softmax along rows of 4, 5 and 7 classes against its definition in
+    // Double, gradient included, with large logits and a row holding -infinity.
+    for k in [4, 5, 7] {
+        var logits = randomTensor([37, k], seed: UInt64(50 + k)) * 30
+        logits.scalars[0] = 1e4
+        logits.scalars[k] = -.infinity
+        let weights = randomTensor([37, k], seed: UInt64(60 + k))
+        let (_, gradient) = valueWithGradient(at: logits) { (logSoftmax($0) * weights).sum() }
+        let result = logSoftmax(logits)
+        var worst = 0.0, worstGradient = 0.0
+        for row in 0..<37 {
+            let values = (0..<k).map { Double(logits.scalars[row * k + $0]) }
+            let m = values.max()!
+            let logTotal = Foundation.log(values.reduce(0) { $0 + Foundation.exp($1 - m) })
+            let w = (0..<k).map { Double(weights.scalars[row * k + $0]) }
+            let weightSum = w.reduce(0, +)
+            for j in 0..<k {
+                let expected = values[j] - m - logTotal
+                let got = Double(result.scalars[row * k + j])
+                if expected == -.infinity {
+                    if got != -.infinity { worst = .infinity }
+                } else {
+                    worst = max(worst, abs(got - expected) / max(1, abs(expected)))
+                }
+                let expectedGradient = w[j] - Foundation.exp(expected) * weightSum
+                worstGradient = max(worstGradient, abs(Double(gradient.scalars[row * k + j]) - expectedGradient))
+            }
+        }
+        check(worst <= 1e-6, "logSoftmax over \(k) classes: relative error \(worst)")
+        check(worstGradient <= 1e-5, "logSoftmax gradient over \(k) classes: error \(worstGradient)")
+    }
     return failures
 }

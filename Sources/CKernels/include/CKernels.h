@@ -104,6 +104,14 @@ void ck_exp(const float *x, float *y, long n);
 /// for NaN, +infinity at +infinity. y may be x.
 void ck_log(const float *x, float *y, long n);
 
+/// y = log softmax(x) along rows of k: y = (x - m) - ln sum e^(x - m), with
+/// m the row's maximum (0 if that is infinite), e^ and ln as ck_exp and
+/// ck_log. Rows are vectorised across (k = 4 and 5 in particular).
+void ck_log_softmax_rows(const float *x, long rows, long k, float *y);
+
+/// Its adjoint: dx = g - e^y * (sum of g over the row), y the log softmax.
+void ck_log_softmax_rows_backward(const float *g, const float *y, long rows, long k, float *dx);
+
 /// y = x * sigmoid(x) elementwise (y may be x).
 void ck_silu(const float *x, float *y, long n);
 

@@ -35,16 +35,18 @@ static inline float fast_exp(float x) {
 // only, so vectorising them is safe even when an output is its input
 // (in place), where the compiler's run-time overlap check would otherwise
 // fall back to scalar code.
+/// e^x with the edges of ck_exp.
+static inline float exp_with_edges(float v) {
+    int32_t magnitude = bits_of(v) & 0x7fffffff;
+    float r = fast_exp(v);
+    r = v < -87.3365447504f ? 0.0f : r;                                       // subnormal results flush to 0
+    r = v > 88.7228394f ? float_of(POSITIVE_INFINITY_BITS) : r;                // overflow, +infinity
+    return magnitude > POSITIVE_INFINITY_BITS ? v : r;                        // NaN stays NaN
+}
+
 void ck_exp(const float *x, float *y, long n) {
 #pragma clang loop vectorize(assume_safety)
-    for (long i = 0; i < n; i++) {
-        float v = x[i];
-        int32_t magnitude = bits_of(v) & 0x7fffffff;
-        float r = fast_exp(v);
-        r = v < -87.3365447504f ? 0.0f : r;                                       // subnormal results flush to 0
-        r = v > 88.7228394f ? float_of(POSITIVE_INFINITY_BITS) : r;                // overflow, +infinity
-        y[i] = magnitude > POSITIVE_INFINITY_BITS ? v : r;                        // NaN stays NaN
-    }
+    for (long i = 0; i < n; i++) y[i] = exp_with_edges(x[i]);
 }
 
 /// ln x to about 1 ulp (Cephes' logf polynomial on the mantissa in
@@ -74,15 +76,57 @@ static inline float fast_log(float x) {
     return m + p + 0.693359375f * e;
 }
 
+/// ln x with the edges of ck_log.
+static inline float log_with_edges(float v) {
+    int32_t b = bits_of(v);
+    float r = fast_log(v);
+    r = (b & 0x7fffffff) == 0 ? float_of(NEGATIVE_INFINITY_BITS) : r;  // log(±0) = -infinity
+    r = b < 0 && (b & 0x7fffffff) != 0 ? float_of(QUIET_NAN_BITS) : r;  // negative: NaN
+    return (b & 0x7fffffff) >= POSITIVE_INFINITY_BITS && b > 0 ? v : r; // +infinity and NaN stay
+}
+
 void ck_log(const float *x, float *y, long n) {
 #pragma clang loop vectorize(assume_safety)
-    for (long i = 0; i < n; i++) {
-        float v = x[i];
-        int32_t b = bits_of(v);
-        float r = fast_log(v);
-        r = (b & 0x7fffffff) == 0 ? float_of(NEGATIVE_INFINITY_BITS) : r;  // log(±0) = -infinity
-        r = b < 0 && (b & 0x7fffffff) != 0 ? float_of(QUIET_NAN_BITS) : r;  // negative: NaN
-        y[i] = (b & 0x7fffffff) >= POSITIVE_INFINITY_BITS && b > 0 ? v : r; // +infinity and NaN stay
+    for (long i = 0; i < n; i++) y[i] = log_with_edges(x[i]);
+}
+
+// log softmax along rows of K: one row per vector lane, K known to the
+// compiler for the common class counts so that the loads interleave (rows
+// are independent, so vectorising across them is safe).
+#define VECTORISED(loop) _Pragma("clang loop vectorize(assume_safety)") loop
+#define LOG_SOFTMAX_ROWS(K)                                                                    \
+    for (long r = 0; r < rows; r++) {                                                          \
+        const float *row = x + r * (K);                                                        \
+        float m = float_of(NEGATIVE_INFINITY_BITS);                                            \
+        for (long j = 0; j < (K); j++) m = row[j] >= m ? row[j] : m;                           \
+        m = (bits_of(m) & 0x7fffffff) >= POSITIVE_INFINITY_BITS ? 0.0f : m;                    \
+        float total = 0;                                                                       \
+        for (long j = 0; j < (K); j++) total += exp_with_edges(row[j] - m);                    \
+        float logTotal = log_with_edges(total);                                                \
+        for (long j = 0; j < (K); j++) y[r * (K) + j] = (row[j] - m) - logTotal;               \
+    }
+
+void ck_log_softmax_rows(const float *x, long rows, long k, float *y) {
+    switch (k) {
+    case 4: VECTORISED(LOG_SOFTMAX_ROWS(4)); return;
+    case 5: VECTORISED(LOG_SOFTMAX_ROWS(5)); return;
+    default: LOG_SOFTMAX_ROWS(k); return;
+    }
+}
+
+#define LOG_SOFTMAX_ROWS_BACKWARD(K)                                                           \
+    for (long r = 0; r < rows; r++) {                                                          \
+        float total = 0;                                                                       \
+        for (long j = 0; j < (K); j++) total += g[r * (K) + j];                                \
+        for (long j = 0; j < (K); j++)                                                         \
+            dx[r * (K) + j] = g[r * (K) + j] - exp_with_edges(y[r * (K) + j]) * total;         \
+    }
+
+void ck_log_softmax_rows_backward(const float *g, const float *y, long rows, long k, float *dx) {
+    switch (k) {
+    case 4: VECTORISED(LOG_SOFTMAX_ROWS_BACKWARD(4)); return;
+    case 5: VECTORISED(LOG_SOFTMAX_ROWS_BACKWARD(5)); return;
+    default: LOG_SOFTMAX_ROWS_BACKWARD(k); return;
     }
 }
 

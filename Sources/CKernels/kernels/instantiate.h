@@ -49,6 +49,8 @@ const struct ck_kernel_table CK_TABLE_NAME = {
     .average_pool_2x2_backward = ck_average_pool_2x2_backward,
     .exp = ck_exp,
     .log = ck_log,
+    .log_softmax_rows = ck_log_softmax_rows,
+    .log_softmax_rows_backward = ck_log_softmax_rows_backward,
     .silu = ck_silu,
     .silu_backward = ck_silu_backward,
 };

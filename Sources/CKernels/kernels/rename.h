@@ -23,5 +23,7 @@
 #define ck_average_pool_2x2_backward CK_ISA(ck_average_pool_2x2_backward)
 #define ck_exp CK_ISA(ck_exp)
 #define ck_log CK_ISA(ck_log)
+#define ck_log_softmax_rows CK_ISA(ck_log_softmax_rows)
+#define ck_log_softmax_rows_backward CK_ISA(ck_log_softmax_rows_backward)
 #define ck_silu CK_ISA(ck_silu)
 #define ck_silu_backward CK_ISA(ck_silu_backward)
