@@ -285,17 +285,22 @@ extension Tensor {
             initialized = total
             images.scalars.withUnsafeBufferPointer { src in
                 let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
-                // Each thread zeroes and fills its own images (the zeroing is as
-                // much work as the copy, and would otherwise run on one core).
+                // Each thread fills its own images: the image rows are copied and
+                // only the border around them is zeroed, each float written once.
+                let paddedHeight = algorithm.paddedSide(h)
                 Parallel.forEachBlock(of: b) { _, first, count in
                     let src = UnsafePointer<Float>(bitPattern: s)!, dst = UnsafeMutablePointer<Float>(bitPattern: d)!
-                    let block = dst + first * paddedImage
-                    block.update(repeating: 0, count: count * paddedImage)
                     for n in first..<(first + count) {
+                        let image = dst + n * paddedImage
+                        image.update(repeating: 0, count: paddedWidth * c)
                         for y in 0..<h {
-                            (dst + n * paddedImage + ((y + 1) * paddedWidth + 1) * c).update(
-                                from: src + ((n * h + y) * w) * c, count: w * c)
+                            let row = image + (y + 1) * paddedWidth * c
+                            row.update(repeating: 0, count: c)
+                            (row + c).update(from: src + ((n * h + y) * w) * c, count: w * c)
+                            (row + (w + 1) * c).update(repeating: 0, count: (paddedWidth - w - 1) * c)
                         }
+                        (image + (h + 1) * paddedWidth * c).update(
+                            repeating: 0, count: (paddedHeight - h - 1) * paddedWidth * c)
                     }
                 }
                 (dst.baseAddress! + b * paddedImage).update(repeating: 0, count: total - b * paddedImage)
