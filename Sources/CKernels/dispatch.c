@@ -123,5 +123,6 @@ void ck_exp(const float *x, float *y, long n) { active->exp(x, y, n); }
 void ck_log(const float *x, float *y, long n) { active->log(x, y, n); }
 void ck_log_softmax_rows(const float *x, long rows, long k, float *y) { active->log_softmax_rows(x, rows, k, y); }
 void ck_log_softmax_rows_backward(const float *g, const float *y, long rows, long k, float *dx) { active->log_softmax_rows_backward(g, y, rows, k, dx); }
+void ck_argmax_rows(const float *x, long rows, long k, long *index) { active->argmax_rows(x, rows, k, index); }
 void ck_silu(const float *x, float *y, long n) { active->silu(x, y, n); }
 void ck_silu_backward(const float *x, const float *g, float *dx, long n) { active->silu_backward(x, g, dx, n); }

@@ -195,6 +195,11 @@ extension Tensor {
         var out = [Int](repeating: 0, count: outer * inner)
         scalars.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { out in
+                if inner == 1 {
+                    // Along the last axis (the classes), vectorised across rows.
+                    ck_argmax_rows(src.baseAddress!, outer, size, out.baseAddress!)
+                    return
+                }
                 for o in 0..<outer {
                     for i in 0..<inner {
                         var best = src[o * size * inner + i], bestIndex = 0

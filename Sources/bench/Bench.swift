@@ -205,7 +205,7 @@ struct OpenBLAS {
 
 struct Elementwise: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Elements per second of elementwise ops, softmax and logSoftmax on [128, 1, 28, 28, 4].")
+        abstract: "Elements per second of elementwise ops, softmax, logSoftmax and argmax on [128, 1, 28, 28, 4].")
 
     @Option(help: "Timed repetitions per operation (the best counts).")
     var repeats = 5
@@ -226,6 +226,7 @@ struct Elementwise: ParsableCommand {
             ("sum(axis: -1)", { x.sum(axis: -1) }),
             ("softmax(axis: -1)", { softmax(x, axis: -1) }),
             ("logSoftmax(axis: -1)", { logSoftmax(x, axis: -1) }),
+            ("argmax(axis: -1)", { Tensor([Float(x.argmax(axis: -1).scalars[0])]) }),
         ]
         print("Elementwise on \(shape) (\(x.count) elements), best of \(repeats)")
         for (name, operation) in operations {

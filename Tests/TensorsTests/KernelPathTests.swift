@@ -125,5 +125,22 @@ func kernelSelfCheck() -> [String] {
         check(worst <= 1e-6, "logSoftmax over \(k) classes: relative error \(worst)")
         check(worstGradient <= 1e-5, "logSoftmax gradient over \(k) classes: error \(worstGradient)")
     }
+    // argmax along rows of 4, 5 and 7 against a plain loop: the first of equal
+    // maxima wins, and NaN loses to any number.
+    for k in [4, 5, 7] {
+        var values = (randomTensor([41, k], seed: UInt64(70 + k)) * 2).scalars.map { ($0 * 2).rounded() }
+        values[0] = .nan
+        for j in 0..<k { values[k + j] = .nan }
+        let result = Tensor(shape: [41, k], scalars: values).argmax(axis: -1).scalars
+        let expected = (0..<41).map { row -> Int in
+            var best = 0
+            for j in 1..<k {
+                let (v, b) = (values[row * k + j], values[row * k + best])
+                if v > b || (b.isNaN && !v.isNaN) { best = j }
+            }
+            return best
+        }
+        check(result == expected, "argmax over \(k) classes: \(result) against \(expected)")
+    }
     return failures
 }

@@ -112,6 +112,11 @@ void ck_log_softmax_rows(const float *x, long rows, long k, float *y);
 /// Its adjoint: dx = g - e^y * (sum of g over the row), y the log softmax.
 void ck_log_softmax_rows_backward(const float *g, const float *y, long rows, long k, float *dx);
 
+/// The index of each row's largest value, rows of k: the first of equal
+/// maxima, and NaN smaller than any number (index 0 if all are NaN).
+/// Rows are vectorised across (k = 4 and 5 in particular).
+void ck_argmax_rows(const float *x, long rows, long k, long *index);
+
 /// y = x * sigmoid(x) elementwise (y may be x).
 void ck_silu(const float *x, float *y, long n);
 

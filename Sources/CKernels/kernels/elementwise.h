@@ -130,6 +130,28 @@ void ck_log_softmax_rows_backward(const float *g, const float *y, long rows, lon
     }
 }
 
+#define ARGMAX_ROWS(K)                                                                         \
+    for (long r = 0; r < rows; r++) {                                                          \
+        const float *row = x + r * (K);                                                        \
+        float best = row[0];                                                                   \
+        long bestIndex = 0;                                                                    \
+        for (long j = 1; j < (K); j++) {                                                       \
+            float v = row[j];                                                                  \
+            int better = v > best || (best != best && v == v);                                 \
+            best = better ? v : best;                                                          \
+            bestIndex = better ? j : bestIndex;                                                \
+        }                                                                                      \
+        index[r] = bestIndex;                                                                  \
+    }
+
+void ck_argmax_rows(const float *x, long rows, long k, long *index) {
+    switch (k) {
+    case 4: VECTORISED(ARGMAX_ROWS(4)); return;
+    case 5: VECTORISED(ARGMAX_ROWS(5)); return;
+    default: ARGMAX_ROWS(k); return;
+    }
+}
+
 void ck_silu(const float *x, float *y, long n) {
 #pragma clang loop vectorize(assume_safety)
     for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + fast_exp(-x[i]));

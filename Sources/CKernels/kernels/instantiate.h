@@ -51,6 +51,7 @@ const struct ck_kernel_table CK_TABLE_NAME = {
     .log = ck_log,
     .log_softmax_rows = ck_log_softmax_rows,
     .log_softmax_rows_backward = ck_log_softmax_rows_backward,
+    .argmax_rows = ck_argmax_rows,
     .silu = ck_silu,
     .silu_backward = ck_silu_backward,
 };

@@ -25,5 +25,6 @@
 #define ck_log CK_ISA(ck_log)
 #define ck_log_softmax_rows CK_ISA(ck_log_softmax_rows)
 #define ck_log_softmax_rows_backward CK_ISA(ck_log_softmax_rows_backward)
+#define ck_argmax_rows CK_ISA(ck_argmax_rows)
 #define ck_silu CK_ISA(ck_silu)
 #define ck_silu_backward CK_ISA(ck_silu_backward)

@@ -31,6 +31,7 @@ struct ck_kernel_table {
     __typeof__(ck_log) *log;
     __typeof__(ck_log_softmax_rows) *log_softmax_rows;
     __typeof__(ck_log_softmax_rows_backward) *log_softmax_rows_backward;
+    __typeof__(ck_argmax_rows) *argmax_rows;
     __typeof__(ck_silu) *silu;
     __typeof__(ck_silu_backward) *silu_backward;
 };
