@@ -112,6 +112,7 @@ void ck_winograd4x4_3x3_kernel_gradient(const float *padded, const float *gradie
 void ck_channel_sums(const float *x, long positions, long channels, float *sum, float *square) { active->channel_sums(x, positions, channels, sum, square); }
 void ck_channel_dot_sums(const float *g, const float *x, long positions, long channels, float *sumG, float *sumGX) { active->channel_dot_sums(g, x, positions, channels, sumG, sumGX); }
 void ck_channel_affine(const float *x, long positions, long channels, const float *scale, const float *shift, float *y) { active->channel_affine(x, positions, channels, scale, shift, y); }
+void ck_channel_affine_silu(const float *x, long positions, long channels, const float *scale, const float *shift, float *y) { active->channel_affine_silu(x, positions, channels, scale, shift, y); }
 void ck_channel_combine(const float *g, const float *x, long positions, long channels, const float *a, const float *b, const float *constant, float *y) { active->channel_combine(g, x, positions, channels, a, b, constant, y); }
 void ck_sum_rows(const float *x, long rows, long columns, float *out) { active->sum_rows(x, rows, columns, out); }
 void ck_add_repeated(const float *big, long firstRow, long rows, long inner, const float *small, long rowsPerSmall, float *out) { active->add_repeated(big, firstRow, rows, inner, small, rowsPerSmall, out); }

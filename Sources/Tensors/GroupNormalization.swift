@@ -78,9 +78,13 @@ private func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, e
                                 let (scale, shift) = normalisingAffine(
                                     means: means + n * groups, inverseStds: stds + n * groups, perGroup: perGroup,
                                     weight: w, bias: b)
-                                ck_channel_affine(
-                                    src.baseAddress! + base, positions, channels, scale, shift, dst + base)
-                                if thenSiLU { ck_silu(dst + base, dst + base, positions * channels) }
+                                if thenSiLU {
+                                    ck_channel_affine_silu(
+                                        src.baseAddress! + base, positions, channels, scale, shift, dst + base)
+                                } else {
+                                    ck_channel_affine(
+                                        src.baseAddress! + base, positions, channels, scale, shift, dst + base)
+                                }
                             }
                         }
                     }

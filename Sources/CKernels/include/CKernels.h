@@ -68,6 +68,10 @@ void ck_channel_dot_sums(const float *g, const float *x, long positions, long ch
 /// y = x * scale[c] + shift[c] (y must not overlap x).
 void ck_channel_affine(const float *x, long positions, long channels, const float *scale, const float *shift, float *y);
 
+/// y = silu(x * scale[c] + shift[c]) in one pass: the values of
+/// ck_channel_affine followed by ck_silu (y must not overlap x).
+void ck_channel_affine_silu(const float *x, long positions, long channels, const float *scale, const float *shift, float *y);
+
 /// y = a[c] * g + b[c] * x + constant[c] (y must not overlap g or x).
 void ck_channel_combine(const float *g, const float *x, long positions, long channels,
                         const float *a, const float *b, const float *constant, float *y);

@@ -157,6 +157,18 @@ void ck_silu(const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + fast_exp(-x[i]));
 }
 
+void ck_channel_affine_silu(const float *restrict x, long positions, long channels, const float *restrict scale,
+                            const float *restrict shift, float *restrict y) {
+    for (long p = 0; p < positions; p++) {
+        const float *row = x + p * channels;
+        float *out = y + p * channels;
+        for (long c = 0; c < channels; c++) {
+            float v = row[c] * scale[c] + shift[c];
+            out[c] = v / (1.0f + fast_exp(-v));
+        }
+    }
+}
+
 void ck_silu_backward(const float *x, const float *g, float *dx, long n) {
 #pragma clang loop vectorize(assume_safety)
     for (long i = 0; i < n; i++) {

@@ -40,6 +40,7 @@ const struct ck_kernel_table CK_TABLE_NAME = {
     .channel_sums = ck_channel_sums,
     .channel_dot_sums = ck_channel_dot_sums,
     .channel_affine = ck_channel_affine,
+    .channel_affine_silu = ck_channel_affine_silu,
     .channel_combine = ck_channel_combine,
     .sum_rows = ck_sum_rows,
     .add_repeated = ck_add_repeated,

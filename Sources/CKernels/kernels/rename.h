@@ -14,6 +14,7 @@
 #define ck_channel_sums CK_ISA(ck_channel_sums)
 #define ck_channel_dot_sums CK_ISA(ck_channel_dot_sums)
 #define ck_channel_affine CK_ISA(ck_channel_affine)
+#define ck_channel_affine_silu CK_ISA(ck_channel_affine_silu)
 #define ck_channel_combine CK_ISA(ck_channel_combine)
 #define ck_sum_rows CK_ISA(ck_sum_rows)
 #define ck_add_repeated CK_ISA(ck_add_repeated)

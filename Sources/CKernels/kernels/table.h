@@ -20,6 +20,7 @@ struct ck_kernel_table {
     __typeof__(ck_channel_sums) *channel_sums;
     __typeof__(ck_channel_dot_sums) *channel_dot_sums;
     __typeof__(ck_channel_affine) *channel_affine;
+    __typeof__(ck_channel_affine_silu) *channel_affine_silu;
     __typeof__(ck_channel_combine) *channel_combine;
     __typeof__(ck_sum_rows) *sum_rows;
     __typeof__(ck_add_repeated) *add_repeated;
