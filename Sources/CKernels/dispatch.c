@@ -105,10 +105,10 @@ long ck_sgemm_tile_rows(void) { return active->sgemm_tile_rows(); }
 long ck_sgemm_tile_cols(void) { return active->sgemm_tile_cols(); }
 void ck_conv3x3(const float *padded, long images, long H, long W, long C, const float *kernel, const float *bias, long O, float *out) { active->conv3x3(padded, images, H, W, C, kernel, bias, O, out); }
 long ck_conv3x3_padding_slack(long C) { return active->conv3x3_padding_slack(C); }
-void ck_winograd3x3(const float *padded, long images, long H, long W, long C, const float *kernel, const float *bias, long O, float *out) { active->winograd3x3(padded, images, H, W, C, kernel, bias, O, out); }
-void ck_winograd4x4_3x3(const float *padded, long images, long H, long W, long C, const float *kernel, const float *bias, long O, float *out) { active->winograd4x4_3x3(padded, images, H, W, C, kernel, bias, O, out); }
-void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C, long O, float *kernelGradient) { active->winograd3x3_kernel_gradient(padded, gradient, images, H, W, C, O, kernelGradient); }
-void ck_winograd4x4_3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C, long O, float *kernelGradient) { active->winograd4x4_3x3_kernel_gradient(padded, gradient, images, H, W, C, O, kernelGradient); }
+void ck_winograd3x3(const float *input, long images, long H, long W, long C, const float *kernel, const float *bias, long O, float *out) { active->winograd3x3(input, images, H, W, C, kernel, bias, O, out); }
+void ck_winograd4x4_3x3(const float *input, long images, long H, long W, long C, const float *kernel, const float *bias, long O, float *out) { active->winograd4x4_3x3(input, images, H, W, C, kernel, bias, O, out); }
+void ck_winograd3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C, long O, float *kernelGradient) { active->winograd3x3_kernel_gradient(input, gradient, images, H, W, C, O, kernelGradient); }
+void ck_winograd4x4_3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C, long O, float *kernelGradient) { active->winograd4x4_3x3_kernel_gradient(input, gradient, images, H, W, C, O, kernelGradient); }
 void ck_channel_sums(const float *x, long positions, long channels, float *sum, float *square) { active->channel_sums(x, positions, channels, sum, square); }
 void ck_channel_dot_sums(const float *g, const float *x, long positions, long channels, float *sumG, float *sumGX) { active->channel_dot_sums(g, x, positions, channels, sumG, sumGX); }
 void ck_channel_affine(const float *x, long positions, long channels, const float *scale, const float *shift, float *y) { active->channel_affine(x, positions, channels, scale, shift, y); }

@@ -109,8 +109,8 @@ extension Tensor {
     ///
     /// The input gradient is itself such a convolution (with the kernel
     /// flipped and transposed); the kernel gradient is patches^T . gradient,
-    /// or its equivalent through Winograd's transforms, on the zero-padded
-    /// images the forward pass made.
+    /// or its equivalent through Winograd's transforms, on the same input
+    /// the forward pass read.
     ///
     /// `algorithm` chooses how (by default Winograd's where it applies, see
     /// ``Convolution3x3Algorithm``); both give the same result up to rounding.
@@ -130,11 +130,11 @@ extension Tensor {
         }
         let (h, w, o) = (shape[1], shape[2], kernel.shape[1])
         let chosen = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
-        let padded = Tensor.zeroPadded(self, for: chosen)
+        let input = Tensor.convolutionInput(self, for: chosen)
         var result = Tensor.convolution3x3(
-            padded: padded, shape: shape, kernel.detached(), bias: bias?.detached(), algorithm: chosen)
-        // The Winograd kernel gradient reads the same padded images.
-        let paddedForGradient = kernel.isTracked && chosen != .direct ? padded : nil
+            input: input, shape: shape, kernel.detached(), bias: bias?.detached(), algorithm: chosen)
+        // The Winograd kernel gradient reads the same input.
+        let inputForGradient = kernel.isTracked && chosen != .direct ? input : nil
         let x = self
         result.recordGradient("convolved3x3", inputs: [self, kernel] + (bias.map { [$0] } ?? [])) { g in
             var gradX: Tensor?
@@ -160,9 +160,9 @@ extension Tensor {
             var gradKernel: Tensor?
             if kernel.isTracked {
                 gradKernel =
-                    if let paddedForGradient {
+                    if let inputForGradient {
                         Tensor.convolution3x3KernelGradient(
-                            padded: paddedForGradient, shape: x.shape, g, algorithm: chosen)
+                            input: inputForGradient, shape: x.shape, g, algorithm: chosen)
                     } else {
                         batchedProduct(
                             x.patches(kernelSize: 3, padding: 1), transA: true, g.reshaped(-1, o), transB: false,
@@ -183,23 +183,23 @@ extension Tensor {
         let (h, w, c, o) = (images.shape[1], images.shape[2], images.shape[3], kernel.shape[1])
         let chosen = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
         return convolution3x3(
-            padded: zeroPadded(images, for: chosen), shape: images.shape, kernel, bias: bias, algorithm: chosen)
+            input: convolutionInput(images, for: chosen), shape: images.shape, kernel, bias: bias, algorithm: chosen)
     }
 
-    /// The same on images already zero-padded by ``zeroPadded(_:for:)``, of `shape` before padding.
+    /// The same on the input ``convolutionInput(_:for:)`` made of images of `shape`.
     private static func convolution3x3(
-        padded: [Float], shape: [Int], _ kernel: Tensor, bias: Tensor?, algorithm: Convolution3x3Algorithm
+        input: [Float], shape: [Int], _ kernel: Tensor, bias: Tensor?, algorithm: Convolution3x3Algorithm
     ) -> Tensor {
         let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let o = kernel.shape[1]
         ensure(
             algorithm.applies(height: h, width: w, channels: c, outputs: o),
             "convolution3x3: \(algorithm) does not apply to images of shape \(shape) and \(o) output channels")
-        let paddedImage = algorithm.paddedSide(h) * algorithm.paddedSide(w) * c
+        let inputImage = algorithm.inputFloatsPerImage(height: h, width: w, channels: c)
         let biasValues = bias?.scalars ?? [Float](repeating: 0, count: o)
         let out = [Float](unsafeUninitializedCapacity: b * h * w * o) { buffer, initialized in
             initialized = buffer.count
-            padded.withUnsafeBufferPointer { p in
+            input.withUnsafeBufferPointer { p in
                 kernel.scalars.withUnsafeBufferPointer { k in
                     biasValues.withUnsafeBufferPointer { biasBuffer in
                         let (pAddress, kAddress, oAddress) = (
@@ -209,7 +209,7 @@ extension Tensor {
                         let biasAddress = UInt(bitPattern: biasBuffer.baseAddress)
                         Parallel.forEachBlock(of: b) { _, first, count in
                             let (p, k, out) = (
-                                UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
+                                UnsafePointer<Float>(bitPattern: pAddress)! + first * inputImage,
                                 UnsafePointer<Float>(bitPattern: kAddress)!,
                                 UnsafeMutablePointer<Float>(bitPattern: oAddress)! + first * h * w * o
                             )
@@ -235,20 +235,21 @@ extension Tensor {
         _ images: Tensor, _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm
     ) -> Tensor {
         convolution3x3KernelGradient(
-            padded: zeroPadded(images, for: algorithm), shape: images.shape, outputGradient, algorithm: algorithm)
+            input: convolutionInput(images, for: algorithm), shape: images.shape, outputGradient,
+            algorithm: algorithm)
     }
 
-    /// The same on images already zero-padded by ``zeroPadded(_:for:)``, of `shape` before padding.
+    /// The same on the input ``convolutionInput(_:for:)`` made of images of `shape`.
     private static func convolution3x3KernelGradient(
-        padded: [Float], shape: [Int], _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm
+        input: [Float], shape: [Int], _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm
     ) -> Tensor {
         let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let o = outputGradient.shape[3]
-        let paddedImage = algorithm.paddedSide(h) * algorithm.paddedSide(w) * c
+        let inputImage = algorithm.inputFloatsPerImage(height: h, width: w, channels: c)
         let parts = Parallel.blockCount(of: b)
         // One partial sum per thread, added up at the end.
         var partial = [Float](repeating: 0, count: parts * 9 * c * o)
-        padded.withUnsafeBufferPointer { p in
+        input.withUnsafeBufferPointer { p in
             outputGradient.scalars.withUnsafeBufferPointer { g in
                 partial.withUnsafeMutableBufferPointer { sums in
                     let (pAddress, gAddress, sAddress) = (
@@ -257,7 +258,7 @@ extension Tensor {
                     )
                     Parallel.forEachBlock(of: b) { part, first, count in
                         let (p, g, sum) = (
-                            UnsafePointer<Float>(bitPattern: pAddress)! + first * paddedImage,
+                            UnsafePointer<Float>(bitPattern: pAddress)! + first * inputImage,
                             UnsafePointer<Float>(bitPattern: gAddress)! + first * h * w * o,
                             UnsafeMutablePointer<Float>(bitPattern: sAddress)! + part * 9 * c * o
                         )
@@ -272,14 +273,19 @@ extension Tensor {
         return Tensor(shape: [parts, 9 * c, o], scalars: partial).sum(axis: 0)
     }
 
-    /// Images [B, H, W, C] with a one-pixel zero border, extended with zero
-    /// rows and columns to whole tiles of `algorithm`:
-    /// [B, paddedSide(H), paddedSide(W), C], followed by the slack the direct
-    /// kernel reads past the end.
-    private static func zeroPadded(_ images: Tensor, for algorithm: Convolution3x3Algorithm) -> [Float] {
+    /// What the kernel of `algorithm` reads for images [B, H, W, C]: the
+    /// images as they are for Winograd's (whose transforms supply the zero
+    /// border themselves), a zero-padded copy for the direct one.
+    private static func convolutionInput(_ images: Tensor, for algorithm: Convolution3x3Algorithm) -> [Float] {
+        algorithm == .direct ? zeroPadded(images) : images.scalars
+    }
+
+    /// Images [B, H, W, C] with a one-pixel zero border, [B, H + 2, W + 2, C],
+    /// followed by the slack the direct kernel reads past the end.
+    private static func zeroPadded(_ images: Tensor) -> [Float] {
         let (b, h, w, c) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
-        let paddedWidth = algorithm.paddedSide(w)
-        let paddedImage = algorithm.paddedSide(h) * paddedWidth * c
+        let paddedWidth = w + 2, paddedHeight = h + 2
+        let paddedImage = paddedHeight * paddedWidth * c
         let total = b * paddedImage + ck_conv3x3_padding_slack(c)
         return [Float](unsafeUninitializedCapacity: total) { dst, initialized in
             initialized = total
@@ -287,7 +293,6 @@ extension Tensor {
                 let (s, d) = (UInt(bitPattern: src.baseAddress), UInt(bitPattern: dst.baseAddress))
                 // Each thread fills its own images: the image rows are copied and
                 // only the border around them is zeroed, each float written once.
-                let paddedHeight = algorithm.paddedSide(h)
                 Parallel.forEachBlock(of: b) { _, first, count in
                     let src = UnsafePointer<Float>(bitPattern: s)!, dst = UnsafeMutablePointer<Float>(bitPattern: d)!
                     for n in first..<(first + count) {
@@ -333,9 +338,12 @@ public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
         }
     }
 
-    /// The side of a padded image for an image side `size`: a one-pixel
-    /// zero border around whole tiles.
-    public func paddedSide(_ size: Int) -> Int { (size + tileSide - 1) / tileSide * tileSide + 2 }
+    /// The floats per image of the input this algorithm's kernel reads: the
+    /// image with a one-pixel zero border for the direct one, the image
+    /// itself for Winograd's.
+    func inputFloatsPerImage(height: Int, width: Int, channels: Int) -> Int {
+        self == .direct ? (height + 2) * (width + 2) * channels : height * width * channels
+    }
 
     /// Winograd's where it applies and pays (8 channels or more): F(4 x 4)
     /// where the channels allow, else F(2 x 2). `D3PM_CONV3X3=direct` (or

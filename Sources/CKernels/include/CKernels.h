@@ -33,29 +33,27 @@ void ck_conv3x3(const float *padded, long images, long H, long W, long C,
 long ck_conv3x3_padding_slack(long C);
 
 /// The same convolution by Winograd's F(2 x 2, 3 x 3): 2.25 times fewer
-/// multiply-adds. Any H and W: the image is covered by whole 2 x 2 tiles,
-/// so `padded` is [images, S(H), S(W), C] with S(n) = ceil(n / 2) * 2 + 2
-/// (a one-pixel zero border, plus a zero row or column where H or W is
-/// odd); no slack needed. `out` as for ck_conv3x3.
-void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
+/// multiply-adds. `input` is the images [images, H, W, C] as they are (no padding): any
+/// H and W are covered by whole 2 x 2 tiles, and the border and the pixels
+/// past H or W read as zero. `out` as for ck_conv3x3.
+void ck_winograd3x3(const float *input, long images, long H, long W, long C,
                     const float *kernel, const float *bias, long O, float *out);
 
 /// The same convolution by Winograd's F(4 x 4, 3 x 3): 4 times fewer
-/// multiply-adds than the direct one per whole tile. `padded` is
-/// [images, S(H), S(W), C] with S(n) = ceil(n / 4) * 4 + 2; C and O must be
-/// multiples of ck_vector_width().
-void ck_winograd4x4_3x3(const float *padded, long images, long H, long W, long C,
+/// multiply-adds than the direct one per whole tile. `input` as for
+/// ck_winograd3x3; C and O must be multiples of ck_vector_width().
+void ck_winograd4x4_3x3(const float *input, long images, long H, long W, long C,
                         const float *kernel, const float *bias, long O, float *out);
 
 /// The gradient of that convolution's kernel, [9C, O] with rows (dy, dx, c),
-/// from the padded images (as for ck_winograd3x3) and the output gradient
+/// from the images (as for ck_winograd3x3) and the output gradient
 /// [images, H, W, O], by the same transforms.
-void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
+void ck_winograd3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
                                     long O, float *kernelGradient);
 
-/// The kernel gradient by F(4 x 4, 3 x 3)'s transforms: `padded` as for
+/// The kernel gradient by F(4 x 4, 3 x 3)'s transforms: `input` as for
 /// ck_winograd4x4_3x3, C and O multiples of ck_vector_width().
-void ck_winograd4x4_3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
+void ck_winograd4x4_3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
                                         long O, float *kernelGradient);
 
 /// Per channel of channels-last data x [positions, channels]: sum[c] and

@@ -92,23 +92,22 @@ static void transform_kernel(const float *kernel, long C, long O, float *packed)
 /// Where the tiles of a batch lie. Tiles are numbered across the whole batch
 /// (image by image, row by row), so that a chunk of tiles may span images:
 /// a 7 x 7 image has only four 4 x 4 tiles. Sizes that are not multiples of
-/// the tile side are covered by whole tiles: the padded images carry the
-/// extra zero rows and columns ([images, tilesDown * side + 2,
-/// tilesAcross * side + 2, C]), outputs past
-/// H or W are not written, and output gradients past them read as zero.
+/// the tile side are covered by whole tiles. The transforms read the images
+/// as they are, [images, H, W, C]: the zero border and the rows and columns
+/// past H or W read as zero (the tiles that reach them load pixel by
+/// pixel), outputs past H or W are not written, and output gradients past
+/// them read as zero.
 typedef struct {
     long side;           // output pixels per tile side: 2 or 4
-    long H, W;           // the output's size
+    long H, W;           // the image's and the output's size
     long tilesAcross, tilesPerImage;
-    long rowStride;      // floats per padded row
-    long imageStride;    // floats per padded image
+    long rowStride;      // floats per image row
+    long imageStride;    // floats per image
 } Grid;
 
 static Grid make_grid(long side, long H, long W, long C) {
     long tilesDown = (H + side - 1) / side, tilesAcross = (W + side - 1) / side;
-    long paddedWidth = tilesAcross * side + 2;
-    return (Grid){side, H, W, tilesAcross, tilesDown * tilesAcross, paddedWidth * C,
-                  (tilesDown * side + 2) * paddedWidth * C};
+    return (Grid){side, H, W, tilesAcross, tilesDown * tilesAcross, W * C, H * W * C};
 }
 
 /// The image of a tile and its top-left output pixel.
@@ -119,18 +118,34 @@ static inline void locate(const Grid *g, long tile, long *n, long *y, long *x) {
     *x = within % g->tilesAcross * g->side;
 }
 
+/// Whether a tile's input block, `size` pixels square from (top, left), lies
+/// inside the image (no zero border or rows past the image to supply).
+static inline bool block_inside(const Grid *g, long top, long left, long size) {
+    return top >= 0 && left >= 0 && top + size <= g->H && left + size <= g->W;
+}
+
+/// Whether pixel (row, column) lies inside the image.
+static inline bool pixel_inside(const Grid *g, long row, long column) {
+    return row >= 0 && column >= 0 && row < g->H && column < g->W;
+}
+
 /// V = B^T d B for `tiles` tiles from tile `first` on: v[entry][tile - first][c].
-static void transform_input(const Grid *g, const float *restrict padded, long C, long first, long tiles,
+static void transform_input(const Grid *g, const float *restrict images, long C, long first, long tiles,
                             float *restrict v) {
     long rowStride = g->rowStride;
     for (long tile = 0; tile < tiles; tile++) {
         long n, y, x;
         locate(g, first + tile, &n, &y, &x);
-        const float *d = padded + n * g->imageStride + y * rowStride + x * C;
+        const float *image = images + n * g->imageStride;
+        long top = y - 1, left = x - 1;
+        bool inside = block_inside(g, top, left, 4);
         for (long c = 0; c < C; c++) {
             float e[4][4];
             for (int r = 0; r < 4; r++)
-                for (int s = 0; s < 4; s++) e[r][s] = d[r * rowStride + s * C + c];
+                for (int s = 0; s < 4; s++)
+                    e[r][s] = inside || pixel_inside(g, top + r, left + s)
+                                  ? image[(top + r) * rowStride + (left + s) * C + c]
+                                  : 0.0f;
             float t[4][4];  // B^T d
             for (int s = 0; s < 4; s++) {
                 t[0][s] = e[0][s] - e[2][s];
@@ -270,18 +285,23 @@ static inline void at6(const vf e[6], vf y[4]) {
 
 /// V = B^T d B for `tiles` 6 x 6 tiles (stride 4) from tile `first` on:
 /// v[entry][tile - first][c], VW channels at a time (C a multiple of VW).
-static void transform_input_f4(const Grid *g, const float *restrict padded, long C, long first, long tiles,
+static void transform_input_f4(const Grid *g, const float *restrict images, long C, long first, long tiles,
                                float *restrict v) {
     long rowStride = g->rowStride;
     for (long tile = 0; tile < tiles; tile++) {
         long n, y, x;
         locate(g, first + tile, &n, &y, &x);
-        const float *d = padded + n * g->imageStride + y * rowStride + x * C;
+        long top = y - 1, left = x - 1;
+        bool inside = block_inside(g, top, left, 6);
+        const float *image = images + n * g->imageStride;
         for (long c = 0; c < C; c += VW) {
             vf t[6][6];  // t[i][s] = (B^T d)[i][s]
             for (int s = 0; s < 6; s++) {
                 vf column[6], transformed[6];
-                for (int r = 0; r < 6; r++) column[r] = load(d + r * rowStride + s * C + c);
+                for (int r = 0; r < 6; r++)
+                    column[r] = inside || pixel_inside(g, top + r, left + s)
+                                    ? load(image + (top + r) * rowStride + (left + s) * C + c)
+                                    : (vf)0;
                 bt6(column, transformed);
                 for (int i = 0; i < 6; i++) t[i][s] = transformed[i];
             }
@@ -413,7 +433,7 @@ typedef struct {
     long outputs;  // output pixels per tile side: 2 or 4
     long entries;  // (outputs + 2)^2
     void (*transformKernel)(const float *kernel, long C, long O, float *packed);
-    void (*transformInput)(const Grid *g, const float *padded, long C, long first, long tiles, float *v);
+    void (*transformInput)(const Grid *g, const float *input, long C, long first, long tiles, float *v);
     void (*transformOutput)(const Grid *g, const float *m, long O, long first, long tiles, const float *bias, float *out);
     void (*transformOutputGradient)(const Grid *g, const float *gradient, long O, long first, long tiles, float *z);
     void (*finishKernelGradient)(const float *du, long C, long O, float *kernelGradient);
@@ -423,7 +443,7 @@ static const Scheme F2 = {2, 16, transform_kernel, transform_input, transform_ou
 static const Scheme F4 = {4, 36, transform_kernel_f4, transform_input_f4, transform_output_f4, transform_output_gradient_f4,
                           finish_kernel_gradient_f4};
 
-static void convolve(const Scheme *scheme, const float *padded, long images, long H, long W, long C,
+static void convolve(const Scheme *scheme, const float *input, long images, long H, long W, long C,
                      const float *kernel, const float *bias, long O, float *out) {
     long entries = scheme->entries;
     long panels = (O + NR - 1) / NR;
@@ -437,7 +457,7 @@ static void convolve(const Scheme *scheme, const float *padded, long images, lon
     scheme->transformKernel(kernel, C, O, u);
     for (long first = 0; first < tiles; first += chunk) {
         long count = tiles - first < chunk ? tiles - first : chunk;
-        scheme->transformInput(&grid, padded, C, first, count, v);
+        scheme->transformInput(&grid, input, C, first, count, v);
         for (long entry = 0; entry < entries; entry++) {
             const float *a = v + entry * count * C;
             float *mEntry = m + entry * count * O;
@@ -457,7 +477,7 @@ static void convolve(const Scheme *scheme, const float *padded, long images, lon
     free(m);
 }
 
-static void kernel_gradient(const Scheme *scheme, const float *padded, const float *gradient, long images, long H, long W,
+static void kernel_gradient(const Scheme *scheme, const float *input, const float *gradient, long images, long H, long W,
                             long C, long O, float *kernelGradient) {
     long entries = scheme->entries;
     Grid grid = make_grid(scheme->outputs, H, W, C);
@@ -470,7 +490,7 @@ static void kernel_gradient(const Scheme *scheme, const float *padded, const flo
     memset(z, 0, (entries * chunk * O + NR) * sizeof(float));
     for (long first = 0; first < tiles; first += chunk) {
         long count = tiles - first < chunk ? tiles - first : chunk;
-        scheme->transformInput(&grid, padded, C, first, count, v);
+        scheme->transformInput(&grid, input, C, first, count, v);
         scheme->transformOutputGradient(&grid, gradient, O, first, count, z);
         for (long entry = 0; entry < entries; entry++) {
             const float *vEntry = v + entry * count * C, *zEntry = z + entry * count * O;
@@ -490,22 +510,22 @@ static void kernel_gradient(const Scheme *scheme, const float *padded, const flo
     free(du);
 }
 
-void ck_winograd3x3(const float *padded, long images, long H, long W, long C,
+void ck_winograd3x3(const float *input, long images, long H, long W, long C,
                     const float *kernel, const float *bias, long O, float *out) {
-    convolve(&F2, padded, images, H, W, C, kernel, bias, O, out);
+    convolve(&F2, input, images, H, W, C, kernel, bias, O, out);
 }
 
-void ck_winograd4x4_3x3(const float *padded, long images, long H, long W, long C,
+void ck_winograd4x4_3x3(const float *input, long images, long H, long W, long C,
                         const float *kernel, const float *bias, long O, float *out) {
-    convolve(&F4, padded, images, H, W, C, kernel, bias, O, out);
+    convolve(&F4, input, images, H, W, C, kernel, bias, O, out);
 }
 
-void ck_winograd3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
+void ck_winograd3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
                                     long O, float *kernelGradient) {
-    kernel_gradient(&F2, padded, gradient, images, H, W, C, O, kernelGradient);
+    kernel_gradient(&F2, input, gradient, images, H, W, C, O, kernelGradient);
 }
 
-void ck_winograd4x4_3x3_kernel_gradient(const float *padded, const float *gradient, long images, long H, long W, long C,
+void ck_winograd4x4_3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
                                         long O, float *kernelGradient) {
-    kernel_gradient(&F4, padded, gradient, images, H, W, C, O, kernelGradient);
+    kernel_gradient(&F4, input, gradient, images, H, W, C, O, kernelGradient);
 }
