@@ -89,7 +89,8 @@ extension DiscreteDiffusion {
     /// of cores.
     ///
     /// `chain` runs one group: its labels, its noise and a progress callback
-    /// (the first group's reaches `progress`; the groups move in step).
+    /// (only the first group's, the largest, reaches `progress`: the groups
+    /// run at about the same pace, the first one's steps stand for all).
     func sampleIndependently(
         labels: IntTensor, using rng: inout RandomGenerator, progress: (Int) -> Void,
         chain: (_ labels: IntTensor, _ noise: inout PerSampleNoise, _ progress: (Int) -> Void) -> ChainResult

@@ -123,8 +123,10 @@ extension DiscreteDiffusion {
         // L_0: -log p(x0 | x1), the model's x0 prediction at t = 1.
         let (one, x1) = noisy(1)
         let logits = model(x1, one, y)
-        let reconstruction = Self.sumPerImage(
-            -(logSoftmax(logits) * oneHot(x0, numClasses: logits.shape[logits.rank - 1])))
+        // The target's log-probability alone: a product with the one-hot would
+        // turn another class's -infinity into NaN.
+        let isTarget = oneHot(x0, numClasses: logits.shape[logits.rank - 1]) .> 0
+        let reconstruction = Self.sumPerImage(-`where`(isTarget, logSoftmax(logits), Tensor.zeros(logits.shape)))
         progress(1)
         return (0..<b).map { image in
             ImageTerms(

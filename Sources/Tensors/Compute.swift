@@ -80,26 +80,33 @@ public enum Compute {
     /// The settings in force.
     public static var configuration: ComputeConfiguration { current }
 
-    /// Whether this thread runs one of ``runIndependently(_:_:)``'s tasks.
-    @TaskLocal static var isInsideIndependentTask = false
+    /// The cores each of ``runIndependently(_:_:)``'s tasks may use, on the thread running one.
+    @TaskLocal static var threadsPerTask: Int?
 
     /// The cores one operation may use here: ``ComputeConfiguration/threads``,
-    /// or 1 inside a task of ``runIndependently(_:_:)``.
-    public static var threadsPerOperation: Int { isInsideIndependentTask ? 1 : current.threads }
+    /// or inside a task of ``runIndependently(_:_:)`` the task's share of them.
+    public static var threadsPerOperation: Int { threadsPerTask ?? current.threads }
 
     /// Runs `body(i)` for i in 0..<count as independent tasks spread over the
-    /// cores, each task's operations on its own core: no operation inside is
-    /// split between threads, so the cores never wait for each other until
-    /// the end. For work that falls into independent parts of equal size
-    /// (the chains of a sampler, the images of an evaluation), where
-    /// splitting each operation would make the cores meet after every one.
+    /// cores, each task's operations on its share of them (one core each
+    /// when there are at least as many tasks as cores): the cores never wait
+    /// for each other until the end. For work that falls into independent
+    /// parts of equal size (the chains of a sampler, the images of an
+    /// evaluation), where splitting each operation would make the cores meet
+    /// after every one. A single task runs as the caller's own code.
     ///
     /// The tasks inherit whether gradients are recorded. `body` must write
     /// only to memory that its index owns.
     public static func runIndependently(_ count: Int, _ body: (Int) -> Void) {
+        let cores = threadsPerOperation
+        guard count > 1 && cores > 1 else {
+            for index in 0..<count { body(index) }
+            return
+        }
         let paused = GradientRecording.isPaused
+        let perTask = max(1, cores / min(count, cores))
         Parallel.forEach(count) { index in
-            $isInsideIndependentTask.withValue(true) {
+            $threadsPerTask.withValue(perTask) {
                 GradientRecording.$isPaused.withValue(paused) { body(index) }
             }
         }

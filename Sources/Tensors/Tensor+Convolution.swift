@@ -243,6 +243,9 @@ extension Tensor {
     private static func convolution3x3KernelGradient(
         input: [Float], shape: [Int], _ outputGradient: Tensor, algorithm: Convolution3x3Algorithm
     ) -> Tensor {
+        ensure(
+            algorithm != .direct,
+            "convolution3x3KernelGradient: Winograd's transforms only (the direct gradient is patches^T . gradient)")
         let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let o = outputGradient.shape[3]
         let inputImage = algorithm.inputFloatsPerImage(height: h, width: w, channels: c)

@@ -195,7 +195,7 @@ extension Tensor {
         var out = [Int](repeating: 0, count: outer * inner)
         scalars.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { out in
-                if inner == 1 {
+                if inner == 1 && outer > 0 {
                     // Along the last axis (the classes), vectorised across rows.
                     ck_argmax_rows(src.baseAddress!, outer, size, out.baseAddress!)
                     return
