@@ -16,7 +16,7 @@ struct Evaluate: ParsableCommand {
         discussion: """
             Sums the prior term L_T, every KL term L_{t-1} (t = 2...T, one sample of x_t each) \
             and the reconstruction term L_0, and divides by (pixels x ln 2). It needs T model \
-            evaluations per image: the first 500 test images take about a minute; --images 10000 \
+            evaluations per image: the first 500 test images take about half a minute; --images 10000 \
             takes the whole test set. Writes bound-terms.png (the terms over t) and bound-terms.csv.
 
             With --classifier it also samples --samples-per-digit images of each digit and \
