@@ -46,8 +46,17 @@ extension Tensor {
         let n = count
         let out = [Float](unsafeUninitializedCapacity: n) { buffer, written in
             scalars.withUnsafeBufferPointer { src in
-                forEachOffset(shape: outShape, stridesA: sourceStrides, stridesB: sourceStrides) { o, i, _ in
-                    buffer[o] = src[i]
+                let run = shape[rank - 1]
+                if normalised[rank - 1] == rank - 1 && run > 1 {
+                    // The last axis stays last: whole rows move at once.
+                    let (outer, strides) = (Array(outShape.dropLast()), Array(sourceStrides.dropLast()))
+                    forEachOffset(shape: outer, stridesA: strides, stridesB: strides) { o, i, _ in
+                        (buffer.baseAddress! + o * run).initialize(from: src.baseAddress! + i, count: run)
+                    }
+                } else {
+                    forEachOffset(shape: outShape, stridesA: sourceStrides, stridesB: sourceStrides) { o, i, _ in
+                        buffer[o] = src[i]
+                    }
                 }
             }
             written = n

@@ -275,6 +275,26 @@ struct TensorOperationTests {
         #expect(x.permuted(1, 0).permuted(1, 0).scalars == x.scalars)
     }
 
+    @Test func permutingPutsEachValueWhereItsAxesSayWithOrWithoutTheLastAxisMoving() {
+        let x = Tensor.arange(2 * 3 * 4 * 5).reshaped(2, 3, 4, 5)
+        for axes in [[2, 0, 1, 3], [1, 0, 3, 2], [3, 2, 1, 0]] {
+            let y = x.permuted(axes)
+            var expected: [Float] = []
+            for i in 0..<y.shape[0] {
+                for j in 0..<y.shape[1] {
+                    for k in 0..<y.shape[2] {
+                        for l in 0..<y.shape[3] {
+                            var index = [0, 0, 0, 0]
+                            (index[axes[0]], index[axes[1]], index[axes[2]], index[axes[3]]) = (i, j, k, l)
+                            expected.append(Float(((index[0] * 3 + index[1]) * 4 + index[2]) * 5 + index[3]))
+                        }
+                    }
+                }
+            }
+            #expect(y.shape == axes.map { x.shape[$0] } && y.scalars == expected, "permuted(\(axes))")
+        }
+    }
+
     @Test func valueSemanticsCopyOnWrite() {
         let x = Tensor([1, 2, 3])
         var y = x
