@@ -56,14 +56,8 @@ public struct DiscreteDiffusion {
     }
 
     /// x_T drawn from the stationary distribution: all [MASK] for absorbing
-    /// noise, uniform over the classes otherwise.
-    public func prior(_ shape: [Int], using rng: inout RandomGenerator) -> IntTensor {
-        configuration.corruption == .absorbing
-            ? IntTensor.full(shape, configuration.numClasses)
-            : IntTensor.random(shape, in: 0..<configuration.numClasses, using: &rng)
-    }
-
-    /// x_T for a batch with one noise stream per sample ([B, ...] with B its samples).
+    /// noise, uniform over the classes otherwise; `shape` is [B, ...], each
+    /// of the B samples drawn from its own stream of `noise`.
     func prior(_ shape: [Int], noise: inout PerSampleNoise) -> IntTensor {
         configuration.corruption == .absorbing
             ? IntTensor.full(shape, configuration.numClasses)
@@ -93,11 +87,7 @@ public struct DiscreteDiffusion {
 
         /// The draws of the images in `rows`.
         func rows(_ rows: Range<Int>) -> LossDraw {
-            let perImage = noise.count / max(t.count, 1)
-            let scalars = Array(noise.scalars[(rows.lowerBound * perImage)..<(rows.upperBound * perImage)])
-            return LossDraw(
-                t: t.rows(rows), noise: Tensor(shape: [rows.count] + noise.shape.dropFirst(), scalars: scalars),
-                labels: labels.rows(rows))
+            LossDraw(t: t.rows(rows), noise: noise.slice(axis: 0, rows), labels: labels.rows(rows))
         }
     }
 

@@ -19,24 +19,23 @@ struct PerSampleNoise {
 
     /// Uniform floats in [0, 1), [samples] + `shape`: each sample's from its stream.
     mutating func uniform(_ shape: [Int]) -> Tensor {
-        let perSample = shape.reduce(1, *)
-        var scalars: [Float] = []
-        scalars.reserveCapacity(generators.count * perSample)
-        for i in generators.indices {
-            for _ in 0..<perSample { scalars.append(generators[i].nextUniform()) }
-        }
-        return Tensor(shape: [generators.count] + shape, scalars: scalars)
+        Tensor(shape: [generators.count] + shape, scalars: draws(shape) { $0.nextUniform() })
     }
 
     /// Integers uniform in `range`, [samples] + `shape`: each sample's from its stream.
     mutating func integers(_ shape: [Int], in range: Range<Int>) -> IntTensor {
+        IntTensor(shape: [generators.count] + shape, scalars: draws(shape) { $0.nextInt(in: range) })
+    }
+
+    /// `shape`'s worth of `draw` from each sample's stream in turn.
+    private mutating func draws<Value>(_ shape: [Int], _ draw: (inout RandomGenerator) -> Value) -> [Value] {
         let perSample = shape.reduce(1, *)
-        var scalars: [Int] = []
-        scalars.reserveCapacity(generators.count * perSample)
+        var values: [Value] = []
+        values.reserveCapacity(generators.count * perSample)
         for i in generators.indices {
-            for _ in 0..<perSample { scalars.append(generators[i].nextInt(in: range)) }
+            for _ in 0..<perSample { values.append(draw(&generators[i])) }
         }
-        return IntTensor(shape: [generators.count] + shape, scalars: scalars)
+        return values
     }
 }
 

@@ -90,10 +90,17 @@ void ck_log(const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = log_with_edges(x[i]);
 }
 
-// log softmax along rows of K: one row per vector lane, K known to the
-// compiler for the common class counts so that the loads interleave (rows
-// are independent, so vectorising across them is safe).
-#define VECTORISED(loop) _Pragma("clang loop vectorize(assume_safety)") loop
+// Loops over rows of K classes, one row per vector lane: ROWS(K) is the
+// loop, instantiated with K known to the compiler for the common class
+// counts so that the loads interleave (rows are independent, so
+// vectorising across them is safe), and with K = k otherwise.
+#define BY_CLASS_COUNT(ROWS, k)                                                                \
+    switch (k) {                                                                               \
+    case 4: _Pragma("clang loop vectorize(assume_safety)") ROWS(4); return;                    \
+    case 5: _Pragma("clang loop vectorize(assume_safety)") ROWS(5); return;                    \
+    default: ROWS(k); return;                                                                  \
+    }
+
 #define LOG_SOFTMAX_ROWS(K)                                                                    \
     for (long r = 0; r < rows; r++) {                                                          \
         const float *row = x + r * (K);                                                        \
@@ -106,13 +113,7 @@ void ck_log(const float *x, float *y, long n) {
         for (long j = 0; j < (K); j++) y[r * (K) + j] = (row[j] - m) - logTotal;               \
     }
 
-void ck_log_softmax_rows(const float *x, long rows, long k, float *y) {
-    switch (k) {
-    case 4: VECTORISED(LOG_SOFTMAX_ROWS(4)); return;
-    case 5: VECTORISED(LOG_SOFTMAX_ROWS(5)); return;
-    default: LOG_SOFTMAX_ROWS(k); return;
-    }
-}
+void ck_log_softmax_rows(const float *x, long rows, long k, float *y) { BY_CLASS_COUNT(LOG_SOFTMAX_ROWS, k) }
 
 #define LOG_SOFTMAX_ROWS_BACKWARD(K)                                                           \
     for (long r = 0; r < rows; r++) {                                                          \
@@ -122,13 +123,7 @@ void ck_log_softmax_rows(const float *x, long rows, long k, float *y) {
             dx[r * (K) + j] = g[r * (K) + j] - exp_with_edges(y[r * (K) + j]) * total;         \
     }
 
-void ck_log_softmax_rows_backward(const float *g, const float *y, long rows, long k, float *dx) {
-    switch (k) {
-    case 4: VECTORISED(LOG_SOFTMAX_ROWS_BACKWARD(4)); return;
-    case 5: VECTORISED(LOG_SOFTMAX_ROWS_BACKWARD(5)); return;
-    default: LOG_SOFTMAX_ROWS_BACKWARD(k); return;
-    }
-}
+void ck_log_softmax_rows_backward(const float *g, const float *y, long rows, long k, float *dx) { BY_CLASS_COUNT(LOG_SOFTMAX_ROWS_BACKWARD, k) }
 
 #define ARGMAX_ROWS(K)                                                                         \
     for (long r = 0; r < rows; r++) {                                                          \
@@ -144,13 +139,7 @@ void ck_log_softmax_rows_backward(const float *g, const float *y, long rows, lon
         index[r] = bestIndex;                                                                  \
     }
 
-void ck_argmax_rows(const float *x, long rows, long k, long *index) {
-    switch (k) {
-    case 4: VECTORISED(ARGMAX_ROWS(4)); return;
-    case 5: VECTORISED(ARGMAX_ROWS(5)); return;
-    default: ARGMAX_ROWS(k); return;
-    }
-}
+void ck_argmax_rows(const float *x, long rows, long k, long *index) { BY_CLASS_COUNT(ARGMAX_ROWS, k) }
 
 void ck_silu(const float *x, float *y, long n) {
 #pragma clang loop vectorize(assume_safety)
