@@ -37,7 +37,7 @@ struct Evaluate: ParsableCommand {
     var images = 500
 
     @Option(parsing: .unconditional, help: "Images per model evaluation.")
-    var batchSize = 100
+    var batchSize = 16
 
     @Option(parsing: .unconditional, help: "The seed of the noise.")
     var seed: UInt64 = 0
