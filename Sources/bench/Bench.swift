@@ -62,6 +62,14 @@ struct MatrixProducts: ParsableCommand {
         ("up 64->32 dW     (64x25088)·(25088x128)", true, false, 64, 128, 25_088),
         ("1x1 32->4 dX     (100352x4)·(32x4)^T", false, true, 100_352, 32, 4),
         ("1x1 32->4 dW     (32x100352)·(100352x4)", true, false, 32, 4, 100_352),
+        ("unet qkv fwd     (3136x128)·(128x384)", false, false, 3136, 384, 128),
+        ("unet qkv dX      (3136x384)·(128x384)^T", false, true, 3136, 128, 384),
+        ("unet qkv dW      (128x3136)·(3136x384)", true, false, 128, 384, 3136),
+        ("unet up3 dW      (128x3136)·(3136x256)", true, false, 128, 256, 3136),
+        ("unet up2 dW      (64x12544)·(12544x128)", true, false, 64, 128, 12544),
+        ("unet scores      (49x32)·(49x32)^T", false, true, 49, 49, 32),
+        ("unet scores dQ   (49x49)·(49x32)", false, false, 49, 32, 49),
+        ("unet scores dK   (49x49)^T·(49x32)", true, false, 49, 32, 49),
         ("square           (1024x1024)·(1024x1024)", false, false, 1024, 1024, 1024),
     ]
 

@@ -148,6 +148,47 @@ static void narrow_sgemm(bool transB, long M, long N, long K, float alpha, const
     free(packed);
 }
 
+/// C = alpha A^T op(B) + beta C for few columns (N <= 8): the weight
+/// gradient of a 1 x 1 convolution to K gray levels (A = the pixels'
+/// features [K x M], B = their gradients [K x N]). The register tile would
+/// waste most of its columns; here C is summed transposed, N rows of two
+/// vectors of M, from one row of A and N broadcasts of B per step.
+static void narrow_transposed_sgemm(bool transB, long M, long N, long K, float alpha, const float *A, long lda,
+                                    const float *B, long ldb, float beta, float *C, long ldc) {
+    for (long i0 = 0; i0 < M; i0 += 2 * VW) {
+        long width = M - i0 < 2 * VW ? M - i0 : 2 * VW;
+        vf acc[8][2];
+        for (long j = 0; j < 8; j++) { acc[j][0] = 0; acc[j][1] = 0; }
+        for (long p = 0; p < K; p++) {
+            const float *row = A + p * lda + i0;
+            vf a0, a1;
+            if (width == 2 * VW) {
+                a0 = load(row);
+                a1 = load(row + VW);
+            } else {
+                float part[2 * VW] = {0};
+                memcpy(part, row, width * sizeof(float));
+                a0 = load(part);
+                a1 = load(part + VW);
+            }
+            for (long j = 0; j < N; j++) {
+                float b = transB ? B[j * ldb + p] : B[p * ldb + j];
+                acc[j][0] += a0 * b;
+                acc[j][1] += a1 * b;
+            }
+        }
+        for (long j = 0; j < N; j++) {
+            float column[2 * VW];
+            store(column, acc[j][0]);
+            store(column + VW, acc[j][1]);
+            for (long i = 0; i < width; i++) {
+                float *c = C + (i0 + i) * ldc + j;
+                *c = beta != 0 ? alpha * column[i] + beta * *c : alpha * column[i];
+            }
+        }
+    }
+}
+
 void ck_sgemm(bool transA, bool transB, long M, long N, long K,
               float alpha, const float *A, long lda, const float *B, long ldb,
               float beta, float *C, long ldc) {
@@ -155,6 +196,10 @@ void ck_sgemm(bool transA, bool transB, long M, long N, long K,
     if (K <= 0 || alpha == 0) { scale_c(M, N, beta, C, ldc); return; }
     if (!transA && N <= VW && M >= 16) {
         narrow_sgemm(transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    if (transA && N <= 8 && K >= 64) {
+        narrow_transposed_sgemm(transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     // Tall products with a short reduction (the input gradient of a 1 x 1
