@@ -95,10 +95,12 @@ extension DiscreteDiffusion {
         chain: (_ labels: IntTensor, _ noise: inout PerSampleNoise, _ progress: (Int) -> Void) -> ChainResult
     ) -> ChainResult {
         let noise = PerSampleNoise(count: labels.count, seededFrom: &rng)
-        let parts = withoutActuallyEscaping(progress) { progress in
-            inGroupsPerCore(labels.count) { group, rows in
-                var groupNoise = noise.rows(rows)
-                return chain(labels.rows(rows), &groupNoise, group == 0 ? progress : { _ in })
+        let parts = withCachedWeights {
+            withoutActuallyEscaping(progress) { progress in
+                inGroupsPerCore(labels.count) { group, rows in
+                    var groupNoise = noise.rows(rows)
+                    return chain(labels.rows(rows), &groupNoise, group == 0 ? progress : { _ in })
+                }
             }
         }
         let frames = parts[0].frames.indices.map { index in

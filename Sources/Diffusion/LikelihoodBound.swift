@@ -72,14 +72,16 @@ extension DiscreteDiffusion {
         let b = x0.shape[0], pixels = x0.count / max(b, 1)
         let noise = PerSampleNoise(count: b, seededFrom: &rng)
         let images = withoutGradient {
-            withoutActuallyEscaping(progress) { progress in
-                inGroupsPerCore(b) { group, rows in
-                    var groupNoise = noise.rows(rows)
-                    return boundTerms(
-                        model: model, x0: x0.rows(rows), y: y.rows(rows), noise: &groupNoise,
-                        progress: group == 0 ? progress : { _ in })
-                }
-            }.flatMap { $0 }
+            withCachedWeights {
+                withoutActuallyEscaping(progress) { progress in
+                    inGroupsPerCore(b) { group, rows in
+                        var groupNoise = noise.rows(rows)
+                        return boundTerms(
+                            model: model, x0: x0.rows(rows), y: y.rows(rows), noise: &groupNoise,
+                            progress: group == 0 ? progress : { _ in })
+                    }
+                }.flatMap { $0 }
+            }
         }
         func mean(_ value: (ImageTerms) -> Double) -> Double { images.reduce(0) { $0 + value($1) } / Double(b) }
         return LikelihoodBound(

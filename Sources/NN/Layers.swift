@@ -16,7 +16,7 @@ public struct Linear: Layer {
         precondition(
             x.shape.last == weight.shape[1],
             "Linear: input of shape \(x.shape) for a layer with \(weight.shape[1]) inputs")
-        return matmul(x, weight.transposed()) + bias
+        return matmul(x, weight.cached(as: "Linear weight transposed") { $0.transposed() }) + bias
     }
 
     public mutating func visitParameters(_ body: (String, inout Tensor) -> Void) {
@@ -51,7 +51,9 @@ public struct Conv2d: Layer {
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let oh = h + 2 * padding - k + 1, ow = w + 2 * padding - k + 1
         // Rows (dy, dx, c) of the patches meet weight[o, c, dy, dx].
-        let kernel = weight.permuted(2, 3, 1, 0).reshaped(k * k * inChannels, out)
+        let kernel = weight.cached(as: "Conv2d kernel [k * k * in, out]") {
+            $0.permuted(2, 3, 1, 0).reshaped(k * k * inChannels, out)
+        }
         if k == 3 && padding == 1 {
             return x.convolved3x3(with: kernel, bias: bias)
         }
@@ -85,7 +87,9 @@ public struct ConvTranspose2d: Layer {
             "ConvTranspose2d: input of shape \(x.shape) for a layer with \(inChannels) input channels")
         let (b, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         // Each input pixel becomes a 2 x 2 block: out[2y + dy, 2x + dx, o] = sum_c x[y, x, c] W[c, o, dy, dx].
-        let kernel = weight.permuted(0, 2, 3, 1).reshaped(inChannels, 4 * out)
+        let kernel = weight.cached(as: "ConvTranspose2d kernel [in, 2 * 2 * out]") {
+            $0.permuted(0, 2, 3, 1).reshaped(inChannels, 4 * out)
+        }
         let blocks = matmul(x.reshaped(-1, inChannels), kernel).reshaped(b, h, w, 2, 2, out)
         return blocks.spreadingBlocks2x2(bias: bias)
     }

@@ -197,10 +197,19 @@ extension Tensor {
             "convolution3x3: \(algorithm) does not apply to images of shape \(shape) and \(o) output channels")
         let inputImage = algorithm.inputFloatsPerImage(height: h, width: w, channels: c)
         let biasValues = bias?.scalars ?? [Float](repeating: 0, count: o)
+        // Inside withCachedWeights, Winograd's transform of an untracked
+        // kernel is computed once (its layout belongs to the kernel path).
+        let packed: Tensor? =
+            algorithm == .direct
+            ? nil
+            : kernel.cached(as: "winograd\(algorithm.tileSide)-packed-\(Compute.kernelPath.name)") {
+                $0.packedForWinograd(outputs: algorithm.tileSide, channels: c)
+            }
+        let kernelValues = packed?.scalars ?? kernel.scalars
         let out = [Float](unsafeUninitializedCapacity: b * h * w * o) { buffer, initialized in
             initialized = buffer.count
             input.withUnsafeBufferPointer { p in
-                kernel.scalars.withUnsafeBufferPointer { k in
+                kernelValues.withUnsafeBufferPointer { k in
                     biasValues.withUnsafeBufferPointer { biasBuffer in
                         let (pAddress, kAddress, oAddress) = (
                             UInt(bitPattern: p.baseAddress), UInt(bitPattern: k.baseAddress),
@@ -216,8 +225,8 @@ extension Tensor {
                             let bias = UnsafePointer<Float>(bitPattern: biasAddress)!
                             switch algorithm {
                             case .direct: ck_conv3x3(p, count, h, w, c, k, bias, o, out)
-                            case .winograd: ck_winograd3x3(p, count, h, w, c, k, bias, o, out)
-                            case .winograd4x4: ck_winograd4x4_3x3(p, count, h, w, c, k, bias, o, out)
+                            case .winograd, .winograd4x4:
+                                ck_winograd_convolve_packed(algorithm.tileSide, p, count, h, w, c, k, bias, o, out)
                             }
                         }
                     }
@@ -225,6 +234,20 @@ extension Tensor {
             }
         }
         return Tensor(shape: [b, h, w, o], scalars: out)
+    }
+
+    /// This kernel [9C, O] transformed and packed for Winograd's
+    /// F(outputs x outputs, 3 x 3) on the active kernel path.
+    func packedForWinograd(outputs: Int, channels c: Int) -> Tensor {
+        let o = shape[1]
+        let count = ck_winograd_packed_kernel_floats(outputs, c, o)
+        let packed = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            scalars.withUnsafeBufferPointer { k in
+                ck_winograd_pack_kernel(outputs, k.baseAddress!, c, o, buffer.baseAddress!)
+            }
+            initialized = count
+        }
+        return Tensor(shape: [count], scalars: packed)
     }
 
     /// The gradient of the kernel of a 3 x 3 convolution of `images`

@@ -400,6 +400,20 @@ struct UNetModelTests {
         #expect(model(xt, IntTensor([5, 100]), IntTensor([3, 8])).shape == [2, 1, 8, 12, 4])
     }
 
+    @Test func cachedWeightsGiveTheSameBitsAsWeightsRearrangedAtEveryCall() {
+        // Every layer kind whose weight is rearranged for its kernel: 3 x 3
+        // (Winograd and direct), 1 x 1 and transposed convolutions, linear maps.
+        let model = UNetX0Model(seed: 5)
+        var rng = RandomGenerator(seed: 6)
+        let xt = IntTensor.random([3, 1, 28, 28], in: 0..<5, using: &rng)
+        let (t, y) = (IntTensor([1, 70, 200]), IntTensor([0, 4, 9]))
+        let fresh = model(xt, t, y)
+        withCachedWeights {
+            #expect(model(xt, t, y).scalars == fresh.scalars, "first call")
+            #expect(model(xt, t, y).scalars == fresh.scalars, "from the cache")
+        }
+    }
+
     @Test func theLabelReachesEveryPixel() {
         let model = UNetX0Model(seed: 4)
         let xt = IntTensor.full([2, 1, 12, 12], 4)

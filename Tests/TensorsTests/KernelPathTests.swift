@@ -40,6 +40,23 @@ func kernelSelfCheck() -> [String] {
             allClose(matmul(a, b), Tensor(shape: [m, n], scalars: expected), rtol: 1e-4, atol: 1e-4),
             "matmul \(m)x\(k)x\(n)")
     }
+    // A^T B with few columns (a 1 x 1 convolution's weight gradient), B plain or transposed.
+    for (m, k, n) in [(32, 1000, 4), (37, 130, 3), (5, 64, 8), (70, 90, 1)] {
+        let a = randomTensor([k, m], seed: UInt64(m)), b = randomTensor([k, n], seed: UInt64(n))
+        var expected = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n { for p in 0..<k { expected[i * n + j] += a.scalars[p * m + i] * b.scalars[p * n + j] } }
+        }
+        let definition = Tensor(shape: [m, n], scalars: expected)
+        check(
+            allClose(batchedProduct(a, transA: true, b, transB: false, op: "test"), definition, rtol: 1e-4, atol: 1e-4),
+            "A^T B \(m)x\(k)x\(n)")
+        check(
+            allClose(
+                batchedProduct(a, transA: true, b.transposed(), transB: true, op: "test"), definition, rtol: 1e-4,
+                atol: 1e-4),
+            "A^T B^T \(m)x\(k)x\(n)")
+    }
     for (b, h, w, c, o) in [
         (2, 6, 10, 8, 7), (2, 28, 28, 32, 32), (1, 8, 12, 16, 48), (1, 5, 7, 1, 32), (3, 7, 7, 16, 32),
         (2, 14, 14, 16, 16),
@@ -56,6 +73,16 @@ func kernelSelfCheck() -> [String] {
                     Tensor.convolution3x3(x, kernel, bias: bias, algorithm: algorithm), definition, rtol: 1e-4,
                     atol: 1e-4),
                 "\(algorithm) convolution [\(b), \(h), \(w), \(c)] -> \(o)")
+            // With the kernel transformed once and reused (inference).
+            withCachedWeights {
+                for call in 1...2 {
+                    check(
+                        allClose(
+                            Tensor.convolution3x3(x, kernel, bias: bias, algorithm: algorithm), definition,
+                            rtol: 1e-4, atol: 1e-4),
+                        "\(algorithm) convolution [\(b), \(h), \(w), \(c)] -> \(o), cached kernel, call \(call)")
+                }
+            }
             if algorithm != .direct {
                 check(
                     allClose(

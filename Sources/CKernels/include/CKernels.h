@@ -45,6 +45,21 @@ void ck_winograd3x3(const float *input, long images, long H, long W, long C,
 void ck_winograd4x4_3x3(const float *input, long images, long H, long W, long C,
                         const float *kernel, const float *bias, long O, float *out);
 
+/// The floats of a kernel packed by ck_winograd_pack_kernel for F(outputs x
+/// outputs, 3 x 3), outputs 2 or 4, on the active kernel path.
+long ck_winograd_packed_kernel_floats(long outputs, long C, long O);
+
+/// Transforms and packs a kernel [9C, O] (rows (dy, dx, c)) for
+/// ck_winograd_convolve_packed. The layout belongs to the active kernel
+/// path: a kernel packed on one path must not be used on another.
+void ck_winograd_pack_kernel(long outputs, const float *kernel, long C, long O, float *packed);
+
+/// ck_winograd3x3 (outputs 2) or ck_winograd4x4_3x3 (outputs 4) with a
+/// kernel packed by ck_winograd_pack_kernel on the same path: the same
+/// values, without transforming the kernel at each call.
+void ck_winograd_convolve_packed(long outputs, const float *input, long images, long H, long W, long C,
+                                 const float *packed, const float *bias, long O, float *out);
+
 /// The gradient of that convolution's kernel, [9C, O] with rows (dy, dx, c),
 /// from the images (as for ck_winograd3x3) and the output gradient
 /// [images, H, W, O], by the same transforms.

@@ -9,6 +9,8 @@
 #define ck_conv3x3_padding_slack CK_ISA(ck_conv3x3_padding_slack)
 #define ck_winograd3x3 CK_ISA(ck_winograd3x3)
 #define ck_winograd4x4_3x3 CK_ISA(ck_winograd4x4_3x3)
+#define ck_winograd_pack_kernel CK_ISA(ck_winograd_pack_kernel)
+#define ck_winograd_convolve_packed CK_ISA(ck_winograd_convolve_packed)
 #define ck_winograd3x3_kernel_gradient CK_ISA(ck_winograd3x3_kernel_gradient)
 #define ck_winograd4x4_3x3_kernel_gradient CK_ISA(ck_winograd4x4_3x3_kernel_gradient)
 #define ck_channel_sums CK_ISA(ck_channel_sums)

@@ -443,18 +443,25 @@ static const Scheme F2 = {2, 16, transform_kernel, transform_input, transform_ou
 static const Scheme F4 = {4, 36, transform_kernel_f4, transform_input_f4, transform_output_f4, transform_output_gradient_f4,
                           finish_kernel_gradient_f4};
 
+/// The convolution by `scheme`, with the kernel either as it is (`kernel`)
+/// or already transformed and packed (`packed`, from scheme->transformKernel;
+/// `kernel` is then NULL).
 static void convolve(const Scheme *scheme, const float *input, long images, long H, long W, long C,
-                     const float *kernel, const float *bias, long O, float *out) {
+                     const float *kernel, const float *packed, const float *bias, long O, float *out) {
     long entries = scheme->entries;
     long panels = (O + NR - 1) / NR;
     Grid grid = make_grid(scheme->outputs, H, W, C);
     long tiles = images * grid.tilesPerImage;
     // Tiles go through in chunks whose transforms stay in cache (L2).
     long chunk = chunk_size(tiles, entries, C, O);
-    float *u = aligned_alloc(64, ((entries * panels * C * NR * sizeof(float) + 63) / 64) * 64);
+    float *transformed = NULL;
+    if (!packed) {
+        transformed = aligned_alloc(64, ((entries * panels * C * NR * sizeof(float) + 63) / 64) * 64);
+        scheme->transformKernel(kernel, C, O, transformed);
+    }
+    const float *u = packed ? packed : transformed;
     float *v = aligned_alloc(64, ((entries * chunk * C * sizeof(float) + 63) / 64) * 64);
     float *m = aligned_alloc(64, ((entries * chunk * O * sizeof(float) + 63) / 64) * 64);
-    scheme->transformKernel(kernel, C, O, u);
     for (long first = 0; first < tiles; first += chunk) {
         long count = tiles - first < chunk ? tiles - first : chunk;
         scheme->transformInput(&grid, input, C, first, count, v);
@@ -472,7 +479,7 @@ static void convolve(const Scheme *scheme, const float *input, long images, long
         }
         scheme->transformOutput(&grid, m, O, first, count, bias, out);
     }
-    free(u);
+    free(transformed);
     free(v);
     free(m);
 }
@@ -512,12 +519,21 @@ static void kernel_gradient(const Scheme *scheme, const float *input, const floa
 
 void ck_winograd3x3(const float *input, long images, long H, long W, long C,
                     const float *kernel, const float *bias, long O, float *out) {
-    convolve(&F2, input, images, H, W, C, kernel, bias, O, out);
+    convolve(&F2, input, images, H, W, C, kernel, NULL, bias, O, out);
 }
 
 void ck_winograd4x4_3x3(const float *input, long images, long H, long W, long C,
                         const float *kernel, const float *bias, long O, float *out) {
-    convolve(&F4, input, images, H, W, C, kernel, bias, O, out);
+    convolve(&F4, input, images, H, W, C, kernel, NULL, bias, O, out);
+}
+
+void ck_winograd_pack_kernel(long outputs, const float *kernel, long C, long O, float *packed) {
+    (outputs == 4 ? &F4 : &F2)->transformKernel(kernel, C, O, packed);
+}
+
+void ck_winograd_convolve_packed(long outputs, const float *input, long images, long H, long W, long C,
+                                 const float *packed, const float *bias, long O, float *out) {
+    convolve(outputs == 4 ? &F4 : &F2, input, images, H, W, C, NULL, packed, bias, O, out);
 }
 
 void ck_winograd3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
