@@ -105,14 +105,9 @@ long ck_sgemm_tile_rows(void) { return active->sgemm_tile_rows(); }
 long ck_sgemm_tile_cols(void) { return active->sgemm_tile_cols(); }
 void ck_conv3x3(const float *padded, long images, long H, long W, long C, const float *kernel, const float *bias, long O, float *out) { active->conv3x3(padded, images, H, W, C, kernel, bias, O, out); }
 long ck_conv3x3_padding_slack(long C) { return active->conv3x3_padding_slack(C); }
-void ck_winograd3x3(const float *input, long images, long H, long W, long C, const float *kernel, const float *bias, long O, float *out) { active->winograd3x3(input, images, H, W, C, kernel, bias, O, out); }
-void ck_winograd4x4_3x3(const float *input, long images, long H, long W, long C, const float *kernel, const float *bias, long O, float *out) { active->winograd4x4_3x3(input, images, H, W, C, kernel, bias, O, out); }
 void ck_winograd_pack_kernel(long outputs, const float *kernel, long C, long O, float *packed) { active->winograd_pack_kernel(outputs, kernel, C, O, packed); }
 void ck_winograd_convolve_packed(long outputs, const float *input, long images, long H, long W, long C, const float *packed, const float *bias, long O, float *out) { active->winograd_convolve_packed(outputs, input, images, H, W, C, packed, bias, O, out); }
-long ck_winograd_packed_kernel_floats(long outputs, long C, long O) {
-    long columns = ck_sgemm_tile_cols(), panels = (O + columns - 1) / columns;
-    return (outputs + 2) * (outputs + 2) * panels * C * columns;
-}
+long ck_winograd_packed_kernel_floats(long outputs, long C, long O) { return active->winograd_packed_kernel_floats(outputs, C, O); }
 void ck_winograd3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C, long O, float *kernelGradient) { active->winograd3x3_kernel_gradient(input, gradient, images, H, W, C, O, kernelGradient); }
 void ck_winograd4x4_3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C, long O, float *kernelGradient) { active->winograd4x4_3x3_kernel_gradient(input, gradient, images, H, W, C, O, kernelGradient); }
 void ck_channel_sums(const float *x, long positions, long channels, float *sum, float *square) { active->channel_sums(x, positions, channels, sum, square); }

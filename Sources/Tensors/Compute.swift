@@ -95,7 +95,8 @@ public enum Compute {
     /// evaluation), where splitting each operation would make the cores meet
     /// after every one. A single task runs as the caller's own code.
     ///
-    /// The tasks inherit whether gradients are recorded. `body` must write
+    /// The tasks inherit whether gradients are recorded and the scope of
+    /// ``withCachedWeights(_:)``. `body` must write
     /// only to memory that its index owns.
     public static func runIndependently(_ count: Int, _ body: (Int) -> Void) {
         let cores = threadsPerOperation
@@ -103,11 +104,13 @@ public enum Compute {
             for index in 0..<count { body(index) }
             return
         }
-        let paused = GradientRecording.isPaused
+        let paused = GradientRecording.isPaused, cache = WeightCache.current
         let perTask = max(1, cores / min(count, cores))
         Parallel.forEach(count) { index in
             $threadsPerTask.withValue(perTask) {
-                GradientRecording.$isPaused.withValue(paused) { body(index) }
+                GradientRecording.$isPaused.withValue(paused) {
+                    WeightCache.$current.withValue(cache) { body(index) }
+                }
             }
         }
     }

@@ -131,8 +131,10 @@ extension Tensor {
         let (h, w, o) = (shape[1], shape[2], kernel.shape[1])
         let chosen = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
         let input = Tensor.convolutionInput(self, for: chosen)
+        // A tracked kernel changes at every training step: not worth caching its transform.
         var result = Tensor.convolution3x3(
-            input: input, shape: shape, kernel.detached(), bias: bias?.detached(), algorithm: chosen)
+            input: input, shape: shape, kernel.detached(), bias: bias?.detached(), algorithm: chosen,
+            cacheable: !kernel.isTracked)
         // The Winograd kernel gradient reads the same input.
         let inputForGradient = kernel.isTracked && chosen != .direct ? input : nil
         let x = self
@@ -155,7 +157,8 @@ extension Tensor {
                 }
                 // The same algorithm where it applies with the channels swapped.
                 let backward = algorithm.flatMap { $0.applies(height: h, width: w, channels: o, outputs: c) ? $0 : nil }
-                gradX = Tensor.convolution3x3(g, Tensor(shape: [9 * o, c], scalars: flipped), algorithm: backward)
+                gradX = Tensor.convolution3x3(
+                    g, Tensor(shape: [9 * o, c], scalars: flipped), algorithm: backward, cacheable: false)
             }
             var gradKernel: Tensor?
             if kernel.isTracked {
@@ -176,19 +179,23 @@ extension Tensor {
     }
 
     /// The forward computation of ``convolved3x3(with:)`` (untracked), by
-    /// `algorithm` (by default Winograd's where it applies).
+    /// `algorithm` (by default Winograd's where it applies). A `cacheable`
+    /// kernel has its Winograd transform kept inside ``withCachedWeights(_:)``.
     static func convolution3x3(
-        _ images: Tensor, _ kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil
+        _ images: Tensor, _ kernel: Tensor, bias: Tensor? = nil, algorithm: Convolution3x3Algorithm? = nil,
+        cacheable: Bool = true
     ) -> Tensor {
         let (h, w, c, o) = (images.shape[1], images.shape[2], images.shape[3], kernel.shape[1])
         let chosen = algorithm ?? .preferred(height: h, width: w, channels: c, outputs: o)
         return convolution3x3(
-            input: convolutionInput(images, for: chosen), shape: images.shape, kernel, bias: bias, algorithm: chosen)
+            input: convolutionInput(images, for: chosen), shape: images.shape, kernel, bias: bias, algorithm: chosen,
+            cacheable: cacheable)
     }
 
     /// The same on the input ``convolutionInput(_:for:)`` made of images of `shape`.
     private static func convolution3x3(
-        input: [Float], shape: [Int], _ kernel: Tensor, bias: Tensor?, algorithm: Convolution3x3Algorithm
+        input: [Float], shape: [Int], _ kernel: Tensor, bias: Tensor?, algorithm: Convolution3x3Algorithm,
+        cacheable: Bool
     ) -> Tensor {
         let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let o = kernel.shape[1]
@@ -197,15 +204,16 @@ extension Tensor {
             "convolution3x3: \(algorithm) does not apply to images of shape \(shape) and \(o) output channels")
         let inputImage = algorithm.inputFloatsPerImage(height: h, width: w, channels: c)
         let biasValues = bias?.scalars ?? [Float](repeating: 0, count: o)
-        // Inside withCachedWeights, Winograd's transform of an untracked
-        // kernel is computed once (its layout belongs to the kernel path).
-        let packed: Tensor? =
+        // Inside withCachedWeights, Winograd's transform of a kernel is
+        // computed once (its layout belongs to the kernel path).
+        func pack(_ kernel: Tensor) -> WinogradKernel { WinogradKernel(kernel, outputs: algorithm.tileSide) }
+        let packed: WinogradKernel? =
             algorithm == .direct
             ? nil
-            : kernel.cached(as: "winograd\(algorithm.tileSide)-packed-\(Compute.kernelPath.name)") {
-                $0.packedForWinograd(outputs: algorithm.tileSide, channels: c)
-            }
-        let kernelValues = packed?.scalars ?? kernel.scalars
+            : cacheable
+                ? kernel.cachedValue(as: "Winograd F(\(algorithm.tileSide)) on \(Compute.kernelPath.name)", pack)
+                : pack(kernel)
+        let kernelValues = packed == nil ? kernel.scalars : []
         let out = [Float](unsafeUninitializedCapacity: b * h * w * o) { buffer, initialized in
             initialized = buffer.count
             input.withUnsafeBufferPointer { p in
@@ -217,16 +225,16 @@ extension Tensor {
                         )
                         let biasAddress = UInt(bitPattern: biasBuffer.baseAddress)
                         Parallel.forEachBlock(of: b) { _, first, count in
-                            let (p, k, out) = (
+                            let (p, out) = (
                                 UnsafePointer<Float>(bitPattern: pAddress)! + first * inputImage,
-                                UnsafePointer<Float>(bitPattern: kAddress)!,
                                 UnsafeMutablePointer<Float>(bitPattern: oAddress)! + first * h * w * o
                             )
                             let bias = UnsafePointer<Float>(bitPattern: biasAddress)!
-                            switch algorithm {
-                            case .direct: ck_conv3x3(p, count, h, w, c, k, bias, o, out)
-                            case .winograd, .winograd4x4:
-                                ck_winograd_convolve_packed(algorithm.tileSide, p, count, h, w, c, k, bias, o, out)
+                            if let packed {
+                                ck_winograd_convolve_packed(
+                                    algorithm.tileSide, p, count, h, w, c, packed.floats, bias, o, out)
+                            } else {
+                                ck_conv3x3(p, count, h, w, c, UnsafePointer(bitPattern: kAddress)!, bias, o, out)
                             }
                         }
                     }
@@ -234,20 +242,6 @@ extension Tensor {
             }
         }
         return Tensor(shape: [b, h, w, o], scalars: out)
-    }
-
-    /// This kernel [9C, O] transformed and packed for Winograd's
-    /// F(outputs x outputs, 3 x 3) on the active kernel path.
-    func packedForWinograd(outputs: Int, channels c: Int) -> Tensor {
-        let o = shape[1]
-        let count = ck_winograd_packed_kernel_floats(outputs, c, o)
-        let packed = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            scalars.withUnsafeBufferPointer { k in
-                ck_winograd_pack_kernel(outputs, k.baseAddress!, c, o, buffer.baseAddress!)
-            }
-            initialized = count
-        }
-        return Tensor(shape: [count], scalars: packed)
     }
 
     /// The gradient of the kernel of a 3 x 3 convolution of `images`
@@ -488,4 +482,21 @@ extension Tensor {
         }
         return result
     }
+}
+
+/// A 3 x 3 kernel [9C, O] transformed and packed for Winograd's
+/// F(outputs x outputs, 3 x 3) on the active kernel path, in memory aligned
+/// to the cache line as the products' loads want it.
+final class WinogradKernel: @unchecked Sendable {
+    let floats: UnsafeMutablePointer<Float>
+
+    init(_ kernel: Tensor, outputs: Int) {
+        let (c, o) = (kernel.shape[0] / 9, kernel.shape[1])
+        let count = ck_winograd_packed_kernel_floats(outputs, c, o)
+        floats = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.size, alignment: 64)
+            .bindMemory(to: Float.self, capacity: count)
+        kernel.scalars.withUnsafeBufferPointer { ck_winograd_pack_kernel(outputs, $0.baseAddress!, c, o, floats) }
+    }
+
+    deinit { floats.deallocate() }
 }

@@ -94,7 +94,10 @@ struct Evaluate: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     }
 
-    func run() throws {
+    // The weights are rearranged for their kernels once, for every batch of the bound and every sample.
+    func run() throws { try withCachedWeights(runWithCachedWeights) }
+
+    private func runWithCachedWeights() throws {
         try OutputFolder.prepare(output)
         guard !noBound || classifier != nil else {
             throw ValidationError("--no-bound leaves nothing to do without --classifier")

@@ -82,7 +82,10 @@ struct Sample: ParsableCommand {
         _ = try parsedLabels()
     }
 
-    func run() throws {
+    // The weights are rearranged for their kernels once, for every batch and guidance weight.
+    func run() throws { try withCachedWeights(runWithCachedWeights) }
+
+    private func runWithCachedWeights() throws {
         try OutputFolder.prepare(output)
         let url = URL(fileURLWithPath: checkpoint)
         guard FileManager.default.fileExists(atPath: url.path) else {

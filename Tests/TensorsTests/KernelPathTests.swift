@@ -41,7 +41,8 @@ func kernelSelfCheck() -> [String] {
             "matmul \(m)x\(k)x\(n)")
     }
     // A^T B with few columns (a 1 x 1 convolution's weight gradient), B plain or transposed.
-    for (m, k, n) in [(32, 1000, 4), (37, 130, 3), (5, 64, 8), (70, 90, 1)] {
+    // (200, 3000, 8) is split by rows between threads: each part reads rows of A wider than its own.
+    for (m, k, n) in [(32, 1000, 4), (37, 130, 3), (5, 64, 8), (70, 90, 1), (200, 3000, 8)] {
         let a = randomTensor([k, m], seed: UInt64(m)), b = randomTensor([k, n], seed: UInt64(n))
         var expected = [Float](repeating: 0, count: m * n)
         for i in 0..<m {

@@ -18,14 +18,17 @@ import Testing
             for _ in 0..<3 {
                 #expect(weight.cached(as: "test double", derivations.double).scalars == (weight * 2).scalars)
             }
+            withCachedWeights {
+                _ = weight.cached(as: "test double", derivations.double)
+            }
         }
-        #expect(derivations.count == 1)
+        #expect(derivations.count == 1, "an inner scope shares the outer one's cache")
         _ = weight.cached(as: "test double", derivations.double)
         _ = weight.cached(as: "test double", derivations.double)
         #expect(derivations.count == 3, "outside any scope nothing is kept")
     }
 
-    @Test func otherValuesAShapeOrAKindAreDerivedAfresh() {
+    @Test func otherStorageAShapeOrAKindAreDerivedAfresh() {
         var weight = randomTensor([3, 4], seed: 2)
         let derivations = Derivations()
         withCachedWeights {
@@ -40,13 +43,27 @@ import Testing
         }
     }
 
-    @Test func trackedTensorsAreNeverCached() {
+    @Test func theTasksOfAScopeShareItsCache() {
+        let weight = randomTensor([3, 4], seed: 4), derivations = Derivations()
+        withCachedWeights {
+            _ = weight.cached(as: "test double", derivations.double)
+            Compute.runIndependently(4) { _ in _ = weight.cached(as: "test double", derivations.double) }
+        }
+        #expect(derivations.count == 1)
+    }
+
+    @Test func trainingCachesNothing() {
+        // A tracked weight, and a convolution's kernel that is tracked
+        // (whose Winograd transform would otherwise be kept).
         let weight = randomTensor([3, 4], seed: 3), derivations = Derivations()
+        let images = randomTensor([2, 8, 8, 16], seed: 5), kernel = randomTensor([9 * 16, 16], seed: 6)
         withCachedWeights {
             _ = gradient(at: weight) { tracked in
                 (tracked.cached(as: "test double", derivations.double)
                     + tracked.cached(as: "test double", derivations.double)).sum()
             }
+            _ = gradient(at: kernel) { images.convolved3x3(with: $0, algorithm: .winograd4x4).sum() }
+            #expect(WeightCache.current?.count == 0)
         }
         #expect(derivations.count == 2)
     }

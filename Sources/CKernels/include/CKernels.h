@@ -32,42 +32,34 @@ void ck_conv3x3(const float *padded, long images, long H, long W, long C,
                 const float *kernel, const float *bias, long O, float *out);
 long ck_conv3x3_padding_slack(long C);
 
-/// The same convolution by Winograd's F(2 x 2, 3 x 3): 2.25 times fewer
-/// multiply-adds. `input` is the images [images, H, W, C] as they are (no padding): any
-/// H and W are covered by whole 2 x 2 tiles, and the border and the pixels
-/// past H or W read as zero. `out` as for ck_conv3x3.
-void ck_winograd3x3(const float *input, long images, long H, long W, long C,
-                    const float *kernel, const float *bias, long O, float *out);
-
-/// The same convolution by Winograd's F(4 x 4, 3 x 3): 4 times fewer
-/// multiply-adds than the direct one per whole tile. `input` as for
-/// ck_winograd3x3; C and O must be multiples of ck_vector_width().
-void ck_winograd4x4_3x3(const float *input, long images, long H, long W, long C,
-                        const float *kernel, const float *bias, long O, float *out);
+/// The same convolution by Winograd's F(outputs x outputs, 3 x 3), outputs
+/// 2 or 4: 2.25 or 4 times fewer multiply-adds per whole tile. `input` is
+/// the images [images, H, W, C] as they are (no padding): any H and W are
+/// covered by whole tiles, and the border and the pixels past H or W read
+/// as zero. `packed` is the kernel from ck_winograd_pack_kernel on the
+/// active path; `out` as for ck_conv3x3. For F(4 x 4), C and O must be
+/// multiples of ck_vector_width().
+void ck_winograd_convolve_packed(long outputs, const float *input, long images, long H, long W, long C,
+                                 const float *packed, const float *bias, long O, float *out);
 
 /// The floats of a kernel packed by ck_winograd_pack_kernel for F(outputs x
 /// outputs, 3 x 3), outputs 2 or 4, on the active kernel path.
 long ck_winograd_packed_kernel_floats(long outputs, long C, long O);
 
 /// Transforms and packs a kernel [9C, O] (rows (dy, dx, c)) for
-/// ck_winograd_convolve_packed. The layout belongs to the active kernel
-/// path: a kernel packed on one path must not be used on another.
+/// ck_winograd_convolve_packed, once for any number of convolutions. The
+/// layout belongs to the active kernel path: a kernel packed on one path
+/// must not be used on another.
 void ck_winograd_pack_kernel(long outputs, const float *kernel, long C, long O, float *packed);
 
-/// ck_winograd3x3 (outputs 2) or ck_winograd4x4_3x3 (outputs 4) with a
-/// kernel packed by ck_winograd_pack_kernel on the same path: the same
-/// values, without transforming the kernel at each call.
-void ck_winograd_convolve_packed(long outputs, const float *input, long images, long H, long W, long C,
-                                 const float *packed, const float *bias, long O, float *out);
-
-/// The gradient of that convolution's kernel, [9C, O] with rows (dy, dx, c),
-/// from the images (as for ck_winograd3x3) and the output gradient
+/// The gradient of the kernel of the F(2 x 2) convolution, [9C, O] with rows
+/// (dy, dx, c), from the images (as for ck_winograd_convolve_packed) and the output gradient
 /// [images, H, W, O], by the same transforms.
 void ck_winograd3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
                                     long O, float *kernelGradient);
 
 /// The kernel gradient by F(4 x 4, 3 x 3)'s transforms: `input` as for
-/// ck_winograd4x4_3x3, C and O multiples of ck_vector_width().
+/// ck_winograd_convolve_packed, C and O multiples of ck_vector_width().
 void ck_winograd4x4_3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
                                         long O, float *kernelGradient);
 

@@ -13,8 +13,7 @@ struct ck_kernel_table {
     __typeof__(ck_sgemm_tile_cols) *sgemm_tile_cols;
     __typeof__(ck_conv3x3) *conv3x3;
     __typeof__(ck_conv3x3_padding_slack) *conv3x3_padding_slack;
-    __typeof__(ck_winograd3x3) *winograd3x3;
-    __typeof__(ck_winograd4x4_3x3) *winograd4x4_3x3;
+    __typeof__(ck_winograd_packed_kernel_floats) *winograd_packed_kernel_floats;
     __typeof__(ck_winograd_pack_kernel) *winograd_pack_kernel;
     __typeof__(ck_winograd_convolve_packed) *winograd_convolve_packed;
     __typeof__(ck_winograd3x3_kernel_gradient) *winograd3x3_kernel_gradient;

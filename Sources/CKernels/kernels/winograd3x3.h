@@ -443,23 +443,16 @@ static const Scheme F2 = {2, 16, transform_kernel, transform_input, transform_ou
 static const Scheme F4 = {4, 36, transform_kernel_f4, transform_input_f4, transform_output_f4, transform_output_gradient_f4,
                           finish_kernel_gradient_f4};
 
-/// The convolution by `scheme`, with the kernel either as it is (`kernel`)
-/// or already transformed and packed (`packed`, from scheme->transformKernel;
-/// `kernel` is then NULL).
+/// The convolution by `scheme` with its kernel transformed and packed by
+/// scheme->transformKernel.
 static void convolve(const Scheme *scheme, const float *input, long images, long H, long W, long C,
-                     const float *kernel, const float *packed, const float *bias, long O, float *out) {
+                     const float *u, const float *bias, long O, float *out) {
     long entries = scheme->entries;
     long panels = (O + NR - 1) / NR;
     Grid grid = make_grid(scheme->outputs, H, W, C);
     long tiles = images * grid.tilesPerImage;
     // Tiles go through in chunks whose transforms stay in cache (L2).
     long chunk = chunk_size(tiles, entries, C, O);
-    float *transformed = NULL;
-    if (!packed) {
-        transformed = aligned_alloc(64, ((entries * panels * C * NR * sizeof(float) + 63) / 64) * 64);
-        scheme->transformKernel(kernel, C, O, transformed);
-    }
-    const float *u = packed ? packed : transformed;
     float *v = aligned_alloc(64, ((entries * chunk * C * sizeof(float) + 63) / 64) * 64);
     float *m = aligned_alloc(64, ((entries * chunk * O * sizeof(float) + 63) / 64) * 64);
     for (long first = 0; first < tiles; first += chunk) {
@@ -479,7 +472,6 @@ static void convolve(const Scheme *scheme, const float *input, long images, long
         }
         scheme->transformOutput(&grid, m, O, first, count, bias, out);
     }
-    free(transformed);
     free(v);
     free(m);
 }
@@ -517,23 +509,20 @@ static void kernel_gradient(const Scheme *scheme, const float *input, const floa
     free(du);
 }
 
-void ck_winograd3x3(const float *input, long images, long H, long W, long C,
-                    const float *kernel, const float *bias, long O, float *out) {
-    convolve(&F2, input, images, H, W, C, kernel, NULL, bias, O, out);
-}
+/// The scheme of F(outputs x outputs, 3 x 3): outputs 2 or 4.
+static const Scheme *winograd_scheme(long outputs) { return outputs == 4 ? &F4 : &F2; }
 
-void ck_winograd4x4_3x3(const float *input, long images, long H, long W, long C,
-                        const float *kernel, const float *bias, long O, float *out) {
-    convolve(&F4, input, images, H, W, C, kernel, NULL, bias, O, out);
+long ck_winograd_packed_kernel_floats(long outputs, long C, long O) {
+    return winograd_scheme(outputs)->entries * ((O + NR - 1) / NR) * C * NR;
 }
 
 void ck_winograd_pack_kernel(long outputs, const float *kernel, long C, long O, float *packed) {
-    (outputs == 4 ? &F4 : &F2)->transformKernel(kernel, C, O, packed);
+    winograd_scheme(outputs)->transformKernel(kernel, C, O, packed);
 }
 
 void ck_winograd_convolve_packed(long outputs, const float *input, long images, long H, long W, long C,
                                  const float *packed, const float *bias, long O, float *out) {
-    convolve(outputs == 4 ? &F4 : &F2, input, images, H, W, C, NULL, packed, bias, O, out);
+    convolve(winograd_scheme(outputs), input, images, H, W, C, packed, bias, O, out);
 }
 
 void ck_winograd3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
