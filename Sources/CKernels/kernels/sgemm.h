@@ -222,8 +222,10 @@ void ck_sgemm(bool transA, bool transB, long M, long N, long K,
             float betaBlock = p0 == 0 ? beta : 1.0f;
             pack_b(transB, B, ldb, p0, j0, kc, nc, bPack);
             long fullRows = 0;
-            if (nc <= 2 * NR) {
-                // Narrow C: read A in place for all whole MR-row blocks.
+            if (nc <= 2 * NR || (!transA && kc * nc <= 32768)) {
+                // Narrow C, or a packed B small enough to stay in L2 while
+                // each block of A meets all of it: read A in place for all
+                // whole MR-row blocks.
                 long rs = transA ? 1 : lda, cs = transA ? lda : 1;
                 fullRows = (M / MR) * MR;
                 for (long ir = 0; ir < fullRows; ir += MR) {
