@@ -108,8 +108,7 @@ long ck_conv3x3_padding_slack(long C) { return active->conv3x3_padding_slack(C);
 void ck_winograd_pack_kernel(long outputs, const float *kernel, long C, long O, float *packed) { active->winograd_pack_kernel(outputs, kernel, C, O, packed); }
 void ck_winograd_convolve_packed(long outputs, const float *input, long images, long H, long W, long C, const float *packed, const float *bias, long O, float *out) { active->winograd_convolve_packed(outputs, input, images, H, W, C, packed, bias, O, out); }
 long ck_winograd_packed_kernel_floats(long outputs, long C, long O) { return active->winograd_packed_kernel_floats(outputs, C, O); }
-void ck_winograd3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C, long O, float *kernelGradient) { active->winograd3x3_kernel_gradient(input, gradient, images, H, W, C, O, kernelGradient); }
-void ck_winograd4x4_3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C, long O, float *kernelGradient) { active->winograd4x4_3x3_kernel_gradient(input, gradient, images, H, W, C, O, kernelGradient); }
+void ck_winograd_kernel_gradient(long outputs, const float *input, const float *gradient, long images, long H, long W, long C, long O, float *kernelGradient) { active->winograd_kernel_gradient(outputs, input, gradient, images, H, W, C, O, kernelGradient); }
 void ck_channel_sums(const float *x, long positions, long channels, float *sum, float *square) { active->channel_sums(x, positions, channels, sum, square); }
 void ck_channel_dot_sums(const float *g, const float *x, long positions, long channels, float *sumG, float *sumGX) { active->channel_dot_sums(g, x, positions, channels, sumG, sumGX); }
 void ck_channel_affine(const float *x, long positions, long channels, const float *scale, const float *shift, float *y) { active->channel_affine(x, positions, channels, scale, shift, y); }

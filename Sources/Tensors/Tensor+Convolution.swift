@@ -213,11 +213,10 @@ extension Tensor {
             : cacheable
                 ? kernel.cachedValue(as: "Winograd F(\(algorithm.tileSide)) on \(Compute.kernelPath.name)", pack)
                 : pack(kernel)
-        let kernelValues = packed == nil ? kernel.scalars : []
         let out = [Float](unsafeUninitializedCapacity: b * h * w * o) { buffer, initialized in
             initialized = buffer.count
             input.withUnsafeBufferPointer { p in
-                kernelValues.withUnsafeBufferPointer { k in
+                kernel.scalars.withUnsafeBufferPointer { k in
                     biasValues.withUnsafeBufferPointer { biasBuffer in
                         let (pAddress, kAddress, oAddress) = (
                             UInt(bitPattern: p.baseAddress), UInt(bitPattern: k.baseAddress),
@@ -225,8 +224,9 @@ extension Tensor {
                         )
                         let biasAddress = UInt(bitPattern: biasBuffer.baseAddress)
                         Parallel.forEachBlock(of: b) { _, first, count in
-                            let (p, out) = (
+                            let (p, k, out) = (
                                 UnsafePointer<Float>(bitPattern: pAddress)! + first * inputImage,
+                                UnsafePointer<Float>(bitPattern: kAddress)!,
                                 UnsafeMutablePointer<Float>(bitPattern: oAddress)! + first * h * w * o
                             )
                             let bias = UnsafePointer<Float>(bitPattern: biasAddress)!
@@ -234,7 +234,7 @@ extension Tensor {
                                 ck_winograd_convolve_packed(
                                     algorithm.tileSide, p, count, h, w, c, packed.floats, bias, o, out)
                             } else {
-                                ck_conv3x3(p, count, h, w, c, UnsafePointer(bitPattern: kAddress)!, bias, o, out)
+                                ck_conv3x3(p, count, h, w, c, k, bias, o, out)
                             }
                         }
                     }
@@ -282,10 +282,7 @@ extension Tensor {
                             UnsafePointer<Float>(bitPattern: gAddress)! + first * h * w * o,
                             UnsafeMutablePointer<Float>(bitPattern: sAddress)! + part * 9 * c * o
                         )
-                        switch algorithm {
-                        case .winograd4x4: ck_winograd4x4_3x3_kernel_gradient(p, g, count, h, w, c, o, sum)
-                        default: ck_winograd3x3_kernel_gradient(p, g, count, h, w, c, o, sum)
-                        }
+                        ck_winograd_kernel_gradient(algorithm.tileSide, p, g, count, h, w, c, o, sum)
                     }
                 }
             }

@@ -52,16 +52,12 @@ long ck_winograd_packed_kernel_floats(long outputs, long C, long O);
 /// must not be used on another.
 void ck_winograd_pack_kernel(long outputs, const float *kernel, long C, long O, float *packed);
 
-/// The gradient of the kernel of the F(2 x 2) convolution, [9C, O] with rows
-/// (dy, dx, c), from the images (as for ck_winograd_convolve_packed) and the output gradient
-/// [images, H, W, O], by the same transforms.
-void ck_winograd3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
-                                    long O, float *kernelGradient);
-
-/// The kernel gradient by F(4 x 4, 3 x 3)'s transforms: `input` as for
-/// ck_winograd_convolve_packed, C and O multiples of ck_vector_width().
-void ck_winograd4x4_3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
-                                        long O, float *kernelGradient);
+/// The gradient of that convolution's kernel, [9C, O] with rows (dy, dx, c),
+/// from the images (as for ck_winograd_convolve_packed) and the output
+/// gradient [images, H, W, O], by the same transforms of F(outputs x
+/// outputs, 3 x 3) (for F(4 x 4), C and O multiples of ck_vector_width()).
+void ck_winograd_kernel_gradient(long outputs, const float *input, const float *gradient, long images, long H, long W,
+                                 long C, long O, float *kernelGradient);
 
 /// Per channel of channels-last data x [positions, channels]: sum[c] and
 /// square[c], the sums of x and x^2 over the positions.

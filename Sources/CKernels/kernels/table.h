@@ -16,8 +16,7 @@ struct ck_kernel_table {
     __typeof__(ck_winograd_packed_kernel_floats) *winograd_packed_kernel_floats;
     __typeof__(ck_winograd_pack_kernel) *winograd_pack_kernel;
     __typeof__(ck_winograd_convolve_packed) *winograd_convolve_packed;
-    __typeof__(ck_winograd3x3_kernel_gradient) *winograd3x3_kernel_gradient;
-    __typeof__(ck_winograd4x4_3x3_kernel_gradient) *winograd4x4_3x3_kernel_gradient;
+    __typeof__(ck_winograd_kernel_gradient) *winograd_kernel_gradient;
     __typeof__(ck_channel_sums) *channel_sums;
     __typeof__(ck_channel_dot_sums) *channel_dot_sums;
     __typeof__(ck_channel_affine) *channel_affine;

@@ -525,12 +525,7 @@ void ck_winograd_convolve_packed(long outputs, const float *input, long images, 
     convolve(winograd_scheme(outputs), input, images, H, W, C, packed, bias, O, out);
 }
 
-void ck_winograd3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
-                                    long O, float *kernelGradient) {
-    kernel_gradient(&F2, input, gradient, images, H, W, C, O, kernelGradient);
-}
-
-void ck_winograd4x4_3x3_kernel_gradient(const float *input, const float *gradient, long images, long H, long W, long C,
-                                        long O, float *kernelGradient) {
-    kernel_gradient(&F4, input, gradient, images, H, W, C, O, kernelGradient);
+void ck_winograd_kernel_gradient(long outputs, const float *input, const float *gradient, long images, long H, long W,
+                                 long C, long O, float *kernelGradient) {
+    kernel_gradient(winograd_scheme(outputs), input, gradient, images, H, W, C, O, kernelGradient);
 }
