@@ -141,9 +141,12 @@ void ck_log_softmax_rows_backward(const float *g, const float *y, long rows, lon
 
 void ck_argmax_rows(const float *x, long rows, long k, long *index) { BY_CLASS_COUNT(ARGMAX_ROWS, k) }
 
+/// x * sigmoid(x), as ck_silu computes it.
+static inline float silu(float x) { return x / (1.0f + fast_exp(-x)); }
+
 void ck_silu(const float *x, float *y, long n) {
 #pragma clang loop vectorize(assume_safety)
-    for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + fast_exp(-x[i]));
+    for (long i = 0; i < n; i++) y[i] = silu(x[i]);
 }
 
 void ck_channel_affine_silu(const float *restrict x, long positions, long channels, const float *restrict scale,
@@ -152,8 +155,7 @@ void ck_channel_affine_silu(const float *restrict x, long positions, long channe
         const float *row = x + p * channels;
         float *out = y + p * channels;
         for (long c = 0; c < channels; c++) {
-            float v = row[c] * scale[c] + shift[c];
-            out[c] = v / (1.0f + fast_exp(-v));
+            out[c] = silu(row[c] * scale[c] + shift[c]);
         }
     }
 }
