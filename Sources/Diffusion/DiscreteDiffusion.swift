@@ -160,27 +160,25 @@ public struct DiscreteDiffusion {
     ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
         let k = configuration.numStates
         let schedule = jumpSchedule(jumps)
-        return withoutGradient {
-            sampleIndependently(labels: labels, using: &rng, progress: progress) { labels, noise, progress in
-                let b = labels.count
-                var x = prior([b, 1, height, width], noise: &noise)
-                var frames: [(t: Int, images: IntTensor)] = [(configuration.numSteps, x)]
-                for (t, s) in zip(schedule, schedule.dropFirst()) {
-                    let x0Logits = guidedLogits(
-                        model: model, xt: x, t: IntTensor.full([b], t), y: labels, guidance: guidance)
-                    if s == 0 {
-                        x = x0Logits.argmax(axis: -1)
-                    } else {
-                        let logits = exercises.qSkipPosteriorLogits(
-                            x0Logits: x0Logits, xt: x, from: t, to: s, qOnestep: matrices.qOnestep,
-                            qCumulative: matrices.qCumulative)
-                        x = exercises.gumbelMaxSample(logits, noise: noise.uniform([1, height, width, k]))
-                    }
-                    frames.append((s, x))
-                    progress(t)
+        return sampleIndependently(labels: labels, using: &rng, progress: progress) { labels, noise, progress in
+            let b = labels.count
+            var x = prior([b, 1, height, width], noise: &noise)
+            var frames: [(t: Int, images: IntTensor)] = [(configuration.numSteps, x)]
+            for (t, s) in zip(schedule, schedule.dropFirst()) {
+                let x0Logits = guidedLogits(
+                    model: model, xt: x, t: IntTensor.full([b], t), y: labels, guidance: guidance)
+                if s == 0 {
+                    x = x0Logits.argmax(axis: -1)
+                } else {
+                    let logits = exercises.qSkipPosteriorLogits(
+                        x0Logits: x0Logits, xt: x, from: t, to: s, qOnestep: matrices.qOnestep,
+                        qCumulative: matrices.qCumulative)
+                    x = exercises.gumbelMaxSample(logits, noise: noise.uniform([1, height, width, k]))
                 }
-                return (x, frames)
+                frames.append((s, x))
+                progress(t)
             }
+            return (x, frames)
         }
     }
 
@@ -216,21 +214,19 @@ public struct DiscreteDiffusion {
         frameStride: Int = 40, using rng: inout RandomGenerator, progress: (Int) -> Void = { _ in }
     ) -> (samples: IntTensor, frames: [(t: Int, images: IntTensor)]) {
         let k = configuration.numStates
-        return withoutGradient {
-            sampleIndependently(labels: labels, using: &rng, progress: progress) { labels, noise, progress in
-                let b = labels.count
-                var x = prior([b, 1, height, width], noise: &noise)
-                var frames: [(t: Int, images: IntTensor)] = [(configuration.numSteps, x)]
-                for step in stride(from: configuration.numSteps, through: 1, by: -1) {
-                    let t = IntTensor.full([b], step)
-                    x = exercises.pSample(
-                        model: { guidedLogits(model: model, xt: $0, t: $1, y: $2, guidance: guidance) }, xt: x,
-                        t: t, y: labels, matrices: matrices, noise: noise.uniform([1, height, width, k]))
-                    if (step - 1) % frameStride == 0 || step == 1 { frames.append((step - 1, x)) }
-                    progress(step)
-                }
-                return (x, frames)
+        return sampleIndependently(labels: labels, using: &rng, progress: progress) { labels, noise, progress in
+            let b = labels.count
+            var x = prior([b, 1, height, width], noise: &noise)
+            var frames: [(t: Int, images: IntTensor)] = [(configuration.numSteps, x)]
+            for step in stride(from: configuration.numSteps, through: 1, by: -1) {
+                let t = IntTensor.full([b], step)
+                x = exercises.pSample(
+                    model: { guidedLogits(model: model, xt: $0, t: $1, y: $2, guidance: guidance) }, xt: x,
+                    t: t, y: labels, matrices: matrices, noise: noise.uniform([1, height, width, k]))
+                if (step - 1) % frameStride == 0 || step == 1 { frames.append((step - 1, x)) }
+                progress(step)
             }
+            return (x, frames)
         }
     }
 }

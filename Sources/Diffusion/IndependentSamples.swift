@@ -78,29 +78,47 @@ func inGroupsPerCore<Result>(_ count: Int, _ body: (_ group: Int, _ rows: Range<
     return results.map { $0! }
 }
 
+/// Runs `body` on the `count` samples of a batch in groups, one per core
+/// (``inGroupsPerCore(_:_:)``), for inference: without gradients, with the
+/// weights rearranged once (``withCachedWeights(_:)``), and with a noise
+/// stream per sample seeded in turn from `rng` (``PerSampleNoise``), so the
+/// results do not depend on the number of cores. `body` gets its group's
+/// rows, their noise and a progress callback: only the first group's, the
+/// largest, reaches `progress` (the groups run at about the same pace).
+func inferenceInGroupsPerCore<Result>(
+    _ count: Int, seededFrom rng: inout RandomGenerator, progress: (Int) -> Void,
+    _ body: (_ rows: Range<Int>, _ noise: inout PerSampleNoise, _ progress: (Int) -> Void) -> Result
+) -> [Result] {
+    let noise = PerSampleNoise(count: count, seededFrom: &rng)
+    return withoutGradient {
+        withCachedWeights {
+            withoutActuallyEscaping(progress) { progress in
+                inGroupsPerCore(count) { group, rows in
+                    var groupNoise = noise.rows(rows)
+                    return body(rows, &groupNoise, group == 0 ? progress : { _ in })
+                }
+            }
+        }
+    }
+}
+
 /// What a reverse chain returns: the samples and the kept frames.
 typealias ChainResult = (samples: IntTensor, frames: [(t: Int, images: IntTensor)])
 
 extension DiscreteDiffusion {
     /// Runs the reverse chains of a batch in groups, one per core
-    /// (``inGroupsPerCore(_:_:)``). Every sample has its own noise stream
-    /// (``PerSampleNoise``), so the samples are the same whatever the number
-    /// of cores.
+    /// (``inferenceInGroupsPerCore(_:seededFrom:progress:_:)``): every sample
+    /// has its own noise stream, so the samples are the same whatever the
+    /// number of cores.
     ///
-    /// `chain` runs one group: its labels, its noise and a progress callback
-    /// (only the first group's, the largest, reaches `progress`: the groups
-    /// run at about the same pace, the first one's steps stand for all).
+    /// `chain` runs one group: its labels, its noise and a progress callback.
     func sampleIndependently(
         labels: IntTensor, using rng: inout RandomGenerator, progress: (Int) -> Void,
         chain: (_ labels: IntTensor, _ noise: inout PerSampleNoise, _ progress: (Int) -> Void) -> ChainResult
     ) -> ChainResult {
-        let noise = PerSampleNoise(count: labels.count, seededFrom: &rng)
-        let parts = withCachedWeights {
-            withoutActuallyEscaping(progress) { progress in
-                inGroupsPerCore(labels.count) { group, rows in
-                    var groupNoise = noise.rows(rows)
-                    return chain(labels.rows(rows), &groupNoise, group == 0 ? progress : { _ in })
-                }
+        let parts = withoutActuallyEscaping(chain) { chain in
+            inferenceInGroupsPerCore(labels.count, seededFrom: &rng, progress: progress) { rows, noise, progress in
+                chain(labels.rows(rows), &noise, progress)
             }
         }
         let frames = parts[0].frames.indices.map { index in

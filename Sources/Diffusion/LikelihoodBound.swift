@@ -63,26 +63,17 @@ extension DiscreteDiffusion {
     ///
     /// Each image has its own noise stream, and the images are evaluated in
     /// groups, one per core, each group's terms on its own core
-    /// (``inGroupsPerCore(_:_:)``); the terms are added in image order, so
-    /// the bound does not depend on the number of cores.
+    /// (``inferenceInGroupsPerCore(_:seededFrom:progress:_:)``); the terms
+    /// are added in image order, so the bound does not depend on the number
+    /// of cores.
     public func likelihoodBound(
         model: any X0Model, x0: IntTensor, y: IntTensor, using rng: inout RandomGenerator,
         progress: (Int) -> Void = { _ in }
     ) -> LikelihoodBound {
         let b = x0.shape[0], pixels = x0.count / max(b, 1)
-        let noise = PerSampleNoise(count: b, seededFrom: &rng)
-        let images = withoutGradient {
-            withCachedWeights {
-                withoutActuallyEscaping(progress) { progress in
-                    inGroupsPerCore(b) { group, rows in
-                        var groupNoise = noise.rows(rows)
-                        return boundTerms(
-                            model: model, x0: x0.rows(rows), y: y.rows(rows), noise: &groupNoise,
-                            progress: group == 0 ? progress : { _ in })
-                    }
-                }.flatMap { $0 }
-            }
-        }
+        let images = inferenceInGroupsPerCore(b, seededFrom: &rng, progress: progress) { rows, noise, progress in
+            boundTerms(model: model, x0: x0.rows(rows), y: y.rows(rows), noise: &noise, progress: progress)
+        }.flatMap { $0 }
         func mean(_ value: (ImageTerms) -> Double) -> Double { images.reduce(0) { $0 + value($1) } / Double(b) }
         return LikelihoodBound(
             prior: mean(\.prior), terms: (0..<(configuration.numSteps - 1)).map { t in mean { $0.terms[t] } },
