@@ -29,7 +29,7 @@ public struct ComputeConfiguration: Sendable, Equatable {
     }
 
     /// The configuration that `D3PM_THREADS` (a positive number),
-    /// `D3PM_CONV3X3` (`direct`, `winograd`, `winograd4x4`) and
+    /// `D3PM_CONV3X3` (`direct`, `winograd`, `winograd4x4`, `winograd7x7`) and
     /// `D3PM_KERNELS` (`avx512`, `avx2`, `sse2`, `neon`) ask for.
     /// - Throws: ``ConfigurationError`` naming the variable and its value.
     public init(environment: [String: String]) throws {
@@ -44,7 +44,7 @@ public struct ComputeConfiguration: Sendable, Equatable {
         if let text = environment["D3PM_CONV3X3"] {
             guard let algorithm = Convolution3x3Algorithm(rawValue: text) else {
                 throw ConfigurationError(
-                    description: "D3PM_CONV3X3 must be direct, winograd or winograd4x4, got '\(text)'")
+                    description: "D3PM_CONV3X3 must be direct, winograd, winograd4x4 or winograd7x7, got '\(text)'")
             }
             convolution3x3 = algorithm
         }

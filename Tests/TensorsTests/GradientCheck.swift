@@ -37,6 +37,17 @@ func expectGradientsMatchFiniteDifferences(
     }
 }
 
+/// Whether `a` matches `b` everywhere to `tolerance` times b's root mean
+/// square: for results whose rounding scales with the whole output, not with
+/// each value (Winograd's transforms mix the pixels of a tile, so a small
+/// output next to large ones carries their rounding). A wrong term is off by
+/// the output's own scale, far beyond any such tolerance.
+func closeRelativeToScale(_ a: Tensor, _ b: Tensor, tolerance: Float) -> Bool {
+    guard a.shape == b.shape else { return false }
+    let scale = (b.scalars.reduce(0) { $0 + Double($1) * Double($1) } / Double(max(b.count, 1))).squareRoot()
+    return zip(a.scalars, b.scalars).allSatisfy { Double(abs($0 - $1)) <= Double(tolerance) * scale }
+}
+
 func randomTensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1) -> Tensor {
     var rng = RandomGenerator(seed: seed)
     return Tensor.uniform(shape, low: low, high: high, using: &rng)

@@ -351,6 +351,20 @@ struct RandomTests {
 
 @Suite("Implicit 3 x 3 convolution")
 struct ConvolutionTests {
+    /// F(7 x 7) where 7-pixel tiles cover the image with fewer multiply-adds
+    /// than 4-pixel ones (MNIST's 28, 14 and 7; CIFAR's 32), F(4 x 4) elsewhere.
+    @Test func preferredWinogradTileHasTheFewestMultiplyAdds() {
+        // 64 channels: a multiple of every kernel path's vector width.
+        func preferred(_ side: Int) -> Convolution3x3Algorithm {
+            .preferred(height: side, width: side, channels: 64, outputs: 64)
+        }
+        for side in [28, 14, 7, 32] { #expect(preferred(side) == .winograd7x7, "\(side) x \(side)") }
+        for side in [8, 16, 12] { #expect(preferred(side) == .winograd4x4, "\(side) x \(side)") }
+        #expect(Convolution3x3Algorithm.winograd7x7.multiplyAddsPerChannelPair(height: 28, width: 28) == 1296)
+        #expect(Convolution3x3Algorithm.winograd4x4.multiplyAddsPerChannelPair(height: 28, width: 28) == 1764)
+        #expect(Convolution3x3Algorithm.preferred(height: 28, width: 28, channels: 4, outputs: 32) == .direct)
+    }
+
     @Test(arguments: [(2, 6, 13, 5, 7), (1, 28, 28, 32, 64), (3, 4, 3, 1, 32)])
     func matchesPatchesTimesKernelInValueAndGradient(_ shape: (Int, Int, Int, Int, Int)) {
         let (b, h, w, c, o) = shape
@@ -364,7 +378,8 @@ struct ConvolutionTests {
             ((matmul($0[0].patches(kernelSize: 3, padding: 1), $0[1]).reshaped(b, h, w, o) + $0[2]) * weights).sum()
         }
         #expect(abs(implicit.item - explicit.item) <= 1e-3 * abs(explicit.item) + 1e-3)
-        #expect(allClose(implicitGrads[0], explicitGrads[0], rtol: 1e-3, atol: 1e-4), "input gradient")
+        // The input gradient is itself a convolution, by F(7 x 7) on 28 x 28.
+        #expect(closeRelativeToScale(implicitGrads[0], explicitGrads[0], tolerance: 1e-3), "input gradient")
         #expect(allClose(implicitGrads[1], explicitGrads[1], rtol: 1e-3, atol: 1e-3), "kernel gradient")
         #expect(allClose(implicitGrads[2], explicitGrads[2], rtol: 1e-3, atol: 1e-3), "bias gradient")
     }
@@ -387,6 +402,8 @@ struct ConvolutionTests {
         if Convolution3x3Algorithm.winograd4x4.applies(height: h, width: w, channels: c, outputs: o) {
             let winograd4x4 = Tensor.convolution3x3(x, kernel, bias: bias, algorithm: .winograd4x4)
             #expect(allClose(winograd4x4, direct, rtol: 1e-4, atol: 1e-4), "F(4 x 4, 3 x 3)")
+            let winograd7x7 = Tensor.convolution3x3(x, kernel, bias: bias, algorithm: .winograd7x7)
+            #expect(closeRelativeToScale(winograd7x7, direct, tolerance: 1e-3), "F(7 x 7, 3 x 3)")
         }
         // The kernel gradient, against patches^T . gradient.
         let outputGradient = randomTensor([b, h, w, o], seed: 36)
@@ -397,6 +414,9 @@ struct ConvolutionTests {
         if Convolution3x3Algorithm.winograd4x4.applies(height: h, width: w, channels: c, outputs: o) {
             let viaWinograd4x4 = Tensor.convolution3x3KernelGradient(x, outputGradient, algorithm: .winograd4x4)
             #expect(allClose(viaWinograd4x4, viaPatches, rtol: 1e-3, atol: 1e-3), "F(4 x 4, 3 x 3) kernel gradient")
+            let viaWinograd7x7 = Tensor.convolution3x3KernelGradient(x, outputGradient, algorithm: .winograd7x7)
+            #expect(
+                closeRelativeToScale(viaWinograd7x7, viaPatches, tolerance: 1e-3), "F(7 x 7, 3 x 3) kernel gradient")
         }
     }
 }

@@ -33,17 +33,17 @@ void ck_conv3x3(const float *padded, long images, long H, long W, long C,
 long ck_conv3x3_padding_slack(long C);
 
 /// The same convolution by Winograd's F(outputs x outputs, 3 x 3), outputs
-/// 2 or 4: 2.25 or 4 times fewer multiply-adds per whole tile. `input` is
+/// 2, 4 or 7: 2.25, 4 or 5.4 times fewer multiply-adds per whole tile. `input` is
 /// the images [images, H, W, C] as they are (no padding): any H and W are
 /// covered by whole tiles, and the border and the pixels past H or W read
 /// as zero. `packed` is the kernel from ck_winograd_pack_kernel on the
-/// active path; `out` as for ck_conv3x3. For F(4 x 4), C and O must be
-/// multiples of ck_vector_width().
+/// active path; `out` as for ck_conv3x3. For F(4 x 4) and F(7 x 7), C and
+/// O must be multiples of ck_vector_width().
 void ck_winograd_convolve_packed(long outputs, const float *input, long images, long H, long W, long C,
                                  const float *packed, const float *bias, long O, float *out);
 
 /// The floats of a kernel packed by ck_winograd_pack_kernel for F(outputs x
-/// outputs, 3 x 3), outputs 2 or 4, on the active kernel path.
+/// outputs, 3 x 3), outputs 2, 4 or 7, on the active kernel path.
 long ck_winograd_packed_kernel_floats(long outputs, long C, long O);
 
 /// Transforms and packs a kernel [9C, O] (rows (dy, dx, c)) for
@@ -56,6 +56,7 @@ void ck_winograd_pack_kernel(long outputs, const float *kernel, long C, long O, 
 /// from the images (as for ck_winograd_convolve_packed) and the output
 /// gradient [images, H, W, O], by the same transforms of F(outputs x
 /// outputs, 3 x 3) (for F(4 x 4), C and O multiples of ck_vector_width()).
+/// F(7 x 7) has no gradient transforms: outputs 7 computes F(4 x 4)'s.
 void ck_winograd_kernel_gradient(long outputs, const float *input, const float *gradient, long images, long H, long W,
                                  long C, long O, float *kernelGradient);
 
