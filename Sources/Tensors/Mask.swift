@@ -69,15 +69,30 @@ extension Tensor {
 /// Elementwise choice: `a` where `mask` is true, `b` elsewhere, with the
 /// three broadcast together (PyTorch's `torch.where`).
 public func `where`(_ mask: Mask, _ a: Tensor, _ b: Tensor) -> Tensor {
-    let m = mask.asFloat
-    let shape = Shape.broadcast(Shape.broadcast(m.shape, a.shape, op: "where"), b.shape, op: "where")
-    let mb = Tensor.zipValues(m, Tensor.zeros(shape), op: "where") { x, _ in x }
-    let chosenA = Tensor.zipValues(mb, a, op: "where") { $0 != 0 ? $1 : 0 }
-    var result = Tensor.zipValues(chosenA, Tensor.zipValues(mb, b, op: "where") { $0 != 0 ? 0 : $1 }, op: "where") {
-        $0 + $1
+    let shape = Shape.broadcast(Shape.broadcast(mask.shape, a.shape, op: "where"), b.shape, op: "where")
+    var result: Tensor
+    if mask.all || !mask.any {
+        // One side everywhere (a whole batch at t = 1, or at none): no pass over the other.
+        result = (mask.all ? a : b).detached().broadcast(to: shape)
+    } else {
+        let chosen = mask.asFloat.broadcast(to: shape)
+        let (values, others) = (a.detached().broadcast(to: shape), b.detached().broadcast(to: shape))
+        let n = chosen.count
+        let out = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+            chosen.scalars.withUnsafeBufferPointer { m in
+                values.scalars.withUnsafeBufferPointer { x in
+                    others.scalars.withUnsafeBufferPointer { y in
+                        for i in 0..<n { buffer[i] = m[i] != 0 ? x[i] : y[i] }
+                    }
+                }
+            }
+            initialized = n
+        }
+        result = Tensor(shape: shape, scalars: out)
     }
     result.recordGradient("where", inputs: [a, b]) { g in
-        [(g * mb).reduced(toShape: a.shape), (g * (1 - mb)).reduced(toShape: b.shape)]
+        let chosen = mask.asFloat.broadcast(to: shape)
+        return [(g * chosen).reduced(toShape: a.shape), (g * (1 - chosen)).reduced(toShape: b.shape)]
     }
     return result
 }

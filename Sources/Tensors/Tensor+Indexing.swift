@@ -23,11 +23,12 @@ extension Tensor {
             }
             indexShape = s
         }
-        let expanded = indices.map { $0.broadcast(to: indexShape) }
-        for (axis, index) in expanded.enumerated() {
-            if let bad = index.scalars.first(where: { $0 < 0 || $0 >= shape[axis] }) {
+        // Each index tensor is checked as given, before it is broadcast.
+        for (axis, index) in indices.enumerated() {
+            let size = shape[axis]
+            if let bad = index.scalars.withUnsafeBufferPointer({ values in values.first { $0 < 0 || $0 >= size } }) {
                 fatalError(
-                    "Tensor[...]: index \(bad) is out of range for axis \(axis) of size \(shape[axis]) (shape \(shape))"
+                    "Tensor[...]: index \(bad) is out of range for axis \(axis) of size \(size) (shape \(shape))"
                 )
             }
         }
@@ -35,18 +36,26 @@ extension Tensor {
         let inner = trailing.reduce(1, *)
         let strides = Shape.strides(shape)
         let n = indexShape.reduce(1, *)
+        // The offset of each gathered block: the sum over axes of index x stride.
         var offsets = [Int](repeating: 0, count: n)
-        for (axis, index) in expanded.enumerated() {
-            for i in 0..<n { offsets[i] += index.scalars[i] * strides[axis] }
-        }
-        var out = [Float](repeating: 0, count: n * inner)
-        scalars.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for i in 0..<n {
-                    let s = offsets[i], d = i * inner
-                    for j in 0..<inner { dst[d + j] = src[s + j] }
+        offsets.withUnsafeMutableBufferPointer { offset in
+            for (axis, index) in indices.enumerated() {
+                let stride = strides[axis]
+                index.broadcast(to: indexShape).scalars.withUnsafeBufferPointer { values in
+                    for i in 0..<n { offset[i] += values[i] * stride }
                 }
             }
+        }
+        let out = [Float](unsafeUninitializedCapacity: n * inner) { dst, initialized in
+            scalars.withUnsafeBufferPointer { src in
+                offsets.withUnsafeBufferPointer { offset in
+                    for i in 0..<n {
+                        let s = offset[i], d = i * inner
+                        for j in 0..<inner { dst[d + j] = src[s + j] }
+                    }
+                }
+            }
+            initialized = n * inner
         }
         var result = Tensor(shape: indexShape + trailing, scalars: out)
         let source = shape

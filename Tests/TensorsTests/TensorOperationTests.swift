@@ -310,6 +310,26 @@ struct TensorOperationTests {
         #expect(`where`(IntTensor([1, 2]) .== 1, IntTensor([7, 7]), IntTensor([0, 0])).scalars == [7, 0])
     }
 
+    /// A per-image mask [B, 1] against values [B, 3] and a scalar: mixed,
+    /// all true and all false, with the gradient going to the chosen side only.
+    @Test func whereBroadcastsTheMaskAndTheSidesAndRoutesTheGradient() {
+        let values = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, .infinity])
+        let rows = Tensor(shape: [2, 1], scalars: [1, -1])
+        #expect(`where`(rows .> 0, values, Tensor(-7)).scalars == [1, 2, 3, -7, -7, -7])
+        #expect(`where`(rows .> -2, values, Tensor(-7)).scalars == [1, 2, 3, 4, 5, .infinity])
+        #expect(`where`(rows .> 2, values, Tensor(-7)).scalars == [-7, -7, -7, -7, -7, -7])
+        #expect(`where`(rows .> 2, Tensor(-7), values).shape == [2, 3])
+        for threshold: Float in [-2, 0, 2] {
+            let (_, gradients) = valueWithGradient(at: [values, Tensor(-7)]) {
+                (`where`(rows .> threshold, $0[0], $0[1]) * Tensor(shape: [1, 3], scalars: [1, 10, 100])).sum()
+            }
+            let chosen = rows.scalars.map { $0 > threshold }
+            let expected: [Float] = chosen.flatMap { $0 ? [1, 10, 100] : [0, 0, 0] }
+            #expect(gradients[0].scalars == expected, "threshold \(threshold)")
+            #expect(gradients[1].scalars == [Float(chosen.filter { !$0 }.count) * 111], "threshold \(threshold)")
+        }
+    }
+
     @Test func allCloseUsesAbsoluteAndRelativeTolerance() {
         #expect(allClose(Tensor([1000]), Tensor([1000.5]), rtol: 1e-3, atol: 0))
         #expect(!allClose(Tensor([1]), Tensor([1.1]), rtol: 1e-3, atol: 1e-3))
