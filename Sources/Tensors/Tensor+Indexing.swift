@@ -23,8 +23,10 @@ extension Tensor {
             }
             indexShape = s
         }
-        // Each index tensor is checked as given, before it is broadcast.
-        for (axis, index) in indices.enumerated() {
+        let n = indexShape.reduce(1, *)
+        // Each index tensor is checked as given, before it is broadcast (to
+        // nothing, when another index is empty: then nothing is read).
+        for (axis, index) in indices.enumerated() where n > 0 {
             let size = shape[axis]
             if let bad = index.scalars.withUnsafeBufferPointer({ values in values.first { $0 < 0 || $0 >= size } }) {
                 fatalError(
@@ -35,7 +37,6 @@ extension Tensor {
         let trailing = Array(shape[indices.count...])
         let inner = trailing.reduce(1, *)
         let strides = Shape.strides(shape)
-        let n = indexShape.reduce(1, *)
         // The offset of each gathered block: the sum over axes of index x stride.
         var offsets = [Int](repeating: 0, count: n)
         offsets.withUnsafeMutableBufferPointer { offset in

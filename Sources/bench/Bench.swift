@@ -126,7 +126,7 @@ struct Convolutions: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
         abstract:
-            "Milliseconds per 3x3 convolution of the models' shapes, forward and forward + kernel gradient: direct (implicit GEMM) against Winograd's F(2x2, 3x3) and F(4x4, 3x3)."
+            "Milliseconds per 3x3 convolution of the models' shapes, forward and forward + kernel gradient: direct (implicit GEMM) against Winograd's F(2x2, 3x3), F(4x4, 3x3) and F(7x7, 3x3)."
     )
 
     @Option(help: "Timed repetitions per shape (the best counts).")
@@ -167,7 +167,8 @@ struct Convolutions: ParsableCommand {
             row("[\(b), \(h), \(w), \(c)] -> \(o)", work: flops) { algorithm in
                 _ = withoutGradient { x.convolved3x3(with: kernel, algorithm: algorithm) }
             }
-            // The kernel gradient: patches^T . gradient for direct, Winograd's F(2 x 2, 3 x 3) otherwise.
+            // The kernel gradient: patches^T . gradient for direct, else by the algorithm's transforms
+            // (F(4 x 4)'s for F(7 x 7), which has none of its own).
             row("  + kernel gradient", work: 2 * flops) { algorithm in
                 _ = valueWithGradient(at: kernel) {
                     (withoutGradient { x }.convolved3x3(with: $0, algorithm: algorithm) * gradient).sum()

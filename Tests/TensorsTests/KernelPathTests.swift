@@ -69,10 +69,10 @@ func kernelSelfCheck() -> [String] {
         let kernelGradient = matmul(x.patches(kernelSize: 3, padding: 1).transposed(), gradient.reshaped(-1, o))
         for algorithm in Convolution3x3Algorithm.allCases
         where algorithm.applies(height: h, width: w, channels: c, outputs: o) {
-            // F(7 x 7)'s 9 x 9 transforms round more: about 4e-4 of the outputs' scale at most.
+            // F(7 x 7)'s 9 x 9 transforms round more: up to about 4e-4 of the outputs' scale at 32 channels.
             func matches(_ result: Tensor) -> Bool {
                 algorithm == .winograd7x7
-                    ? closeRelativeToScale(result, definition, tolerance: 1e-3)
+                    ? closeRelativeToScale(result, definition, tolerance: 2e-3)
                     : allClose(result, definition, rtol: 1e-4, atol: 1e-4)
             }
             check(
@@ -87,11 +87,10 @@ func kernelSelfCheck() -> [String] {
                 }
             }
             if algorithm != .direct {
-                let result = Tensor.convolution3x3KernelGradient(x, gradient, algorithm: algorithm)
                 check(
-                    algorithm == .winograd7x7
-                        ? closeRelativeToScale(result, kernelGradient, tolerance: 1e-3)
-                        : allClose(result, kernelGradient, rtol: 1e-3, atol: 1e-3),
+                    allClose(
+                        Tensor.convolution3x3KernelGradient(x, gradient, algorithm: algorithm), kernelGradient,
+                        rtol: 1e-3, atol: 1e-3),
                     "\(algorithm) kernel gradient [\(b), \(h), \(w), \(c)] -> \(o)")
             }
         }

@@ -258,6 +258,9 @@ struct TensorOperationTests {
         let rows = a[t, x]
         #expect(rows.shape == [2, 2, 3])
         #expect(rows.scalars == [15, 16, 17, 9, 10, 11, 3, 4, 5, 3, 4, 5])
+        // An empty index broadcasts the others to nothing: nothing is read, as in NumPy.
+        let none = a[IntTensor(shape: [0], scalars: []), IntTensor([99])]
+        #expect(none.shape == [0, 3] && none.scalars.isEmpty)
     }
 
     @Test func oneHotAndCrossEntropy() {
@@ -399,7 +402,7 @@ struct ConvolutionTests {
         }
         #expect(abs(implicit.item - explicit.item) <= 1e-3 * abs(explicit.item) + 1e-3)
         // The input gradient is itself a convolution, by F(7 x 7) on 28 x 28.
-        #expect(closeRelativeToScale(implicitGrads[0], explicitGrads[0], tolerance: 1e-3), "input gradient")
+        #expect(closeRelativeToScale(implicitGrads[0], explicitGrads[0], tolerance: 2e-3), "input gradient")
         #expect(allClose(implicitGrads[1], explicitGrads[1], rtol: 1e-3, atol: 1e-3), "kernel gradient")
         #expect(allClose(implicitGrads[2], explicitGrads[2], rtol: 1e-3, atol: 1e-3), "bias gradient")
     }
@@ -423,7 +426,7 @@ struct ConvolutionTests {
             let winograd4x4 = Tensor.convolution3x3(x, kernel, bias: bias, algorithm: .winograd4x4)
             #expect(allClose(winograd4x4, direct, rtol: 1e-4, atol: 1e-4), "F(4 x 4, 3 x 3)")
             let winograd7x7 = Tensor.convolution3x3(x, kernel, bias: bias, algorithm: .winograd7x7)
-            #expect(closeRelativeToScale(winograd7x7, direct, tolerance: 1e-3), "F(7 x 7, 3 x 3)")
+            #expect(closeRelativeToScale(winograd7x7, direct, tolerance: 2e-3), "F(7 x 7, 3 x 3)")
         }
         // The kernel gradient, against patches^T . gradient.
         let outputGradient = randomTensor([b, h, w, o], seed: 36)
@@ -435,8 +438,8 @@ struct ConvolutionTests {
             let viaWinograd4x4 = Tensor.convolution3x3KernelGradient(x, outputGradient, algorithm: .winograd4x4)
             #expect(allClose(viaWinograd4x4, viaPatches, rtol: 1e-3, atol: 1e-3), "F(4 x 4, 3 x 3) kernel gradient")
             let viaWinograd7x7 = Tensor.convolution3x3KernelGradient(x, outputGradient, algorithm: .winograd7x7)
-            #expect(
-                closeRelativeToScale(viaWinograd7x7, viaPatches, tolerance: 1e-3), "F(7 x 7, 3 x 3) kernel gradient")
+            // By F(4 x 4)'s transforms: F(7 x 7) has no gradient transforms of its own.
+            #expect(allClose(viaWinograd7x7, viaPatches, rtol: 1e-3, atol: 1e-3), "F(7 x 7, 3 x 3) kernel gradient")
         }
     }
 }

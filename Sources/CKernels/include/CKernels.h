@@ -55,8 +55,9 @@ void ck_winograd_pack_kernel(long outputs, const float *kernel, long C, long O, 
 /// The gradient of that convolution's kernel, [9C, O] with rows (dy, dx, c),
 /// from the images (as for ck_winograd_convolve_packed) and the output
 /// gradient [images, H, W, O], by the same transforms of F(outputs x
-/// outputs, 3 x 3) (for F(4 x 4), C and O multiples of ck_vector_width()).
-/// F(7 x 7) has no gradient transforms: outputs 7 computes F(4 x 4)'s.
+/// outputs, 3 x 3) (for F(4 x 4) and F(7 x 7), C and O multiples of
+/// ck_vector_width()). F(7 x 7) has no gradient transforms: outputs 7
+/// computes F(4 x 4)'s.
 void ck_winograd_kernel_gradient(long outputs, const float *input, const float *gradient, long images, long H, long W,
                                  long C, long O, float *kernelGradient);
 
