@@ -532,25 +532,33 @@ static void finish_kernel_gradient(const float *du, long C, long O, float *kerne
     }
 }
 
-/// dL/dg = G^T dU G for F(4 x 4, 3 x 3) (3 x 6 . 6 x 6 . 6 x 3), per (c, o), into rows (dy, dx, c).
+/// dL/dg = G^T dU G for F(4 x 4, 3 x 3) (3 x 6 . 6 x 6 . 6 x 3), per (c, o), into rows (dy, dx, c),
+/// a row of output channels at a time so that the loops over o vectorise (each sum in the same order).
 static void finish_kernel_gradient_f4(const float *du, long C, long O, float *kernelGradient) {
+    float *left = malloc(18 * O * sizeof(float));  // (G^T dU)[dy][j][o] for one c
     for (long c = 0; c < C; c++) {
-        for (long o = 0; o < O; o++) {
-            float left[3][6];  // G^T dU
-            for (int dy = 0; dy < 3; dy++)
+        for (int dy = 0; dy < 3; dy++)
+            for (int j = 0; j < 6; j++) {
+                float *row = left + (6 * dy + j) * O;
+                for (long o = 0; o < O; o++) row[o] = 0;
+                for (int i = 0; i < 6; i++) {
+                    const float *entry = du + ((long)(6 * i + j) * C + c) * O;
+                    float weight = G6[i][dy];
+                    for (long o = 0; o < O; o++) row[o] += weight * entry[o];
+                }
+            }
+        for (int dy = 0; dy < 3; dy++)
+            for (int dx = 0; dx < 3; dx++) {
+                float *out = kernelGradient + ((3 * dy + dx) * C + c) * O;
+                for (long o = 0; o < O; o++) out[o] = 0;
                 for (int j = 0; j < 6; j++) {
-                    float sum = 0;
-                    for (int i = 0; i < 6; i++) sum += G6[i][dy] * du[((long)(6 * i + j) * C + c) * O + o];
-                    left[dy][j] = sum;
+                    const float *row = left + (6 * dy + j) * O;
+                    float weight = G6[j][dx];
+                    for (long o = 0; o < O; o++) out[o] += row[o] * weight;
                 }
-            for (int dy = 0; dy < 3; dy++)
-                for (int dx = 0; dx < 3; dx++) {
-                    float sum = 0;
-                    for (int j = 0; j < 6; j++) sum += left[dy][j] * G6[j][dx];
-                    kernelGradient[((3 * dy + dx) * C + c) * O + o] = sum;
-                }
-        }
+            }
     }
+    free(left);
 }
 
 /// One of Winograd's algorithms: its tile and its transforms.
