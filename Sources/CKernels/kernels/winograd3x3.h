@@ -533,7 +533,7 @@ static void finish_kernel_gradient(const float *du, long C, long O, float *kerne
 }
 
 /// dL/dg = G^T dU G for F(4 x 4, 3 x 3) (3 x 6 . 6 x 6 . 6 x 3), per (c, o), into rows (dy, dx, c),
-/// a row of output channels at a time so that the loops over o vectorise (each sum in the same order).
+/// a row of output channels at a time so that the loops over o vectorise.
 static void finish_kernel_gradient_f4(const float *du, long C, long O, float *kernelGradient) {
     float *left = malloc(18 * O * sizeof(float));  // (G^T dU)[dy][j][o] for one c
     for (long c = 0; c < C; c++) {
