@@ -283,68 +283,88 @@ static inline void at6(const vf e[6], vf y[4]) {
     y[3] = difference12 + 8 * difference34 + e[5];
 }
 
-/// V = B^T d B for `tiles` 6 x 6 tiles (stride 4) from tile `first` on:
-/// v[entry][tile - first][c], VW channels at a time (C a multiple of VW).
-static void transform_input_f4(const Grid *g, const float *restrict images, long C, long first, long tiles,
-                               float *restrict v) {
+/// V = B^T d B for `tiles` n x n tiles (stride n - 2) from tile `first` on:
+/// v[entry][tile - first][c], VW channels at a time (C a multiple of VW),
+/// `bt` applying B^T to one column (or row) of a tile. Shared by F(4 x 4)
+/// (n = 6) and F(7 x 7) (n = 9), and inlined into each, so that n and `bt`
+/// are constants there and the loops unroll as if written out.
+static inline __attribute__((always_inline)) void transform_input_tiles(const Grid *g, const float *restrict images,
+                                                                        long C, long first, long tiles,
+                                                                        float *restrict v, int n,
+                                                                        void (*bt)(const vf *, vf *)) {
     long rowStride = g->rowStride;
     for (long tile = 0; tile < tiles; tile++) {
-        long n, y, x;
-        locate(g, first + tile, &n, &y, &x);
+        long imageIndex, y, x;
+        locate(g, first + tile, &imageIndex, &y, &x);
         long top = y - 1, left = x - 1;
-        bool inside = block_inside(g, top, left, 6);
-        const float *image = images + n * g->imageStride;
+        bool inside = block_inside(g, top, left, n);
+        const float *image = images + imageIndex * g->imageStride;
         for (long c = 0; c < C; c += VW) {
-            vf t[6][6];  // t[i][s] = (B^T d)[i][s]
-            for (int s = 0; s < 6; s++) {
-                vf column[6], transformed[6];
-                for (int r = 0; r < 6; r++)
+            vf t[9][9];  // t[i][s] = (B^T d)[i][s]
+            for (int s = 0; s < n; s++) {
+                vf column[9], transformed[9];
+                for (int r = 0; r < n; r++)
                     column[r] = inside || pixel_inside(g, top + r, left + s)
                                     ? load(image + (top + r) * rowStride + (left + s) * C + c)
                                     : (vf)0;
-                bt6(column, transformed);
-                for (int i = 0; i < 6; i++) t[i][s] = transformed[i];
+                bt(column, transformed);
+                for (int i = 0; i < n; i++) t[i][s] = transformed[i];
             }
-            for (int i = 0; i < 6; i++) {
-                vf row[6];
-                bt6(t[i], row);
-                for (int j = 0; j < 6; j++) store(v + ((long)(6 * i + j) * tiles + tile) * C + c, row[j]);
+            for (int i = 0; i < n; i++) {
+                vf row[9];
+                bt(t[i], row);
+                for (int j = 0; j < n; j++) store(v + ((long)(n * i + j) * tiles + tile) * C + c, row[j]);
             }
         }
     }
 }
 
-/// Y = A^T M A + bias for `tiles` tiles from tile `first` on, into out
-/// [images, H, W, O], VW output channels at a time (O a multiple of VW).
-static void transform_output_f4(const Grid *g, const float *restrict m, long O, long first, long tiles,
-                                const float *restrict bias, float *restrict out) {
+/// Y = A^T M A + bias for `tiles` tiles of side `side` (from n x n entries)
+/// from tile `first` on, into out [images, H, W, O], VW output channels at a
+/// time (O a multiple of VW), `at` applying A^T to one column (or row) of
+/// entries. Shared and inlined as transform_input_tiles.
+static inline __attribute__((always_inline)) void transform_output_tiles(const Grid *g, const float *restrict m,
+                                                                         long O, long first, long tiles,
+                                                                         const float *restrict bias,
+                                                                         float *restrict out, int side, int n,
+                                                                         void (*at)(const vf *, vf *)) {
     long entryStride = tiles * O, H = g->H, W = g->W;
     for (long tile = 0; tile < tiles; tile++) {
-        long n, y, x;
-        locate(g, first + tile, &n, &y, &x);
-        long rows = H - y < 4 ? H - y : 4, columns = W - x < 4 ? W - x : 4;
+        long image, y, x;
+        locate(g, first + tile, &image, &y, &x);
+        long rows = H - y < side ? H - y : side, columns = W - x < side ? W - x : side;
         const float *base = m + tile * O;
-        float *corner = out + ((n * H + y) * W + x) * O;
+        float *corner = out + ((image * H + y) * W + x) * O;
         for (long o = 0; o < O; o += VW) {
-            vf s[4][6];  // s[i][q] = (A^T M)[i][q]
-            for (int q = 0; q < 6; q++) {
-                vf column[6], transformed[4];
-                for (int r = 0; r < 6; r++) column[r] = load(base + (6 * r + q) * entryStride + o);
-                at6(column, transformed);
-                for (int i = 0; i < 4; i++) s[i][q] = transformed[i];
+            vf s[7][9];  // s[i][q] = (A^T M)[i][q]
+            for (int q = 0; q < n; q++) {
+                vf column[9], transformed[7];
+                for (int r = 0; r < n; r++) column[r] = load(base + (n * r + q) * entryStride + o);
+                at(column, transformed);
+                for (int i = 0; i < side; i++) s[i][q] = transformed[i];
             }
             vf b = bias ? load(bias + o) : (vf)0;
-            for (int i = 0; i < 4; i++) {
-                vf row[4];
-                at6(s[i], row);
-                if (rows == 4 && columns == 4) {
-                    for (int j = 0; j < 4; j++) store(corner + (i * W + j) * O + o, row[j] + b);
+            for (int i = 0; i < side; i++) {
+                vf row[7];
+                at(s[i], row);
+                if (rows == side && columns == side) {
+                    for (int j = 0; j < side; j++) store(corner + (i * W + j) * O + o, row[j] + b);
                 } else if (i < rows) {
                     for (int j = 0; j < columns; j++) store(corner + (i * W + j) * O + o, row[j] + b);
                 }
             }
         }
     }
+}
+
+static void transform_input_f4(const Grid *g, const float *restrict images, long C, long first, long tiles,
+                               float *restrict v) {
+    transform_input_tiles(g, images, C, first, tiles, v, 6, bt6);
+}
+
+static void transform_output_f4(const Grid *g, const float *restrict m, long O, long first, long tiles,
+                                const float *restrict bias, float *restrict out) {
+    transform_output_tiles(g, m, O, first, tiles, bias, out, 4, 6, at6);
 }
 
 // F(7 x 7, 3 x 3): each 7 x 7 block of outputs from a 9 x 9 block of inputs,
@@ -412,64 +432,14 @@ static inline void at9(const vf e[9], vf y[7]) {
     y[6] = s1 + 64.0f * s2 + 0.015625f * s3 + 0.177978515625f * e[7] + e[8];
 }
 
-/// V = B^T d B for `tiles` 9 x 9 tiles (stride 7) from tile `first` on:
-/// v[entry][tile - first][c], VW channels at a time (C a multiple of VW).
 static void transform_input_f7(const Grid *g, const float *restrict images, long C, long first, long tiles,
                                float *restrict v) {
-    long rowStride = g->rowStride;
-    for (long tile = 0; tile < tiles; tile++) {
-        long n, y, x;
-        locate(g, first + tile, &n, &y, &x);
-        long top = y - 1, left = x - 1;
-        bool inside = block_inside(g, top, left, 9);
-        const float *image = images + n * g->imageStride;
-        for (long c = 0; c < C; c += VW) {
-            vf t[9][9];  // t[i][s] = (B^T d)[i][s]
-            for (int s = 0; s < 9; s++) {
-                vf column[9], transformed[9];
-                for (int r = 0; r < 9; r++)
-                    column[r] = inside || pixel_inside(g, top + r, left + s)
-                                    ? load(image + (top + r) * rowStride + (left + s) * C + c)
-                                    : (vf)0;
-                bt9(column, transformed);
-                for (int i = 0; i < 9; i++) t[i][s] = transformed[i];
-            }
-            for (int i = 0; i < 9; i++) {
-                vf row[9];
-                bt9(t[i], row);
-                for (int j = 0; j < 9; j++) store(v + ((long)(9 * i + j) * tiles + tile) * C + c, row[j]);
-            }
-        }
-    }
+    transform_input_tiles(g, images, C, first, tiles, v, 9, bt9);
 }
 
-/// Y = A^T M A + bias for `tiles` tiles from tile `first` on, into out
-/// [images, H, W, O], VW output channels at a time (O a multiple of VW).
 static void transform_output_f7(const Grid *g, const float *restrict m, long O, long first, long tiles,
                                 const float *restrict bias, float *restrict out) {
-    long entryStride = tiles * O, H = g->H, W = g->W;
-    for (long tile = 0; tile < tiles; tile++) {
-        long n, y, x;
-        locate(g, first + tile, &n, &y, &x);
-        long rows = H - y < 7 ? H - y : 7, columns = W - x < 7 ? W - x : 7;
-        const float *base = m + tile * O;
-        float *corner = out + ((n * H + y) * W + x) * O;
-        for (long o = 0; o < O; o += VW) {
-            vf s[7][9];  // s[i][q] = (A^T M)[i][q]
-            for (int q = 0; q < 9; q++) {
-                vf column[9], transformed[7];
-                for (int r = 0; r < 9; r++) column[r] = load(base + (9 * r + q) * entryStride + o);
-                at9(column, transformed);
-                for (int i = 0; i < 7; i++) s[i][q] = transformed[i];
-            }
-            vf b = bias ? load(bias + o) : (vf)0;
-            for (int i = 0; i < rows; i++) {
-                vf row[7];
-                at9(s[i], row);
-                for (int j = 0; j < columns; j++) store(corner + (i * W + j) * O + o, row[j] + b);
-            }
-        }
-    }
+    transform_output_tiles(g, m, O, first, tiles, bias, out, 7, 9, at9);
 }
 
 /// A applied to four vectors (A^T's transpose), giving six.
