@@ -351,7 +351,7 @@ public enum Convolution3x3Algorithm: String, Sendable, CaseIterable {
     /// 14 and 7 are multiples of 7; F(4 x 4) leaves tiles partly empty on 14
     /// and 7): per channel pair 1296 multiply-adds against 1764 on 28 x 28,
     /// 324 against 576 on 14 x 14. Its 9 x 9 transforms round more (up to
-    /// about 4e-4 of the outputs' scale at 32 channels, 8e-4 at 128, against
+    /// about 5e-4 of the outputs' scale at 32 channels, 8e-4 at 128, against
     /// 2e-5 and 4e-5). It has no gradient transforms of its own: the kernel
     /// gradient goes by F(4 x 4)'s.
     case winograd7x7

@@ -375,7 +375,7 @@ static void transform_output_f4(const Grid *g, const float *restrict m, long O, 
 // per channel pair, 1296 multiply-adds against 1764 on 28 x 28, 324 against
 // 576 on 14 x 14, 81 against 144 on 7 x 7. The interpolation points are 0,
 // +-1, +-2, +-1/2, -3/4 and infinity. Larger tiles round more: errors up to
-// about 4e-4 of the outputs' root mean square at 32 channels (8e-4 at 128)
+// about 5e-4 of the outputs' root mean square at 32 channels (8e-4 at 128)
 // against F(4 x 4)'s 2e-5 (4e-5), both far below what a network notices.
 //
 //     A^T = | 1  1  1   1    1    1      1        1       0 |
@@ -407,16 +407,29 @@ static void transform_kernel_f7(const float *kernel, long C, long O, float *pack
 }
 
 /// B^T applied to nine vectors: one column (or row) of a 9 x 9 tile.
+///
+/// Row j of B^T holds the coefficients of M(x) / (x - a_j), M being the
+/// product of (x - a) over the eight finite points, and the last row those
+/// of M itself. M = (x + 3/4) E(x) with E = x (x^2 - 1) (x^2 - 4) (x^2 - 1/4)
+/// odd, and (x + 3/4) P(x) against d is P against p_k = d_{k+1} + 3/4 d_k.
+/// The pairs +-a then share E / (x^2 - a^2) = R_a(x), odd:
+/// M / (x -+ a) = (x + 3/4) (x R_a(x) +- a R_a(x)), an even and an odd part
+/// of three terms each. 35 operations instead of the dense rows' 62.
 static inline void bt9(const vf d[9], vf t[9]) {
-    t[0] = -0.75f * d[0] - d[1] + 3.9375f * d[2] + 5.25f * d[3] - 3.9375f * d[4] - 5.25f * d[5] + 0.75f * d[6] + d[7];
-    t[1] = 0.75f * d[1] + 1.75f * d[2] - 2.1875f * d[3] - 7.4375f * d[4] - 3.5f * d[5] + 1.75f * d[6] + d[7];
-    t[2] = -0.75f * d[1] - 0.25f * d[2] + 4.1875f * d[3] + 1.0625f * d[4] - 5.0f * d[5] - 0.25f * d[6] + d[7];
-    t[3] = 0.375f * d[1] + 0.6875f * d[2] - 1.625f * d[3] - 3.4375f * d[4] + 0.25f * d[5] + 2.75f * d[6] + d[7];
-    t[4] = -0.375f * d[1] - 0.3125f * d[2] + 2.125f * d[3] + 1.5625f * d[4] - 2.75f * d[5] - 1.25f * d[6] + d[7];
-    t[5] = 1.5f * d[1] + 5.0f * d[2] + 2.125f * d[3] - 6.25f * d[4] - 4.625f * d[5] + 1.25f * d[6] + d[7];
-    t[6] = -1.5f * d[1] + d[2] + 5.875f * d[3] - 1.25f * d[4] - 5.375f * d[5] + 0.25f * d[6] + d[7];
-    t[7] = -d[1] + 5.25f * d[3] - 5.25f * d[5] + d[7];
-    t[8] = -0.75f * d[1] - d[2] + 3.9375f * d[3] + 5.25f * d[4] - 3.9375f * d[5] - 5.25f * d[6] + 0.75f * d[7] + d[8];
+    vf p[8];
+    for (int k = 0; k < 8; k++) p[k] = d[k + 1] + 0.75f * d[k];
+    t[0] = (p[6] - p[0]) + 5.25f * (p[2] - p[4]);  // E / x, a = 0
+    vf even1 = p[6] - 4.25f * p[4] + p[2], odd1 = p[5] - 4.25f * p[3] + p[1];  // R_1 = x^5 - 17/4 x^3 + x
+    t[1] = even1 + odd1;
+    t[2] = even1 - odd1;
+    vf even2 = p[6] - 1.25f * p[4] + 0.25f * p[2], odd2 = p[5] - 1.25f * p[3] + 0.25f * p[1];  // R_2
+    t[3] = even2 + 2.0f * odd2;
+    t[4] = even2 - 2.0f * odd2;
+    vf evenHalf = p[6] - 5.0f * p[4] + 4.0f * p[2], oddHalf = p[5] - 5.0f * p[3] + 4.0f * p[1];  // R_1/2
+    t[5] = evenHalf + 0.5f * oddHalf;
+    t[6] = evenHalf - 0.5f * oddHalf;
+    t[7] = (d[7] - d[1]) + 5.25f * (d[3] - d[5]);  // E, a = -3/4
+    t[8] = (p[7] - p[1]) + 5.25f * (p[3] - p[5]);  // M, infinity
 }
 
 /// A^T applied to nine vectors, giving seven: the points come in pairs
