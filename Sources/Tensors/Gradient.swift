@@ -19,9 +19,9 @@
 /// One recorded operation of the gradient graph.
 final class GradNode: @unchecked Sendable {
     /// The nodes of the operands (nil for an untracked operand).
-    let parents: [GradNode?]
+    private(set) var parents: [GradNode?]
     /// Maps the gradient of the result to the gradients of the operands; nil for a leaf.
-    let backward: ((Tensor) -> [Tensor?])?
+    private(set) var backward: ((Tensor) -> [Tensor?])?
     /// The shape of the tensor this node produced.
     let shape: [Int]
     /// The name of the operation, for error messages.
@@ -32,6 +32,25 @@ final class GradNode: @unchecked Sendable {
         self.shape = shape
         self.op = op
         self.backward = backward
+    }
+
+    /// Frees the graph above this node without recursion: a node held only
+    /// here gives up its operands to a list before it goes, so that its own
+    /// release finds nothing left to free. Released the ordinary way, each
+    /// node would free its operands from inside its own release, one stack
+    /// frame per link: a long chain of operations would overflow a worker
+    /// thread's stack (512 KB on macOS's dispatch threads).
+    deinit {
+        guard !parents.isEmpty else { return }
+        var pending = parents.compactMap { $0 }
+        parents = []
+        backward = nil  // its captured operands are in `pending` too
+        while var node = pending.popLast() {
+            guard isKnownUniquelyReferenced(&node) else { continue }
+            pending.append(contentsOf: node.parents.compactMap { $0 })
+            node.parents = []
+            node.backward = nil
+        }
     }
 }
 

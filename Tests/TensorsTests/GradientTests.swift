@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Tensors
@@ -153,5 +154,28 @@ struct GradientTests {
         let x = Tensor([0.5, -1.5])
         let g = gradient(at: x) { x in (x * x * x + x).sum() }
         #expect(allClose(g, 3 * x * x + 1))
+    }
+
+    /// A graph is as deep as the chain of operations that made it; freeing it
+    /// must not take a stack frame per node, or a long chain overflows a
+    /// worker thread's stack (512 KB on macOS's dispatch threads).
+    @Test func aLongChainOfOperationsIsFreedOnASmallStack() {
+        let links = 200_000
+        final class Result: @unchecked Sendable { var gradient: Float = .nan }  // written before `done` signals
+        let result = Result()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let g = gradient(at: Tensor([1])) { x in
+                var y = x
+                for _ in 0..<links { y = y * 1 }
+                return y.sum()
+            }
+            result.gradient = g.scalars[0]
+            done.signal()
+        }
+        thread.stackSize = 512 * 1024
+        thread.start()
+        done.wait()
+        #expect(result.gradient == 1)
     }
 }
