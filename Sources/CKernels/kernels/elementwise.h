@@ -35,6 +35,19 @@ static inline float fast_exp(float x) {
 // only, so vectorising them is safe even when an output is its input
 // (in place), where the compiler's run-time overlap check would otherwise
 // fall back to scalar code.
+//
+// Each output is a long chain of dependent operations (a polynomial, a
+// division), and the compiler, left to itself, runs one vector per
+// iteration, so that a chain mostly waits on its own latency. Four
+// vectors an iteration give the floating-point units four independent
+// chains: 0.74x the time for SiLU on Zen 3's AVX2, the same results.
+#define INTERLEAVED _Pragma("clang loop vectorize(assume_safety) interleave_count(4)")
+// A row of 32 channels is four AVX2 vectors but two AVX-512 ones.
+#if VW >= 16
+#define CHANNELS_INTERLEAVED _Pragma("clang loop vectorize(enable) interleave_count(2)")
+#else
+#define CHANNELS_INTERLEAVED _Pragma("clang loop vectorize(enable) interleave_count(4)")
+#endif
 /// e^x with the edges of ck_exp.
 static inline float exp_with_edges(float v) {
     int32_t magnitude = bits_of(v) & 0x7fffffff;
@@ -45,7 +58,7 @@ static inline float exp_with_edges(float v) {
 }
 
 void ck_exp(const float *x, float *y, long n) {
-#pragma clang loop vectorize(assume_safety)
+    INTERLEAVED
     for (long i = 0; i < n; i++) y[i] = exp_with_edges(x[i]);
 }
 
@@ -86,7 +99,7 @@ static inline float log_with_edges(float v) {
 }
 
 void ck_log(const float *x, float *y, long n) {
-#pragma clang loop vectorize(assume_safety)
+    INTERLEAVED
     for (long i = 0; i < n; i++) y[i] = log_with_edges(x[i]);
 }
 
@@ -145,7 +158,7 @@ void ck_argmax_rows(const float *x, long rows, long k, long *index) { BY_CLASS_C
 static inline float silu(float x) { return x / (1.0f + fast_exp(-x)); }
 
 void ck_silu(const float *x, float *y, long n) {
-#pragma clang loop vectorize(assume_safety)
+    INTERLEAVED
     for (long i = 0; i < n; i++) y[i] = silu(x[i]);
 }
 
@@ -154,14 +167,13 @@ void ck_channel_affine_silu(const float *restrict x, long positions, long channe
     for (long p = 0; p < positions; p++) {
         const float *row = x + p * channels;
         float *out = y + p * channels;
-        for (long c = 0; c < channels; c++) {
-            out[c] = silu(row[c] * scale[c] + shift[c]);
-        }
+        CHANNELS_INTERLEAVED
+        for (long c = 0; c < channels; c++) out[c] = silu(row[c] * scale[c] + shift[c]);
     }
 }
 
 void ck_silu_backward(const float *x, const float *g, float *dx, long n) {
-#pragma clang loop vectorize(assume_safety)
+    INTERLEAVED
     for (long i = 0; i < n; i++) {
         float s = 1.0f / (1.0f + fast_exp(-x[i]));
         dx[i] = g[i] * s * (1.0f + x[i] * (1.0f - s));
