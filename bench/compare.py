@@ -10,6 +10,7 @@ prints the best and the median of each side and their ratios. Needs torch;
 not part of the test suite.
 """
 import argparse
+import importlib.util
 import os
 import re
 import statistics
@@ -30,6 +31,9 @@ def main():
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if importlib.util.find_spec("torch") is None:
+        sys.exit(f"bench/compare.py: PyTorch is not installed for {sys.executable}: "
+                 f"`{sys.executable} -m pip install torch`, then run this again")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, D3PM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
     subprocess.run(["swift", "build", "-c", "release", "--product", "bench"], cwd=root, check=True, capture_output=True)
