@@ -33,7 +33,8 @@ def main():
     args = parser.parse_args()
     if importlib.util.find_spec("torch") is None:
         sys.exit(f"bench/compare.py: PyTorch is not installed for {sys.executable}: "
-                 f"`{sys.executable} -m pip install torch`, then run this again")
+                 f"`{sys.executable} -m pip install torch` (in a virtual environment if this Python refuses), "
+                 f"then run this again with that Python")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, D3PM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
     subprocess.run(["swift", "build", "-c", "release", "--product", "bench"], cwd=root, check=True, capture_output=True)

@@ -70,7 +70,9 @@ extension Tensor {
     ///
     /// `backward` receives the gradient of `self` and returns one gradient per
     /// input, in order (nil where an input needs none). It runs with recording
-    /// paused, so the tensors it captures may be used freely.
+    /// paused, so the tensors it captures may be used freely. The tracked
+    /// tensors it captures must be among `inputs` (capture others detached):
+    /// ``GradNode`` frees a graph without recursion only through its parents.
     @inline(__always)
     mutating func recordGradient(_ op: String, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
         guard inputs.contains(where: { $0.node != nil }), !GradientRecording.isPaused else { return }
