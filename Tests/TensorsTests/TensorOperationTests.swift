@@ -258,6 +258,10 @@ struct TensorOperationTests {
         let rows = a[t, x]
         #expect(rows.shape == [2, 2, 3])
         #expect(rows.scalars == [15, 16, 17, 9, 10, 11, 3, 4, 5, 3, 4, 5])
+        // Both indices broadcast: t [3, 1] against x [2] picks a [3, 2] grid of rows.
+        let grid = a[IntTensor([1, 0, 1]).reshaped(3, 1), IntTensor([2, 0])]
+        #expect(grid.shape == [3, 2, 3])
+        #expect(grid.scalars == [15, 16, 17, 9, 10, 11, 6, 7, 8, 0, 1, 2, 15, 16, 17, 9, 10, 11])
         // An empty index broadcasts the others to nothing: nothing is read, as in NumPy.
         let none = a[IntTensor(shape: [0], scalars: []), IntTensor([99])]
         #expect(none.shape == [0, 3] && none.scalars.isEmpty)
