@@ -71,9 +71,10 @@ extension Tensor {
 public func `where`(_ mask: Mask, _ a: Tensor, _ b: Tensor) -> Tensor {
     let shape = Shape.broadcast(Shape.broadcast(mask.shape, a.shape, op: "where"), b.shape, op: "where")
     var result: Tensor
-    if mask.all || !mask.any {
+    let everywhere = mask.all
+    if everywhere || !mask.any {
         // One side everywhere (a whole batch at t = 1, or at none): no pass over the other.
-        result = (mask.all ? a : b).detached().broadcast(to: shape)
+        result = (everywhere ? a : b).detached().broadcast(to: shape)
     } else {
         let chosen = mask.asFloat.broadcast(to: shape)
         let (values, others) = (a.detached().broadcast(to: shape), b.detached().broadcast(to: shape))
