@@ -32,6 +32,8 @@ void cp_unbuffer_standard_output(void) { setvbuf(stdout, NULL, _IONBF, 0); }
 
 int cp_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
+int cp_is_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); }
+
 #if defined(__x86_64__)
 #define AUDIT_ARCH_HERE AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -47,9 +49,48 @@ int cp_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 /// The low 32 bits of argument `i` (an int on both architectures).
 #define ARG_LOW(i) offsetof(struct seccomp_data, args[i])
 
+/// A system call made with the instruction itself, not through the C
+/// library: an exercise file linked into the same program could define a
+/// function named `prctl` or `getpid` that the program's own calls would
+/// reach instead of the C library's. Returns the result, or -errno.
+static long direct_system_call(long number, long a, long b, long c) {
+    // prctl wants its unused arguments zero: the fourth and the fifth are passed as such.
+#if defined(__x86_64__)
+    long result;
+    register long r10 __asm__("r10") = 0;
+    register long r8 __asm__("r8") = 0;
+    __asm__ volatile("syscall"
+                     : "=a"(result)
+                     : "a"(number), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+                     : "rcx", "r11", "memory");
+    return result;
+#elif defined(__aarch64__)
+    register long x8 __asm__("x8") = number;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = 0;
+    register long x4 __asm__("x4") = 0;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4) : "memory");
+    return x0;
+#else
+    (void)number, (void)a, (void)b, (void)c;
+    return -ENOSYS;
+#endif
+}
+
+// fcntl and ioctl commands that name a process to be signalled when a
+// descriptor is ready (F_SETOWN, F_SETSIG, F_SETOWN_EX; FIOSETOWN,
+// SIOCSPGRP): with them a process could signal another one without kill.
+#define F_SETOWN_COMMAND 8
+#define F_SETSIG_COMMAND 10
+#define F_SETOWN_EX_COMMAND 15
+#define FIOSETOWN_REQUEST 0x8901
+#define SIOCSPGRP_REQUEST 0x8902
+
 int cp_lock_down(void) {
 #if defined(AUDIT_ARCH_HERE)
-    uint32_t self = (uint32_t)getpid();
+    uint32_t self = (uint32_t)direct_system_call(__NR_getpid, 0, 0, 0);
     struct sock_filter filter[] = {
         LOAD(arch),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_HERE, 1, 0),
@@ -72,6 +113,17 @@ int cp_lock_down(void) {
         ON(__NR_rt_tgsigqueueinfo, DENY(EPERM)),
         ON(__NR_pidfd_open, DENY(EPERM)),
         ON(__NR_pidfd_send_signal, DENY(EPERM)),
+        ON(__NR_process_madvise, DENY(EPERM)),
+        ON(__NR_io_uring_setup, DENY(ENOSYS)),  // its operations would pass by this filter
+        ON(__NR_perf_event_open, DENY(EPERM)),
+        // fcntl: no process to signal when a descriptor is ready.
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fcntl, 0, 5),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETOWN_COMMAND, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETSIG_COMMAND, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETOWN_EX_COMMAND, 0, 1),
+        DENY(EPERM),
+        LOAD(nr),
         // No new session or group: the runner stays where the grader put it.
         ON(__NR_setsid, DENY(EPERM)),
         ON(__NR_setpgid, DENY(EPERM)),
@@ -81,11 +133,14 @@ int cp_lock_down(void) {
         BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
         ALLOW,
         DENY(EPERM),
-        // ioctl: no typing into a terminal (TIOCSTI, TIOCLINUX).
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 4),
+        // ioctl: no typing into a terminal (TIOCSTI, TIOCLINUX), no process
+        // to signal when a descriptor is ready.
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 6),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x5412, 1, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x541C, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x5412, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x541C, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FIOSETOWN_REQUEST, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIOCSPGRP_REQUEST, 0, 1),
         DENY(EPERM),
         // kill and tgkill: this process (or its own group, 0) only.
         LOAD(nr),
@@ -99,8 +154,12 @@ int cp_lock_down(void) {
         ALLOW,
     };
     struct sock_fprog program = {.len = (unsigned short)(sizeof filter / sizeof filter[0]), .filter = filter};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
-    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program);
+    // Not dumpable: a process of the same user (another submission's runner
+    // in a batch) can no longer open this one's /proc/<pid>/mem, trace it or
+    // take its descriptors.
+    if (direct_system_call(__NR_prctl, PR_SET_DUMPABLE, 0, 0) != 0) return -1;
+    if (direct_system_call(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0) != 0) return -1;
+    return direct_system_call(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)&program) == 0 ? 0 : -1;
 #else
     return -1;
 #endif
@@ -154,5 +213,6 @@ void cp_install_crash_reporter(int fd) {
 #else
 int cp_become_subreaper(void) { return -1; }
 int cp_lock_down(void) { return -1; }
+int cp_is_dumpable(void) { return 1; }
 void cp_install_crash_reporter(int fd) { (void)fd; }
 #endif

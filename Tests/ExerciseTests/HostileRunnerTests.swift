@@ -172,6 +172,26 @@ struct LockDownTests {
             }
         }
 
+        @Test func aLockedDownProcessNamesNoProcessForSignalsAndIsNotDumpable() async {
+            await #expect(processExitsWith: .success) {
+                guard cp_lock_down() == 0 else { exit(10) }
+                var pipe: [Int32] = [0, 0]
+                guard Glibc.pipe(&pipe) == 0 else { exit(11) }
+                // F_SETOWN, F_SETSIG, F_SETOWN_EX; FIOSETOWN, SIOCSPGRP: a signal to another process when a descriptor is ready.
+                for command: Int32 in [8, 10, 15] {
+                    guard fcntl(pipe[0], command, getppid()) == -1, errno == EPERM else { exit(12) }
+                }
+                var owner = getppid()
+                for request: UInt in [0x8901, 0x8902] {
+                    guard ioctl(pipe[0], request, &owner) == -1, errno == EPERM else { exit(13) }
+                }
+                guard fcntl(pipe[0], F_GETFL) >= 0 else { exit(14) }  // the rest of fcntl still works
+                // Not dumpable: another process of the same user cannot open its memory or trace it.
+                guard cp_is_dumpable() == 0 else { exit(15) }
+                exit(0)
+            }
+        }
+
         @Test func aCrashReportsFramesThatPointIntoTheProgram() async {
             let result = await #expect(processExitsWith: .signal(SIGILL), observing: [\.standardErrorContent]) {
                 cp_install_crash_reporter(2)

@@ -15,11 +15,18 @@ int cp_become_subreaper(void);
 
 /// Locks the calling process in before it runs a student's code (Linux,
 /// seccomp): it can no longer start processes or programs (fork, vfork,
-/// clone of a process, execve), signal any process but itself, or trace or
-/// write into another process. Threads still work. Irreversible, inherited
+/// clone of a process, execve), signal any process but itself (by kill or
+/// by naming it the owner of a descriptor), or trace or write into another
+/// process; and it is no longer dumpable, so that the other processes of its
+/// user cannot read or write its memory through /proc. Its own system calls
+/// bypass the C library, which the student's code could stand in for.
+/// Threads still work. Irreversible, inherited
 /// by its threads. Returns 0 on success, -1 where the system has no seccomp.
 int cp_lock_down(void);
 
+/// Whether the calling process may be dumped: 1, or 0 once cp_lock_down
+/// made it unreadable through /proc by the other processes of its user.
+int cp_is_dumpable(void);
 /// Installs handlers for the crash signals (SIGILL, SIGTRAP, SIGSEGV, SIGBUS,
 /// SIGFPE, SIGABRT) that write the stack, one line a frame,
 /// `D3PM-FRAME <image path> <offset in the image, hex>`, to `fd`, then die of
