@@ -6,7 +6,9 @@ import Foundation
 /// (`swift build --product student-runner`) before grading, with SwiftPM's
 /// explicit target dependency import check set to `error`, so that an
 /// exercise file importing a module `Student` does not declare
-/// (`import Solutions`, say) is refused on every build, fresh or not.
+/// (`import Solutions`, say) is refused on every build, fresh or not; and it
+/// refuses what ``StudentCodeAudit`` finds (another module of the kit, an
+/// underscored attribute, a symbol not Swift's for module `Student`).
 public struct RunnerBuild: Sendable {
     /// The folder of the build products, where the runners are.
     public var products: URL
@@ -52,6 +54,11 @@ public struct RunnerBuild: Sendable {
             }
             return
         }
+        if implementation == .student {
+            let problems = StudentCodeAudit.sourceProblems(
+                in: packageRoot.appendingPathComponent("Exercises"), root: packageRoot)
+            guard problems.isEmpty else { throw Failure(errors: problems.prefix(60).joined(separator: "\n")) }
+        }
         let configuration = products.lastPathComponent
         // .build/debug is a link to .build/<triple>/debug: the build folder is above either.
         let resolved = products.resolvingSymlinksInPath()
@@ -72,8 +79,21 @@ public struct RunnerBuild: Sendable {
         try process.run()
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus != 0 else { return }
-        throw Failure(errors: Self.diagnostics(String(decoding: output, as: UTF8.self), root: packageRoot))
+        guard process.terminationStatus == 0 else {
+            throw Failure(errors: Self.diagnostics(String(decoding: output, as: UTF8.self), root: packageRoot))
+        }
+        #if os(Linux)
+            if implementation == .student {
+                let objects = products.resolvingSymlinksInPath().appendingPathComponent("Student.build")
+                let refused = try StudentCodeAudit.refusedSymbols(inObjectsOf: objects)
+                guard refused.isEmpty else {
+                    throw Failure(
+                        errors: "error: the exercises define symbols that are not Swift's for their module: "
+                            + refused.prefix(10).joined(separator: ", ")
+                            + " (only the compiler's own attributes could name them; the grader refuses them)")
+                }
+            }
+        #endif
     }
 
     /// The errors and notes of a build log with the source lines they show,

@@ -6,7 +6,8 @@ import Testing
 /// The runner is built with SwiftPM's explicit target dependency import
 /// check, and links nothing but Student, D3PM and Tensors: an exercise file
 /// cannot reach the reference code by import, fresh build or not, nor by a
-/// linker symbol. The test builds a copy of the kit (about a minute), so it
+/// linker symbol, nor stand in for a library's function, nor import the
+/// lock-down's module. The test builds a copy of the kit (about a minute), so it
 /// runs with `D3PM_SLOW_TESTS=1` (CI sets it).
 @Suite(
     "Exercises cannot reach the reference code", .enabled(if: TestConfiguration.runsSlowTests, "set D3PM_SLOW_TESTS=1"))
@@ -42,11 +43,11 @@ struct ImportCheckTests {
         let importing = shipped.replacingOccurrences(of: "import D3PM", with: "import D3PM\nimport Solutions")
         // A fresh build: Solutions is not built yet.
         #expect(try refusal(importing).contains("Solutions"))
-        // Once Solutions is built, the import check refuses the import by name.
+        // Once Solutions is built, the import is still refused by name (by the grader's audit, before SwiftPM's check).
         _ = try shell(
             "swift build --package-path '\(copy.path)' --scratch-path '\(scratch.path)' --target Solutions", in: copy)
         let message = try refusal(importing)
-        #expect(message.contains("imports another target (Solutions)"), "\(message)")
+        #expect(message.contains("the grader refuses Solutions"), "\(message)")
         #expect(message.contains("may import D3PM, Tensors, Plotting and Foundation only"))
         #expect(
             try refusal(shipped.replacingOccurrences(of: "import D3PM", with: "import D3PM\nimport Checks")).contains(
@@ -62,7 +63,21 @@ struct ImportCheckTests {
         let linking =
             shipped
             + "\n@_silgen_name(\"\(symbol)\") func referenceCumulativeQ(_ q: Tensor) -> Tensor\nlet reachedForReference = referenceCumulativeQ\n"
-        #expect(try refusal(linking).contains("undefined"))
+        // Refused before the build: an exercise file may use no attribute that names a symbol.
+        #expect(try refusal(linking).contains("attributes that name or place symbols"))
+        // Nor stand in for the C library's functions, which the runner's lock-down would then call.
+        let standingIn =
+            shipped + "\n@_cdecl(\"prctl\") public func prctl(_ option: Int32) -> Int32 { 0 }\n"
+        #expect(try refusal(standingIn).contains("attributes that name or place symbols"))
+        // Swift 6.3's @c names a C symbol without an underscore (and with @export(implementation), a weak one).
+        #if compiler(>=6.3)
+            let cSymbol = try refusal(shipped + "\n@c public func prctl(_ option: Int32) -> Int32 { 0 }\n")
+            #expect(cSymbol.contains("attributes that name or place symbols"), "\(cSymbol)")
+        #endif
+        // Nor import the kit's modules that Student's dependencies bring along.
+        let lockDown = try refusal(
+            shipped.replacingOccurrences(of: "import D3PM", with: "import D3PM\nimport CProcess"))
+        #expect(lockDown.contains("the grader refuses CProcess"), "\(lockDown)")
 
         // The shipped file builds: the refusals came from the attacks.
         try shipped.write(to: exercise, atomically: true, encoding: .utf8)
