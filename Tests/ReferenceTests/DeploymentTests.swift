@@ -137,6 +137,14 @@ struct DeploymentTests {
         #expect(broken["score"] as? Double == 0)
         #expect((broken["output"] as? String)?.contains("Exercises/\(Self.stubNames[3])") == true)
 
+        // An Exercises folder that links elsewhere (here to the solutions; as well to a file only root reads).
+        try clearSubmission()
+        let elsewhere = root.appendingPathComponent("elsewhere")
+        try Self.writeSolutions(to: elsewhere)
+        try FileManager.default.createSymbolicLink(
+            at: submission.appendingPathComponent("Exercises"), withDestinationURL: elsewhere)
+        #expect(try grade()["score"] as? Double == 0)
+
         // A submission that tries to read the kit, write the results and leave a process behind.
         try clearSubmission()
         try Self.writeSolutions(to: submission)
@@ -185,24 +193,38 @@ struct DeploymentTests {
         let carol = submissions.appendingPathComponent("carol")
         try FileManager.default.createDirectory(at: carol, withIntermediateDirectories: true)
         try "not Swift\n".write(to: carol.appendingPathComponent(Self.stubNames[0]), atomically: true, encoding: .utf8)
+        // Dave links to Alice's file and leaves a FIFO, on which a copy would wait forever: both count as stubs.
+        // Erin is a link to Alice's folder: not a submission.
+        let dave = submissions.appendingPathComponent("dave")
+        try FileManager.default.createDirectory(at: dave, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            at: dave.appendingPathComponent(Self.stubNames[0]),
+            withDestinationURL: submissions.appendingPathComponent("alice/\(Self.stubNames[0])"))
+        #expect(mkfifo(dave.appendingPathComponent(Self.stubNames[1]).path, 0o644) == 0)
+        try FileManager.default.createSymbolicLink(
+            at: submissions.appendingPathComponent("erin"),
+            withDestinationURL: submissions.appendingPathComponent("alice"))
         let csv = folder.appendingPathComponent("grades.csv")
         let arguments = ["batch", submissions.path, "--jobs", "2", "--seed", "5", "--output", csv.path]
-        #expect(try GradeCommand.run(arguments, build: true).status == 0)
+        let batch = try GradeCommand.run(arguments, build: true)
+        #expect(batch.status == 0)
+        #expect(batch.text.contains("dave/\(Self.stubNames[0]): not a regular file"), "\(batch.text)")
         let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n").map {
             $0.split(separator: ",", omittingEmptySubsequences: false)
         }
         let points = Catalog.exercises.map { $0.checks.reduce(0) { $0 + $1.points } }
         let total = points.reduce(0, +)
-        #expect(rows.count == 4)
+        #expect(rows.count == 5)
         #expect(rows[1].prefix(3).map(String.init) == ["alice", "\(total)", "\(total)"])
         #expect(
             rows[2].prefix(2 + 1 + 2).map(String.init) == [
                 "bob", "\(points[0] + points[1])", "\(total)", "\(points[0])", "\(points[1])",
             ])
         #expect(rows[3].prefix(2).map(String.init) == ["carol", "0"] && rows[3].last == "does not compile")
+        #expect(rows[4].prefix(2).map(String.init) == ["dave", "0"])
         // Resumed: nothing is graded again.
         let again = try GradeCommand.run(arguments, build: true)
-        #expect(again.text.contains("3 already graded"))
+        #expect(again.text.contains("4 already graded"))
     }
 
     @discardableResult

@@ -59,10 +59,11 @@ extension Grade {
                 try StudentEdition.write(from: packageRoot, to: kit)
             }
             let seed = try batchSeed(in: work)
+            // Folders only, not links to one: a link could lead the copies of its files anywhere.
             let submissions = try manager.contentsOfDirectory(atPath: folder).filter { name in
-                var isFolder: ObjCBool = false
-                return !name.hasPrefix(".") && manager.fileExists(atPath: "\(folder)/\(name)", isDirectory: &isFolder)
-                    && isFolder.boolValue
+                var status = stat()
+                return !name.hasPrefix(".") && lstat("\(folder)/\(name)", &status) == 0
+                    && status.st_mode & S_IFMT == S_IFDIR
             }.sorted()
             let pending = submissions.filter {
                 !manager.fileExists(atPath: reports.appendingPathComponent("\($0).json").path)
@@ -74,7 +75,17 @@ extension Grade {
             let user =
                 getuid() == 0 && getpwnam(GradescopeAutograder.studentUser) != nil
                 ? GradescopeAutograder.studentUser : nil
-            if user == nil {
+            if user != nil {
+                // The build, the reports and the seed are root's alone: a submission's code reads none of them.
+                try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: work.path)
+                var status = stat()
+                if stat(folder, &status) == 0 && status.st_mode & 0o005 != 0 {
+                    print(
+                        "Note: other users, \(GradescopeAutograder.studentUser) among them, may read the submissions folder "
+                            + "'\(folder)'; make it private (chmod 700) so that a submission's code cannot read the others."
+                    )
+                }
+            } else {
                 print(
                     "Note: the submissions' code runs as you, and could change this batch's files. For untrusted submissions, "
                         + "run grade batch as root with a user \(GradescopeAutograder.studentUser) "
@@ -159,19 +170,57 @@ extension Grade {
         }
 
         /// The submission's exercise files in the kit's Exercises/, the stubs where it has none.
+        ///
+        /// Only a regular file inside the submission's folder counts: a
+        /// symbolic link (to another submission, or to a file only root may
+        /// read, whose lines the compiler's errors would show), a FIFO (on
+        /// which a copy would wait forever) or a file of more than a
+        /// megabyte counts as missing, and the batch says so.
         func install(submission: URL, into kit: URL) throws {
             for exercise in Catalog.exercises {
                 let name = URL(fileURLWithPath: exercise.file).lastPathComponent
                 let candidates = [
                     submission.appendingPathComponent(name), submission.appendingPathComponent("Exercises/\(name)"),
                 ]
-                let source =
-                    candidates.first { FileManager.default.fileExists(atPath: $0.path) }
-                    ?? kit.appendingPathComponent("Sources/grade/Stubs/\(name).stub")
-                let target = kit.appendingPathComponent(exercise.file)
-                try? FileManager.default.removeItem(at: target)
-                try FileManager.default.copyItem(at: source, to: target)
+                var contents: Data?
+                for candidate in candidates where contents == nil {
+                    switch Self.submittedFile(candidate, in: submission) {
+                    case .success(let data): contents = data
+                    case .failure(let refusal):
+                        if let reason = refusal.reason {
+                            print("\(submission.lastPathComponent)/\(candidate.lastPathComponent): \(reason)")
+                        }
+                    }
+                }
+                let data =
+                    try contents ?? Data(contentsOf: kit.appendingPathComponent("Sources/grade/Stubs/\(name).stub"))
+                try data.write(to: kit.appendingPathComponent(exercise.file), options: .atomic)
             }
+        }
+
+        /// Why a submitted file is not used (nil: there is none).
+        struct Refusal: Error { let reason: String? }
+
+        /// The contents of `file` if it is a regular file of at most a
+        /// megabyte whose real path lies inside `submission`'s.
+        static func submittedFile(_ file: URL, in submission: URL) -> Result<Data, Refusal> {
+            var status = stat()
+            guard lstat(file.path, &status) == 0 else { return .failure(Refusal(reason: nil)) }
+            guard status.st_mode & S_IFMT == S_IFREG else {
+                return .failure(
+                    Refusal(reason: "not a regular file (a link, a FIFO, a folder): ignored, the stub is graded"))
+            }
+            let folder = submission.resolvingSymlinksInPath().path + "/"
+            guard file.resolvingSymlinksInPath().path.hasPrefix(folder) else {
+                return .failure(Refusal(reason: "lies outside the submission's folder: ignored, the stub is graded"))
+            }
+            guard status.st_size <= 1 << 20 else {
+                return .failure(Refusal(reason: "larger than a megabyte: ignored, the stub is graded"))
+            }
+            guard let data = FileManager.default.contents(atPath: file.path) else {
+                return .failure(Refusal(reason: "cannot be read: ignored, the stub is graded"))
+            }
+            return .success(data)
         }
 
         func writeCompileFailure(_ errors: String, seed: UInt64, to url: URL) throws {

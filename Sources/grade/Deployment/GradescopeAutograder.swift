@@ -61,12 +61,19 @@ enum GradescopeAutograder {
         chmod 700 "$WORK"
 
         # The student's exercise files, at the top of the submission or in Exercises/; any other file
-        # is ignored, and a missing one counts as the shipped stub.
+        # is ignored, and a missing one counts as the shipped stub. Only a regular file of at most a
+        # megabyte whose real path lies in the submission counts: not a link, nor a file reached
+        # through a linked folder (cp runs as root, and the compiler's errors would show its lines).
+        submission_real=$(realpath -e "$SUBMISSION")
         for stub in "$SOURCE"/Sources/grade/Stubs/*.swift.stub; do
             name=$(basename "$stub" .stub)
             file="$stub"
             for candidate in "$SUBMISSION/$name" "$SUBMISSION/Exercises/$name"; do
-                if [ -f "$candidate" ] && [ ! -L "$candidate" ]; then file="$candidate"; fi
+                real=$(realpath -e "$candidate" 2>/dev/null) || continue
+                case "$real" in "$submission_real"/*) ;; *) continue ;; esac
+                if [ -f "$candidate" ] && [ ! -L "$candidate" ] && [ "$(stat -c %s "$candidate")" -le 1048576 ]; then
+                    file="$candidate"
+                fi
             done
             cp "$file" "$SOURCE/Exercises/$name"
         done
