@@ -42,7 +42,7 @@ enum Exercise1 {
                 trial: cumulativeOrder),
             Check(
                 exercise: number, name: "entropy-rises",
-                title: "the entropy of each row of Q_{1:t} never decreases and tends to log K",
+                title: "the entropy of each row of Q_{1:t} starts at Q_1's, never decreases and tends to log K",
                 hint: "Noise only accumulates: every row flattens towards uniform as t grows.", trial: entropyRises),
         ]
     }
@@ -219,6 +219,15 @@ enum Exercise1 {
                             "Each step mixes in more uniform noise; a falling entropy means a wrong matrix or a wrong product."
                     )
                 }
+                // Where it starts, too: a constant matrix (all 1/K, or the identity) never decreases either.
+                let first = BruteForce.entropy(process.cumulative[0][row])
+                try Expect.that(
+                    abs(entropies[0] - first) < 1e-3,
+                    expected:
+                        "H(t = 1) = \(Expect.format(first)) for row \(row): Q_{1:1} = Q_1, still close to the identity",
+                    actual: Expect.format(entropies[0]),
+                    hint:
+                        "Q_{1:1} is Q_1 itself: after one small step most of each row's mass is still on its diagonal.")
                 let exact = BruteForce.entropy(process.cumulative[steps - 1][row])
                 try Expect.that(
                     abs(entropies[steps - 1] - exact) < 1e-3,
