@@ -46,40 +46,46 @@ public enum StudentCodeAudit {
 
     /// The problems of one file's text: (line, message).
     static func sourceProblems(in text: String) -> [(line: Int, message: String)] {
-        var problems: [(Int, String)] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            // Anywhere on the line, comments and strings included: a false alarm costs a rename, a miss a lock-down.
-            if line.contains("@_") || line.contains("@`")
-                || line.range(of: #"@(c|export)\b"#, options: .regularExpression) != nil
-            {
+        var problems: [(line: Int, message: String)] = []
+        // Anywhere, comments and strings included (a false alarm costs a rename, a miss a lock-down), and
+        // with blanks or comments after the @, which Swift 5's language mode accepted with a warning.
+        let attribute = #"@(?:\s|/\*[\s\S]*?\*/|//[^\n]*\n)*(?:_|`|c\b|export\b)"#
+        var searched = text.startIndex..<text.endIndex
+        while let found = text.range(of: attribute, options: .regularExpression, range: searched) {
+            let line = lineNumber(of: found.lowerBound, in: text)
+            if problems.last?.line != line {
                 problems.append(
                     (
-                        index + 1,
+                        line,
                         "attributes that name or place symbols (@_cdecl, @_silgen_name, @c, @export, any underscored one) are refused in exercise files"
                     ))
             }
-            for statement in line.split(separator: ";") {
-                if let module = importedModule(String(statement)), refusedKitModules.contains(module) {
-                    problems.append(
-                        (
-                            index + 1,
-                            "an exercise file may import D3PM, Tensors, Plotting and Foundation only: the grader refuses \(module)"
-                        ))
-                }
+            searched = found.upperBound..<text.endIndex
+        }
+        // Imports, over lines and comments too: `import /* x */\n CProcess` is one.
+        let blank = #"(?:\s|/\*[\s\S]*?\*/|//[^\n]*\n)"#
+        let kinds = "(?:typealias|struct|class|enum|protocol|let|var|func)"
+        let statement =
+            #"(?:^|;)\s*(?:@\w+\s+)*import"# + blank + "+(?:" + kinds + blank + "+)?([A-Za-z_][A-Za-z0-9_]*)"
+        if let expression = try? NSRegularExpression(pattern: statement, options: [.anchorsMatchLines]) {
+            let whole = NSRange(text.startIndex..., in: text)
+            for match in expression.matches(in: text, range: whole) {
+                guard let name = Range(match.range(at: 1), in: text) else { continue }
+                let module = String(text[name])
+                guard refusedKitModules.contains(module) else { continue }
+                problems.append(
+                    (
+                        lineNumber(of: name.lowerBound, in: text),
+                        "an exercise file may import D3PM, Tensors, Plotting and Foundation only: the grader refuses \(module)"
+                    ))
             }
         }
-        return problems
+        return problems.sorted { $0.line < $1.line }
     }
 
-    /// The module an import statement names (`import X`, `@testable import
-    /// X`, `import struct X.Y`), or nil for any other statement.
-    static func importedModule(_ statement: String) -> String? {
-        var words = statement.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        while let first = words.first, first.hasPrefix("@") { words.removeFirst() }
-        guard words.first == "import", words.count >= 2 else { return nil }
-        let kinds: Set = ["typealias", "struct", "class", "enum", "protocol", "let", "var", "func"]
-        let path = kinds.contains(words[1]) && words.count >= 3 ? words[2] : words[1]
-        return path.split(separator: ".").first.map(String.init)
+    /// The line, from 1, on which `index` of `text` lies.
+    static func lineNumber(of index: String.Index, in text: String) -> Int {
+        text[..<index].reduce(1) { $1.isNewline ? $0 + 1 : $0 }
     }
 
     /// The symbols among `nm`'s listing of defined global symbols (BSD

@@ -17,8 +17,10 @@ struct StudentCodeAuditTests {
             @c(prctl) @export(implementation) public func stand() -> Int32 { 0 }
             @discardableResult func cheerful() -> Int { 1 }
             let cost = 3  // @cost is fine, and so is email@company
+            @ /* Swift 5's language mode allowed blanks here */
+              _cdecl("getuid") public func uid() -> UInt32 { 0 }
             """
-        #expect(StudentCodeAudit.sourceProblems(in: source).map(\.line) == [2, 3, 4, 6, 7])
+        #expect(StudentCodeAudit.sourceProblems(in: source).map(\.line) == [2, 3, 4, 6, 7, 10])
     }
 
     @Test func importsOfTheKitsOtherModulesAreRefusedInEveryForm() {
@@ -33,9 +35,12 @@ struct StudentCodeAuditTests {
             import Foundation; import CKernels
               import   Solutions
             let importance = "import CZlib is text"
+            import /* over
+            lines */
+              NN
             """
         let problems = StudentCodeAudit.sourceProblems(in: source)
-        #expect(problems.map(\.line) == [5, 6, 7, 8, 9])
+        #expect(problems.map(\.line) == [5, 6, 7, 8, 9, 13])
         #expect(problems.allSatisfy { $0.message.contains("may import D3PM, Tensors, Plotting and Foundation only") })
         #expect(problems.first?.message.contains("refuses CProcess") == true)
     }
