@@ -8,7 +8,8 @@ import Foundation
 /// exercise file importing a module `Student` does not declare
 /// (`import Solutions`, say) is refused on every build, fresh or not; and it
 /// refuses what ``StudentCodeAudit`` finds (another module of the kit, an
-/// underscored attribute, a symbol not Swift's for module `Student`).
+/// attribute that names or places symbols, a symbol not Swift's for module
+/// `Student`, a constructor).
 public struct RunnerBuild: Sendable {
     /// The folder of the build products, where the runners are.
     public var products: URL
@@ -92,6 +93,13 @@ public struct RunnerBuild: Sendable {
                             + refused.prefix(10).joined(separator: ", ")
                             + " (only the compiler's own attributes could name them; the grader refuses them)")
                 }
+                let sections = try StudentCodeAudit.refusedSections(inObjectsOf: objects)
+                guard sections.isEmpty else {
+                    throw Failure(
+                        errors: "error: the exercises' objects have sections of code that would run by itself, "
+                            + "before or beside the checks: " + sections.prefix(10).joined(separator: ", ")
+                            + " (only the compiler's own attributes could make them; the grader refuses them)")
+                }
             }
         #endif
     }
@@ -121,7 +129,7 @@ public struct RunnerBuild: Sendable {
         }
         if kept.contains(where: { $0.contains("imports another target") || $0.contains("no such module") }) {
             kept.append(
-                "note: an exercise file may import D3PM, Tensors, Plotting and Foundation only: the grader refuses any other module of the kit."
+                "note: \(StudentCodeAudit.importRule): the grader refuses any other module of the kit."
             )
         }
         if kept.isEmpty { kept = log.split(separator: "\n").suffix(20).map(String.init) }

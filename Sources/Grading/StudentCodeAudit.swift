@@ -4,7 +4,7 @@ import Foundation
 /// beyond what the compiler refuses.
 ///
 /// The runner is one program: the student's code is linked with the kit's
-/// `D3PM`, `Tensors` and the runner's lock-down. Two things would let an
+/// `D3PM`, `Tensors` and the runner's lock-down. Three things would let an
 /// exercise file reach past its functions there:
 /// - **Other modules of the kit.** SwiftPM's import check refuses a module
 ///   `Student` does not depend on, but not one its dependencies bring along
@@ -13,13 +13,18 @@ import Foundation
 ///   `@_silgen_name(...)` defines a function that the program's calls into
 ///   the C or Swift libraries would reach instead of theirs, before the
 ///   lock-down, or in place of it.
+/// - **Code that runs before `main`.** `@section(".init_array") @used` puts
+///   a function among the program's constructors: it would run before the
+///   lock-down, free to start processes.
 ///
-/// So the exercise files may import only ``importableKitModules`` of the kit
-/// and may use no attribute that names or places a symbol (`@_cdecl`,
-/// `@_silgen_name` and every underscored one, Swift 6.3's `@c` and
-/// `@export`: never needed here), and, on Linux, every symbol that
-/// the built `Student` objects define must be one of Swift's own for
-/// module `Student`.
+/// So the exercise files may import only ``importableKitModules`` of the
+/// kit and may use no attribute that names, places or keeps a symbol
+/// (``refusedAttribute``: never needed here); and on Linux, every symbol
+/// that the built `Student` objects define must be one of Swift's own for
+/// module `Student`, and no section of theirs may hold constructors,
+/// destructors or dynamic replacements (``refusedSections(inObject:)``).
+/// The source check reads code only, not comments or strings; the checks
+/// of the objects stand behind it.
 public enum StudentCodeAudit {
     /// The kit's modules an exercise file may import.
     public static let importableKitModules: Set<String> = ["D3PM", "Tensors", "Plotting"]
@@ -34,50 +39,70 @@ public enum StudentCodeAudit {
     /// a compiler-style line (`Exercises/File.swift:12: error: ...`) with
     /// paths from `root`; empty when there are none.
     public static func sourceProblems(in folder: URL, root: URL) -> [String] {
-        let files =
-            ((try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? [])
-            .filter { $0.pathExtension == "swift" }.sorted { $0.path < $1.path }
-        return files.flatMap { file -> [String] in
-            let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        filesBelow(folder).flatMap { file -> [String] in
             let name = file.path.replacingOccurrences(of: root.path + "/", with: "")
+            if (try? file.resourceValues(forKeys: [.isSymbolicLinkKey]).isSymbolicLink) == true {
+                return ["\(name): error: a symbolic link: the grader takes only regular files in Exercises/"]
+            }
+            guard file.pathExtension == "swift" else { return [] }
+            let text = String(decoding: (try? Data(contentsOf: file)) ?? Data(), as: UTF8.self)
             return sourceProblems(in: text).map { "\(name):\($0.line): error: \($0.message)" }
         }
     }
 
-    /// The problems of one file's text: (line, message).
+    /// What an exercise file may import, said in the messages.
+    static let importRule =
+        "an exercise file may import, of the kit's modules, D3PM, Tensors and Plotting only (and system modules such as Foundation)"
+
+    /// The attributes refused in exercise files: every underscored one and
+    /// those that name, place or keep symbols (`@c`, `@export`, `@extern`,
+    /// `@abi`, `@section`, `@used`), with blanks allowed after the `@` as
+    /// Swift 5's language mode did, and any spelled in backquotes.
+    static let refusedAttribute = #"@\s*(?:_|`|(?:c|export|extern|abi|section|used)\b)"#
+
+    /// The files in `folder` and its subfolders, hidden ones and symbolic
+    /// links included (the compiler takes a target's sources from every
+    /// subfolder), by path.
+    static func filesBelow(_ folder: URL) -> [URL] {
+        let keys: [URLResourceKey] = [.isDirectoryKey, .isSymbolicLinkKey]
+        guard let walk = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: keys) else { return [] }
+        return walk.compactMap { $0 as? URL }
+            .filter { entry in
+                let values = try? entry.resourceValues(forKeys: Set(keys))
+                return values?.isSymbolicLink == true || values?.isDirectory != true
+            }
+            .sorted { $0.path < $1.path }
+    }
+
+    /// The problems of one file's text: (line, message). Comments and the
+    /// text of string literals are not read (see ``SwiftCodeMask``).
     static func sourceProblems(in text: String) -> [(line: Int, message: String)] {
+        let code = SwiftCodeMask.codeOnly(text)
         var problems: [(line: Int, message: String)] = []
-        // Anywhere, comments and strings included (a false alarm costs a rename, a miss a lock-down), and
-        // with blanks or comments after the @, which Swift 5's language mode accepted with a warning.
-        let attribute = #"@(?:\s|/\*[\s\S]*?\*/|//[^\n]*\n)*(?:_|`|c\b|export\b)"#
-        var searched = text.startIndex..<text.endIndex
-        while let found = text.range(of: attribute, options: .regularExpression, range: searched) {
-            let line = lineNumber(of: found.lowerBound, in: text)
+        var searched = code.startIndex..<code.endIndex
+        while let found = code.range(of: refusedAttribute, options: .regularExpression, range: searched) {
+            let line = lineNumber(of: found.lowerBound, in: code)
             if problems.last?.line != line {
                 problems.append(
                     (
                         line,
-                        "attributes that name or place symbols (@_cdecl, @_silgen_name, @c, @export, any underscored one) are refused in exercise files"
+                        "attributes that name, place or keep symbols (@_cdecl, @_silgen_name, @c, @export, @extern, @abi, @section, @used, any underscored one) are refused in exercise files"
                     ))
             }
-            searched = found.upperBound..<text.endIndex
+            searched = found.upperBound..<code.endIndex
         }
-        // Imports, over lines and comments too: `import /* x */\n CProcess` is one.
-        let blank = #"(?:\s|/\*[\s\S]*?\*/|//[^\n]*\n)"#
+        // Imports, over lines too (`import /* x */\n CProcess` is one), with access levels and attributes.
         let kinds = "(?:typealias|struct|class|enum|protocol|let|var|func)"
-        let statement =
-            #"(?:^|;)\s*(?:@\w+\s+)*import"# + blank + "+(?:" + kinds + blank + "+)?([A-Za-z_][A-Za-z0-9_]*)"
+        let modifiers = #"(?:(?:@\w+(?:\([^)]*\))?|public|package|internal|fileprivate|private)\s+)*"#
+        let statement = #"(?:^|;)\s*"# + modifiers + #"import\s+(?:"# + kinds + #"\s+)?([A-Za-z_][A-Za-z0-9_]*)"#
         if let expression = try? NSRegularExpression(pattern: statement, options: [.anchorsMatchLines]) {
-            let whole = NSRange(text.startIndex..., in: text)
-            for match in expression.matches(in: text, range: whole) {
-                guard let name = Range(match.range(at: 1), in: text) else { continue }
-                let module = String(text[name])
+            let whole = NSRange(code.startIndex..., in: code)
+            for match in expression.matches(in: code, range: whole) {
+                guard let name = Range(match.range(at: 1), in: code) else { continue }
+                let module = String(code[name])
                 guard refusedKitModules.contains(module) else { continue }
                 problems.append(
-                    (
-                        lineNumber(of: name.lowerBound, in: text),
-                        "an exercise file may import D3PM, Tensors, Plotting and Foundation only: the grader refuses \(module)"
-                    ))
+                    (lineNumber(of: name.lowerBound, in: code), "\(importRule): the grader refuses \(module)"))
             }
         }
         return problems.sorted { $0.line < $1.line }
@@ -127,9 +152,7 @@ public enum StudentCodeAudit {
     /// build) define that they may not (see ``refusedSymbols(inListing:)``).
     /// - Throws: ``GradingError/noRunner(_:)`` when no symbol lister runs.
     static func refusedSymbols(inObjectsOf folder: URL) throws -> [String] {
-        let objects =
-            ((try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? [])
-            .filter { $0.pathExtension == "o" }.map(\.path).sorted()
+        let objects = filesBelow(folder).filter { $0.pathExtension == "o" }.map(\.path)
         guard !objects.isEmpty else { return [] }
         guard let lister = symbolLister else {
             throw GradingError.noRunner("no llvm-nm or nm on the PATH to check the symbols of the exercises' build")
@@ -147,5 +170,64 @@ public enum StudentCodeAudit {
             throw GradingError.noRunner("\(lister.path) could not list the symbols of \(folder.path)")
         }
         return refusedSymbols(inListing: String(decoding: output, as: UTF8.self))
+    }
+    /// The sections of the objects in `folder` (the `Student.build` folder
+    /// of a build) that hold code that runs by itself, as `File.o: name`.
+    static func refusedSections(inObjectsOf folder: URL) throws -> [String] {
+        let objects = filesBelow(folder).filter { $0.pathExtension == "o" }
+        return try objects.flatMap { object in
+            try refusedSections(inObject: object).map { "\(object.lastPathComponent): \($0)" }
+        }
+    }
+
+    /// Whether a section of an object, by its name and ELF type, holds code
+    /// that runs by itself: constructors and destructors (`.init_array`,
+    /// `.preinit_array`, `.fini_array`, `.ctors`, `.dtors`, `.init`,
+    /// `.fini`) or Swift's dynamic replacements (`swift5_replace`,
+    /// `swift5_replac2`).
+    static func isRefusedSection(name: String, type: UInt32) -> Bool {
+        // SHT_INIT_ARRAY, SHT_FINI_ARRAY, SHT_PREINIT_ARRAY
+        if (14...16).contains(type) { return true }
+        let prefixes = [".init_array", ".preinit_array", ".fini_array", ".ctors", ".dtors", "swift5_replac"]
+        return name == ".init" || name == ".fini" || prefixes.contains { name.hasPrefix($0) }
+            || prefixes.contains { name.hasPrefix(".rela" + $0) || name.hasPrefix(".rel" + $0) }
+    }
+
+    /// The sections of the ELF object at `file` that hold code that runs by
+    /// itself (``isRefusedSection(name:type:)``).
+    /// - Throws: ``GradingError/noRunner(_:)`` when the file is not a
+    ///   64-bit little-endian ELF object (the compiler's output here).
+    static func refusedSections(inObject file: URL) throws -> [String] {
+        let bytes = [UInt8]((try? Data(contentsOf: file)) ?? Data())
+        func integer<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T? {
+            guard offset >= 0, offset + MemoryLayout<T>.size <= bytes.count else { return nil }
+            var value: T = 0
+            for index in (0..<MemoryLayout<T>.size).reversed() { value = value << 8 | T(bytes[offset + index]) }
+            return value
+        }
+        let notAnObject = GradingError.noRunner("\(file.lastPathComponent) is not a 64-bit little-endian ELF object")
+        guard bytes.count >= 64, bytes[0..<4] == [0x7F, 0x45, 0x4C, 0x46], bytes[4] == 2, bytes[5] == 1,
+            let tableOffset = integer(UInt64.self, at: 0x28), let entrySize = integer(UInt16.self, at: 0x3A),
+            let count = integer(UInt16.self, at: 0x3C), let namesIndex = integer(UInt16.self, at: 0x3E),
+            entrySize >= 64, tableOffset < UInt64(bytes.count), namesIndex < count
+        else { throw notAnObject }
+        func header(_ index: Int) -> (name: UInt32, type: UInt32, offset: UInt64)? {
+            let start = Int(tableOffset) + index * Int(entrySize)
+            guard let name = integer(UInt32.self, at: start), let type = integer(UInt32.self, at: start + 4),
+                let offset = integer(UInt64.self, at: start + 0x18)
+            else { return nil }
+            return (name, type, offset)
+        }
+        guard let names = header(Int(namesIndex)), names.offset < UInt64(bytes.count) else { throw notAnObject }
+        var refused: [String] = []
+        for index in 0..<Int(count) {
+            guard let section = header(index) else { throw notAnObject }
+            let start = min(Int(names.offset) + Int(section.name), bytes.count)
+            var end = start
+            while end < bytes.count && bytes[end] != 0 { end += 1 }
+            let name = String(decoding: bytes[start..<end], as: UTF8.self)
+            if isRefusedSection(name: name, type: section.type) { refused.append(name) }
+        }
+        return refused
     }
 }

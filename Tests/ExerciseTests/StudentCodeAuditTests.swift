@@ -6,7 +6,7 @@ import Testing
 /// What the grader refuses in exercise files before it builds or runs them.
 @Suite("Student code audit")
 struct StudentCodeAuditTests {
-    @Test func attributesThatNameSymbolsAreRefusedWhereverTheyAppear() {
+    @Test func attributesThatNameOrPlaceSymbolsAreRefusedInCode() {
         let source = """
             import D3PM
             @_cdecl("prctl") public func stand(_ option: Int32) -> Int32 { 0 }
@@ -19,8 +19,46 @@ struct StudentCodeAuditTests {
             let cost = 3  // @cost is fine, and so is email@company
             @ /* Swift 5's language mode allowed blanks here */
               _cdecl("getuid") public func uid() -> UInt32 { 0 }
+            @used @section(".init_array") let early: @convention(c) () -> Void = {}
+            @abi(func other()) func mine() {}
+            @extern(c, "getpid") func pid2() -> Int32
+            @`_cdecl`("x") func quoted() {}
             """
-        #expect(StudentCodeAudit.sourceProblems(in: source).map(\.line) == [2, 3, 4, 6, 7, 10])
+        #expect(StudentCodeAudit.sourceProblems(in: source).map(\.line) == [2, 3, 6, 7, 10, 12, 13, 14, 15])
+    }
+
+    @Test func commentsAndTheTextOfStringsRaiseNoAlarm() {
+        let source = #"""
+            import D3PM
+            // import Diffusion, once, to compare: @_cdecl
+            /* import CProcess /* nested */ import Checks @c */
+            let label = "logits@c", mail = "someone@export.org"
+            let keys = ["b@c": 1, "a@used": 2]
+            let raw = #"a "quoted" @_silgen_name \(not code)"#
+            let poem = """
+                import Checks
+                "@section" and """
+                """
+            let escaped = "a " @c"
+            let regex = /"@c/
+            let extended = #/
+                " @_x
+                /#
+            """#
+        let problems = StudentCodeAudit.sourceProblems(in: source)
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
+    @Test func codeInsideInterpolationsAndAfterRegexLiteralsIsRead() {
+        let source = ##"""
+            let a = "value \(f { @_cdecl("x") func q() {} }) end"
+            let r = /"/; @_cdecl("prctl") func f() {}
+            func g() -> Regex<Substring> { return /"/ }; @used @section(".init_array") let e = 1
+            let c = b! /"/; @c func h() {}
+            let d = "\( "nested \( "deeper" ) string" ) @c"
+            let e = #"\#( x ) @_y"#; @_z
+            """##
+        #expect(StudentCodeAudit.sourceProblems(in: source).map(\.line) == [1, 2, 3, 4, 6])
     }
 
     @Test func importsOfTheKitsOtherModulesAreRefusedInEveryForm() {
@@ -38,11 +76,35 @@ struct StudentCodeAuditTests {
             import /* over
             lines */
               NN
+            internal import Diffusion
+            @preconcurrency public import Datasets
             """
         let problems = StudentCodeAudit.sourceProblems(in: source)
-        #expect(problems.map(\.line) == [5, 6, 7, 8, 9, 13])
-        #expect(problems.allSatisfy { $0.message.contains("may import D3PM, Tensors, Plotting and Foundation only") })
+        #expect(problems.map(\.line) == [5, 6, 7, 8, 9, 13, 14, 15])
+        #expect(
+            problems.allSatisfy {
+                $0.message.contains("may import, of the kit's modules, D3PM, Tensors and Plotting only")
+            })
         #expect(problems.first?.message.contains("refuses CProcess") == true)
+    }
+
+    @Test func everyFileBelowTheExercisesIsReadAndLinksAreRefused() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let exercises = root.appendingPathComponent("Exercises")
+        try FileManager.default.createDirectory(
+            at: exercises.appendingPathComponent("Deeper/.hidden"), withIntermediateDirectories: true)
+        try "import D3PM\n".write(to: exercises.appendingPathComponent("Fine.swift"), atomically: true, encoding: .utf8)
+        try "import CProcess\n".write(
+            to: exercises.appendingPathComponent("Deeper/.hidden/Tucked.swift"), atomically: true, encoding: .utf8)
+        let elsewhere = root.appendingPathComponent("Elsewhere.swift")
+        try "let x = 1\n".write(to: elsewhere, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            at: exercises.appendingPathComponent("Linked.swift"), withDestinationURL: elsewhere)
+        let problems = StudentCodeAudit.sourceProblems(in: exercises, root: root)
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("Exercises/Deeper/.hidden/Tucked.swift:1: error:") })
+        #expect(problems.contains { $0.hasPrefix("Exercises/Linked.swift: error: a symbolic link") })
     }
 
     @Test func theShippedExercisesAndStubsPassTheAudit() throws {
@@ -82,4 +144,40 @@ struct StudentCodeAuditTests {
                 "prctl", "$sSS5countSivg", "getpid", "swift_retain", "__swift_instantiateConcreteTypeFromMangledName",
             ])
     }
+
+    #if os(Linux)
+        /// Compiles `source` to an object with the toolchain's swiftc.
+        func object(of source: String) throws -> URL {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sections-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let file = folder.appendingPathComponent("File.swift"), object = folder.appendingPathComponent("File.o")
+            try source.write(to: file, atomically: true, encoding: .utf8)
+            let compiler = Process()
+            compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            compiler.arguments = [
+                "swiftc", "-parse-as-library", "-module-name", "Student", "-c", file.path, "-o", object.path,
+            ]
+            try compiler.run()
+            compiler.waitUntilExit()
+            #expect(compiler.terminationStatus == 0)
+            return object
+        }
+
+        @Test func objectsWithConstructorsAreRefusedAndOrdinaryOnesAreNot() throws {
+            let ordinary = try object(
+                of:
+                    "public struct Grid { var cells = [1, 2, 3] }\npublic func total(_ x: [Float]) -> Float { x.reduce(0, +) }\nlet table = [1, 2]\n"
+            )
+            defer { try? FileManager.default.removeItem(at: ordinary.deletingLastPathComponent()) }
+            #expect(try StudentCodeAudit.refusedSections(inObject: ordinary) == [])
+            #if compiler(>=6.3)
+                let constructor = try object(
+                    of: "@used @section(\".init_array\") let early: @convention(c) () -> Void = { print(1) }\n")
+                defer { try? FileManager.default.removeItem(at: constructor.deletingLastPathComponent()) }
+                #expect(try StudentCodeAudit.refusedSections(inObject: constructor).contains(".init_array"))
+            #endif
+            let text = ordinary.deletingLastPathComponent().appendingPathComponent("File.swift")
+            #expect(throws: GradingError.self) { try StudentCodeAudit.refusedSections(inObject: text) }
+        }
+    #endif
 }
