@@ -59,13 +59,8 @@ public enum ProcessSweep {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         var children: [pid_t: [ProcessEntry]] = [:]
         for name in names {
-            guard let pid = pid_t(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { continue }
-            // After the command name: " S ppid ...".
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 1, let parent = pid_t(fields[1]) else { continue }
-            children[parent, default: []].append(ProcessEntry(pid: pid, parent: parent, isZombie: fields[0] == "Z"))
+            guard let pid = pid_t(name), let entry = entry(pid: pid, stat: statBytes(of: name)) else { continue }
+            children[entry.parent, default: []].append(entry)
         }
         var result: [ProcessEntry] = [], frontier = [root]
         while let next = frontier.popLast() {
@@ -75,5 +70,31 @@ public enum ProcessSweep {
             }
         }
         return result
+    }
+
+    /// The process's state and parent from the bytes of its
+    /// /proc/<pid>/stat, `pid (command) S ppid ...`. The command is any
+    /// bytes a process chose (not UTF-8, with blanks or parentheses): the
+    /// fields start after its last `)`.
+    static func entry(pid: pid_t, stat: [UInt8]) -> ProcessEntry? {
+        guard let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
+        guard fields.count > 1, let parent = pid_t(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+        return ProcessEntry(pid: pid, parent: parent, isZombie: fields[0].elementsEqual([UInt8(ascii: "Z")]))
+    }
+
+    /// The bytes of /proc/<name>/stat; empty once the process is gone.
+    static func statBytes(of name: String) -> [UInt8] {
+        let descriptor = open("/proc/\(name)/stat", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return [] }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        var count = 0
+        while count < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + count, $0.count - count) }
+            if got <= 0 { break }
+            count += got
+        }
+        return Array(bytes[..<count])
     }
 }
