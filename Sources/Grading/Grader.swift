@@ -32,7 +32,7 @@ public struct Grader: Sendable {
         self.seed = seed
         self.timeout = timeout
         self.user = user
-        copy = try RunnerCopy(of: runner, readableByOthers: user != nil)
+        copy = try RunnerCopy(of: runner, runnableByOthers: user != nil)
     }
 
     /// Grades `checks` in order; `progress` hears of each outcome as it comes.
@@ -299,16 +299,19 @@ final class RunnerCopy: @unchecked Sendable {
     private let lock = NSLock()
     private var tampered = false
 
-    init(of runner: URL, readableByOthers: Bool) throws {
+    init(of runner: URL, runnableByOthers: Bool) throws {
         bytes = try Data(contentsOf: runner)
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("d3pm-runner-\(UUID().uuidString)")
+        // Others (the student user) may run the copy but not read it: a runner that cannot read its
+        // executable is not dumpable from its start, so another runner of the same user cannot open
+        // its memory before its lock-down, nor copy a runner to run it unwatched.
         try FileManager.default.createDirectory(
             at: folder, withIntermediateDirectories: true,
-            attributes: [.posixPermissions: readableByOthers ? 0o755 : 0o700])
+            attributes: [.posixPermissions: runnableByOthers ? 0o711 : 0o700])
         executable = folder.appendingPathComponent(runner.lastPathComponent)
         try bytes.write(to: executable)
         try FileManager.default.setAttributes(
-            [.posixPermissions: readableByOthers ? 0o555 : 0o500], ofItemAtPath: executable.path)
+            [.posixPermissions: runnableByOthers ? 0o511 : 0o500], ofItemAtPath: executable.path)
     }
 
     /// Whether the copy is as written; once it was not, never again.
