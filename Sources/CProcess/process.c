@@ -27,6 +27,7 @@ void cp_unbuffer_standard_output(void) { setvbuf(stdout, NULL, _IONBF, 0); }
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -142,10 +143,28 @@ int cp_lock_down(void) {
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FIOSETOWN_REQUEST, 1, 0),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIOCSPGRP_REQUEST, 0, 1),
         DENY(EPERM),
-        // kill and tgkill: this process (or its own group, 0) only.
+        // setpriority and ioprio_set: this process (or its own group) only,
+        // never all the processes of its user (another runner, slowed down).
         LOAD(nr),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, 1, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 0, 5),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setpriority, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioprio_set, 0, 7),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0)),
+        BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 1, 3, 0),  // PRIO_PROCESS, PRIO_PGRP; IOPRIO_WHO_PROCESS
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
+        DENY(EPERM),
+        ALLOW,
+        // kill and tgkill, and the calls that set a process's limits or
+        // scheduling: this process (or 0: itself, its own group) only.
+        LOAD(nr),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, 6, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 5, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_prlimit64, 4, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sched_setaffinity, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sched_setattr, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sched_setscheduler, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sched_setparam, 0, 5),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 2, 0),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
@@ -158,6 +177,9 @@ int cp_lock_down(void) {
     // in a batch) can no longer open this one's /proc/<pid>/mem, trace it or
     // take its descriptors.
     if (direct_system_call(__NR_prctl, PR_SET_DUMPABLE, 0, 0) != 0) return -1;
+    // No file larger than the limit: a runaway loop of writes ends with SIGXFSZ, not a full disk.
+    struct rlimit file_size = {.rlim_cur = CP_LOCKED_DOWN_FILE_SIZE_LIMIT, .rlim_max = CP_LOCKED_DOWN_FILE_SIZE_LIMIT};
+    if (direct_system_call(__NR_prlimit64, 0, RLIMIT_FSIZE, (long)&file_size) != 0) return -1;
     if (direct_system_call(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0) != 0) return -1;
     return direct_system_call(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)&program) == 0 ? 0 : -1;
 #else

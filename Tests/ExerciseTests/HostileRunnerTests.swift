@@ -192,6 +192,43 @@ struct LockDownTests {
             }
         }
 
+        @Test func aLockedDownProcessChangesNoOtherProcessLimitsOrPriority() async {
+            await #expect(processExitsWith: .success) {
+                // Glibc declares these only for _GNU_SOURCE, which Swift's Glibc module does not define.
+                typealias PrLimit =
+                    @convention(c) (pid_t, Int32, UnsafePointer<rlimit>?, UnsafeMutablePointer<rlimit>?) -> Int32
+                typealias Affinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
+                guard let prlimitSymbol = dlsym(nil, "prlimit"),
+                    let getAffinitySymbol = dlsym(nil, "sched_getaffinity"),
+                    let setAffinitySymbol = dlsym(nil, "sched_setaffinity")
+                else { exit(9) }
+                let prlimit = unsafeBitCast(prlimitSymbol, to: PrLimit.self)
+                let getAffinity = unsafeBitCast(getAffinitySymbol, to: Affinity.self)
+                let setAffinity = unsafeBitCast(setAffinitySymbol, to: Affinity.self)
+                guard cp_lock_down() == 0 else { exit(10) }
+                // Another process's limits (a CPU limit of one second would end another runner).
+                var oneSecond = rlimit(rlim_cur: 1, rlim_max: 1)
+                guard prlimit(getppid(), Int32(RLIMIT_CPU.rawValue), &oneSecond, nil) == -1, errno == EPERM
+                else { exit(11) }
+                // All the processes of the user, or another one, niced.
+                guard setpriority(__priority_which_t(PRIO_USER.rawValue), 0, 19) == -1, errno == EPERM else { exit(12) }
+                guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(getppid()), 19) == -1, errno == EPERM
+                else { exit(13) }
+                var cpus = [UInt64](repeating: 0, count: 16)
+                let maskSize = cpus.count * MemoryLayout<UInt64>.size
+                guard getAffinity(0, maskSize, &cpus) == 0 else { exit(14) }
+                guard setAffinity(getppid(), maskSize, &cpus) == -1, errno == EPERM else { exit(15) }
+                // Its own still work, and its files are limited in size.
+                guard setAffinity(0, maskSize, &cpus) == 0 else { exit(16) }
+                guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 1) == 0 else { exit(17) }
+                var limit = rlimit()
+                guard getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0,
+                    limit.rlim_cur == rlim_t(CP_LOCKED_DOWN_FILE_SIZE_LIMIT)
+                else { exit(18) }
+                exit(0)
+            }
+        }
+
         @Test func aCrashReportsFramesThatPointIntoTheProgram() async {
             let result = await #expect(processExitsWith: .signal(SIGILL), observing: [\.standardErrorContent]) {
                 cp_install_crash_reporter(2)

@@ -17,12 +17,17 @@ int cp_become_subreaper(void);
 /// seccomp): it can no longer start processes or programs (fork, vfork,
 /// clone of a process, execve), signal any process but itself (by kill or
 /// by naming it the owner of a descriptor), or trace or write into another
-/// process; and it is no longer dumpable, so that the other processes of its
-/// user cannot read or write its memory through /proc. Its own system calls
+/// process, or change another process's limits, priority or scheduling; and
+/// it is no longer dumpable, so that the other processes of its user cannot
+/// read or write its memory through /proc. It writes no file larger than
+/// CP_LOCKED_DOWN_FILE_SIZE_LIMIT bytes. Its own system calls
 /// bypass the C library, which the student's code could stand in for.
 /// Threads still work. Irreversible, inherited
 /// by its threads. Returns 0 on success, -1 where the system has no seccomp.
 int cp_lock_down(void);
+
+/// The largest file a locked-down process may write: 64 MiB.
+#define CP_LOCKED_DOWN_FILE_SIZE_LIMIT (64L << 20)
 
 /// Whether the calling process may be dumped: 1, or 0 once cp_lock_down
 /// made it unreadable through /proc by the other processes of its user.
