@@ -77,7 +77,8 @@ public enum StudentCodeAudit {
     /// The problems of one file's text: (line, message). Comments and the
     /// text of string literals are not read (see ``SwiftCodeMask``).
     static func sourceProblems(in text: String) -> [(line: Int, message: String)] {
-        let code = SwiftCodeMask.codeOnly(text)
+        // The compiler takes a NUL as a blank (with a warning), as the patterns' \s must.
+        let code = SwiftCodeMask.codeOnly(text).replacingOccurrences(of: "\u{0}", with: " ")
         var problems: [(line: Int, message: String)] = []
         var searched = code.startIndex..<code.endIndex
         while let found = code.range(of: refusedAttribute, options: .regularExpression, range: searched) {
@@ -91,11 +92,20 @@ public enum StudentCodeAudit {
             }
             searched = found.upperBound..<code.endIndex
         }
-        // Imports, over lines too (`import /* x */\n CProcess` is one), with access levels and attributes.
+        searched = code.startIndex..<code.endIndex
+        while let found = code.range(of: #"@\s*testable\b"#, options: .regularExpression, range: searched) {
+            problems.append(
+                (
+                    lineNumber(of: found.lowerBound, in: code),
+                    "@testable is refused in exercise files: they use the public API of D3PM, Tensors and Plotting"
+                ))
+            searched = found.upperBound..<code.endIndex
+        }
+        // Imports, over lines too (`import /* x */\n CProcess` is one). The keyword is matched wherever it
+        // stands, not after what may precede it (attributes, access levels, `@ preconcurrency` in Swift 5).
         let kinds = "(?:typealias|struct|class|enum|protocol|let|var|func)"
-        let modifiers = #"(?:(?:@\w+(?:\([^)]*\))?|public|package|internal|fileprivate|private)\s+)*"#
-        let statement = #"(?:^|;)\s*"# + modifiers + #"import\s+(?:"# + kinds + #"\s+)?([A-Za-z_][A-Za-z0-9_]*)"#
-        if let expression = try? NSRegularExpression(pattern: statement, options: [.anchorsMatchLines]) {
+        let statement = #"(?<![\w.`$])import\s+(?:"# + kinds + #"\s+)?`?([A-Za-z_][A-Za-z0-9_]*)"#
+        if let expression = try? NSRegularExpression(pattern: statement) {
             let whole = NSRange(code.startIndex..., in: code)
             for match in expression.matches(in: code, range: whole) {
                 guard let name = Range(match.range(at: 1), in: code) else { continue }
@@ -110,7 +120,7 @@ public enum StudentCodeAudit {
 
     /// The line, from 1, on which `index` of `text` lies.
     static func lineNumber(of index: String.Index, in text: String) -> Int {
-        text[..<index].reduce(1) { $1.isNewline ? $0 + 1 : $0 }
+        text[..<index].reduce(1) { $1 == "\n" || $1 == "\r\n" || $1 == "\r" ? $0 + 1 : $0 }
     }
 
     /// The symbols among `nm`'s listing of defined global symbols (BSD

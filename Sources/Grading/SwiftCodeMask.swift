@@ -42,7 +42,10 @@ enum SwiftCodeMask {
 
         func scalar(at index: Int) -> Unicode.Scalar? { index < input.count ? input[index] : nil }
 
-        func isNewline(_ scalar: Unicode.Scalar) -> Bool { Character(scalar).isNewline }
+        /// Swift's line ends: LF and CR only (U+2028, U+0085, a vertical tab
+        /// or a form feed are ordinary characters to the compiler, in a string
+        /// as anywhere).
+        func isNewline(_ scalar: Unicode.Scalar) -> Bool { scalar == "\n" || scalar == "\r" }
 
         /// Whether `text` starts at `index`.
         func matches(_ text: String, at index: Int) -> Bool {

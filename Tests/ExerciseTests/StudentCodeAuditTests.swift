@@ -78,14 +78,40 @@ struct StudentCodeAuditTests {
               NN
             internal import Diffusion
             @preconcurrency public import Datasets
+            import `CProcess`
+            @ preconcurrency import CKernels
+            import struct `CProcess`.Anything
+            let imported = 1; import `Checks`
             """
         let problems = StudentCodeAudit.sourceProblems(in: source)
-        #expect(problems.map(\.line) == [5, 6, 7, 8, 9, 13, 14, 15])
+        let refusedImports = problems.filter { $0.message.contains("refuses") }
+        #expect(refusedImports.map(\.line) == [5, 6, 7, 8, 9, 13, 14, 15, 16, 17, 18, 19])
         #expect(
-            problems.allSatisfy {
+            refusedImports.allSatisfy {
                 $0.message.contains("may import, of the kit's modules, D3PM, Tensors and Plotting only")
             })
-        #expect(problems.first?.message.contains("refuses CProcess") == true)
+        #expect(refusedImports.first?.message.contains("refuses CProcess") == true)
+    }
+
+    @Test func testableImportsAreRefusedEvenOfTheAllowedModules() {
+        let problems = StudentCodeAudit.sourceProblems(
+            in: "import D3PM\n@testable import Tensors\n@ testable import D3PM\n")
+        #expect(problems.map(\.line) == [2, 3])
+        #expect(problems.allSatisfy { $0.message.contains("@testable is refused") })
+    }
+
+    @Test func onlyLineFeedsAndCarriageReturnsEndLinesAsForTheCompiler() {
+        // Inside a string, the compiler takes these as ordinary characters: the string goes on after them.
+        for separator in ["\u{2028}", "\u{2029}", "\u{85}", "\u{0B}", "\u{0C}"] {
+            let source = "let hidden = \"\(separator)\"; @_silgen_name(\"cp_is_dumpable\") func probe() -> Int32\n"
+            let scalar = separator.unicodeScalars.first!.value
+            #expect(StudentCodeAudit.sourceProblems(in: source).map(\.line) == [1], "U+\(String(scalar, radix: 16))")
+        }
+        // A NUL is a blank to the compiler.
+        #expect(StudentCodeAudit.sourceProblems(in: "@\u{0}_cdecl(\"f\") func f() {}\n").map(\.line) == [1])
+        // Lines are counted by LF, CRLF and CR only.
+        let mixed = "let a = 1\r\nlet b = 2\rlet c = \"\u{2028}\"\n@_cdecl(\"f\") func f() {}\n"
+        #expect(StudentCodeAudit.sourceProblems(in: mixed).map(\.line) == [4])
     }
 
     @Test func everyFileBelowTheExercisesIsReadAndLinksAreRefused() throws {
