@@ -10,6 +10,31 @@ final class TextReport {
 
     init(color: Bool) { self.color = color }
 
+    /// `text` as a terminal should show it when it comes from student code
+    /// (what it printed, a crash's message, the compiler's echo of its
+    /// lines): control characters other than a tab (escape sequences that
+    /// move the cursor, erase a line or hide text; a carriage return that
+    /// writes over a line) and the bidirectional controls that reorder what
+    /// is shown are written out as `\u{...}`, so that nothing it prints can
+    /// rewrite or hide the report's lines.
+    static func visible(_ text: String) -> String {
+        var shown = ""
+        shown.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            let control = (value < 0x20 && scalar != "\t" && scalar != "\n") || (0x7F...0x9F).contains(value)
+            let bidirectional = (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
+            if control || bidirectional {
+                shown += "\\u{" + String(value, radix: 16, uppercase: true) + "}"
+            } else {
+                shown.unicodeScalars.append(scalar)
+            }
+        }
+        return shown
+    }
+
+    private func visible(_ text: String) -> String { Self.visible(text) }
+
     private func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
 
     func symbol(_ status: CheckOutcome.Status) -> String {
@@ -35,12 +60,12 @@ final class TextReport {
         switch outcome.status {
         case .passed, .doesNotCompile: break
         case .notImplemented:
-            print("          not implemented yet: \(outcome.message ?? "a stub")")
+            print("          not implemented yet: \(visible(outcome.message ?? "a stub"))")
         case .failed:
-            if let expected = outcome.expected { print("          expected: \(expected)") }
-            if let actual = outcome.actual { print("          actual:   \(actual)") }
-            if let message = outcome.message { print("          error:    \(message)") }
-            if let hint = outcome.hint { print("          " + paint("hint:", "36") + "     \(hint)") }
+            if let expected = outcome.expected { print("          expected: \(visible(expected))") }
+            if let actual = outcome.actual { print("          actual:   \(visible(actual))") }
+            if let message = outcome.message { print("          error:    \(visible(message))") }
+            if let hint = outcome.hint { print("          " + paint("hint:", "36") + "     \(visible(hint))") }
         case .crashed, .timedOut:
             let message = outcome.message ?? ""
             if outcome.status == .crashed, let first = crashes[message] {
@@ -48,18 +73,22 @@ final class TextReport {
                 return
             }
             crashes[message] = name
-            print("          \(outcome.status.rawValue): \(message)")
-            if let hint = outcome.hint { print("          " + paint("hint:", "36") + "     \(hint)") }
+            print("          \(outcome.status.rawValue): \(visible(message))")
+            if let hint = outcome.hint { print("          " + paint("hint:", "36") + "     \(visible(hint))") }
         }
         if outcome.status != .passed, let output = outcome.output {
             print("          " + paint("your code printed:", "2"))
-            for line in output.split(separator: "\n", omittingEmptySubsequences: false) { print("          | \(line)") }
+            for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+                print("          | \(visible(String(line)))")
+            }
         }
     }
 
     func printCompilerErrors(_ errors: String) {
         print("\n" + paint("Your exercises do not compile:", "31;1"))
-        for line in errors.split(separator: "\n", omittingEmptySubsequences: false) { print("  \(line)") }
+        for line in errors.split(separator: "\n", omittingEmptySubsequences: false) {
+            print("  \(visible(String(line)))")
+        }
     }
 
     func statusText(_ status: ExerciseReport.Status) -> String {

@@ -48,6 +48,26 @@ struct HostileRunnerTests {
         #expect(graded.report.maxScore == 4, "the points come from the grader's catalog, not from the runner")
     }
 
+    @Test func escapeSequencesInWhatTheCodePrintedAreShownNotObeyed() throws {
+        let folder = try TestConfiguration.temporaryFolder("escapes")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script = folder.appendingPathComponent("runner.sh")
+        // Cursor up and erase the line (to blank a FAIL), a forged PASS after a carriage return, a window title.
+        try #"""
+        #!/bin/sh
+        cat > /dev/null
+        printf '\033[1A\033[2K  PASS faked\r  PASS  \033]0;owned\007\n'
+        printf 'Fatal error: \033[8mhidden\n' >&2
+        kill -ILL $$
+        """#.write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        let run = try GradeCommand.run(["exercise6", "--format", "text", "--runner", script.path, "--timeout", "5"])
+        let text = run.text
+        #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0 == "\r" }, "\(text)")
+        #expect(text.contains(#"| \u{1B}[1A\u{1B}[2K  PASS faked\u{D}  PASS  \u{1B}]0;owned\u{7}"#), "\(text)")
+        #expect(text.contains(#"\u{1B}[8mhidden"#), "\(text)")
+    }
+
     @Test func forgedResultsOnTheChannelAreJudgedAndFail() throws {
         // Well-formed results of the wrong shape, then a second "finished" message.
         let matrix = #"{"value":{"shape":[1],"float32":"AACAPw=="}}"#
