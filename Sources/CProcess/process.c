@@ -16,6 +16,7 @@ void cp_unbuffer_standard_output(void) { setvbuf(stdout, NULL, _IONBF, 0); }
 #include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/sched.h>
@@ -89,6 +90,16 @@ static long direct_system_call(long number, long a, long b, long c) {
 #define FIOSETOWN_REQUEST 0x8901
 #define SIOCSPGRP_REQUEST 0x8902
 
+/// The flags of open and openat that write: an access mode other than
+/// O_RDONLY (O_TMPFILE needs one too), creating, truncating, appending.
+#define OPEN_WRITING_FLAGS (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND)
+/// If the syscall number is `nr`: allow it unless its flags (argument
+/// `flags_argument`) would write, which is refused with EACCES.
+#define OPEN_FOR_READING_ONLY(nr, flags_argument)                              \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 4),                           \
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(flags_argument)),           \
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, OPEN_WRITING_FLAGS, 0, 1), DENY(EACCES), ALLOW
+
 int cp_lock_down(void) {
 #if defined(AUDIT_ARCH_HERE)
     uint32_t self = (uint32_t)direct_system_call(__NR_getpid, 0, 0, 0);
@@ -117,6 +128,62 @@ int cp_lock_down(void) {
         ON(__NR_process_madvise, DENY(EPERM)),
         ON(__NR_io_uring_setup, DENY(ENOSYS)),  // its operations would pass by this filter
         ON(__NR_perf_event_open, DENY(EPERM)),
+        // Files are read only: nothing a check needs is written, and a file
+        // would outlive the runner (in /tmp, a channel to the next
+        // submission's code; in /dev/shm, memory that only a reboot frees).
+        OPEN_FOR_READING_ONLY(__NR_openat, 2),
+#if defined(__NR_open)
+        OPEN_FOR_READING_ONLY(__NR_open, 1),
+        ON(__NR_creat, DENY(EACCES)),
+        ON(__NR_mkdir, DENY(EACCES)),
+        ON(__NR_mknod, DENY(EACCES)),
+        ON(__NR_link, DENY(EACCES)),
+        ON(__NR_symlink, DENY(EACCES)),
+        ON(__NR_rename, DENY(EACCES)),
+        ON(__NR_unlink, DENY(EACCES)),
+        ON(__NR_rmdir, DENY(EACCES)),
+        ON(__NR_chmod, DENY(EACCES)),
+        ON(__NR_chown, DENY(EACCES)),
+        ON(__NR_lchown, DENY(EACCES)),
+#endif
+#if defined(__NR_renameat)
+        ON(__NR_renameat, DENY(EACCES)),
+#endif
+#if defined(__NR_openat2)
+        ON(__NR_openat2, DENY(ENOSYS)),  // its flags are in memory, out of this filter's sight
+#endif
+        ON(__NR_mkdirat, DENY(EACCES)),
+        ON(__NR_mknodat, DENY(EACCES)),
+        ON(__NR_linkat, DENY(EACCES)),
+        ON(__NR_symlinkat, DENY(EACCES)),
+        ON(__NR_renameat2, DENY(EACCES)),
+        ON(__NR_unlinkat, DENY(EACCES)),
+        ON(__NR_truncate, DENY(EACCES)),
+        ON(__NR_fchmod, DENY(EACCES)),
+        ON(__NR_fchmodat, DENY(EACCES)),
+        ON(__NR_fchown, DENY(EACCES)),
+        ON(__NR_fchownat, DENY(EACCES)),
+        ON(__NR_memfd_create, DENY(EPERM)),
+#if defined(__NR_memfd_secret)
+        ON(__NR_memfd_secret, DENY(EPERM)),
+#endif
+        // No channel to another process: sockets (an abstract Unix socket
+        // needs no file), System V and POSIX IPC, the kernel's key rings
+        // (kept per user, beyond the process), and no namespaces of its own.
+        ON(__NR_socket, DENY(EACCES)),
+        ON(__NR_shmget, DENY(EPERM)),
+        ON(__NR_msgget, DENY(EPERM)),
+        ON(__NR_semget, DENY(EPERM)),
+        ON(__NR_mq_open, DENY(EPERM)),
+        ON(__NR_add_key, DENY(EPERM)),
+        ON(__NR_request_key, DENY(EPERM)),
+        ON(__NR_keyctl, DENY(EPERM)),
+        ON(__NR_unshare, DENY(EPERM)),
+        ON(__NR_setns, DENY(EPERM)),
+        ON(__NR_mount, DENY(EPERM)),
+        ON(__NR_userfaultfd, DENY(EPERM)),
+        ON(__NR_bpf, DENY(EPERM)),
+        ON(__NR_kcmp, DENY(EPERM)),
         // fcntl: no process to signal when a descriptor is ready.
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fcntl, 0, 5),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1)),

@@ -212,6 +212,47 @@ struct LockDownTests {
             }
         }
 
+        @Test func aLockedDownProcessWritesNoFileAndOpensNoChannel() async throws {
+            // An exit test captures nothing: the child finds the folder by its parent's process ID.
+            let folder = URL(fileURLWithPath: "/tmp/d3pm-lock-down-files-\(getpid())")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let kept = folder.appendingPathComponent("kept").path
+            try "a file from before".write(toFile: kept, atomically: true, encoding: .utf8)
+            await #expect(processExitsWith: .success) {
+                let folder = URL(fileURLWithPath: "/tmp/d3pm-lock-down-files-\(getppid())")
+                let kept = folder.appendingPathComponent("kept").path
+                guard cp_lock_down() == 0 else { exit(10) }
+                // Reading still works.
+                let readable = open(kept, O_RDONLY)
+                guard readable >= 0 else { exit(11) }
+                close(readable)
+                guard open("/proc/self/stat", O_RDONLY) >= 0 else { exit(12) }
+                // Nothing is created, written, truncated, appended to, renamed, linked or removed.
+                for flags in [O_WRONLY | O_CREAT, O_RDWR, O_WRONLY, O_RDONLY | O_TRUNC, O_RDONLY | O_APPEND] {
+                    guard open(folder.path + "/new", flags, 0o644) == -1, errno == EACCES,
+                        open(kept, flags) == -1, errno == EACCES
+                    else { exit(13) }
+                }
+                guard creat(folder.path + "/created", 0o644) == -1, errno == EACCES else { exit(14) }
+                guard mkdir(folder.path + "/made", 0o755) == -1, errno == EACCES else { exit(15) }
+                guard rename(kept, folder.path + "/moved") == -1, errno == EACCES else { exit(16) }
+                guard symlink(kept, folder.path + "/linked") == -1, link(kept, folder.path + "/hard") == -1
+                else { exit(17) }
+                guard unlink(kept) == -1, errno == EACCES, truncate(kept, 0) == -1, chmod(kept, 0o777) == -1
+                else { exit(18) }
+                // No socket, shared memory or message queue to another process.
+                guard socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0) == -1, errno == EACCES else { exit(19) }
+                guard socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0) == -1 else { exit(20) }
+                guard shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600) == -1, errno == EPERM else { exit(21) }
+                guard msgget(IPC_PRIVATE, IPC_CREAT | 0o600) == -1, errno == EPERM else { exit(22) }
+                exit(0)
+            }
+            let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            #expect(left == ["kept"], "\(left)")
+            #expect(try String(contentsOfFile: kept, encoding: .utf8) == "a file from before")
+        }
+
         @Test func aLockedDownProcessChangesNoOtherProcessLimitsOrPriority() async {
             await #expect(processExitsWith: .success) {
                 // Glibc declares these only for _GNU_SOURCE, which Swift's Glibc module does not define.

@@ -19,8 +19,12 @@ int cp_become_subreaper(void);
 /// by naming it the owner of a descriptor), or trace or write into another
 /// process, or change another process's limits, priority or scheduling; and
 /// it is no longer dumpable, so that the other processes of its user cannot
-/// read or write its memory through /proc. It writes no file larger than
-/// CP_LOCKED_DOWN_FILE_SIZE_LIMIT bytes. Its own system calls
+/// read or write its memory through /proc. It opens files for reading only,
+/// and creates, renames, removes or changes the mode of none (EACCES); it
+/// opens no socket, no System V or POSIX IPC object and no key ring, and
+/// makes no namespace: nothing it does outlives it or reaches another
+/// runner. What it writes to the descriptors it inherited is capped at
+/// CP_LOCKED_DOWN_FILE_SIZE_LIMIT bytes a file. Its own system calls
 /// bypass the C library, which the student's code could stand in for.
 /// Threads still work. Irreversible, inherited
 /// by its threads. Returns 0 on success, -1 where the system has no seccomp.
