@@ -15,6 +15,13 @@ public struct RunnerBuild: Sendable {
     public var products: URL
     /// The package to build, if these products came from one.
     public var packageRoot: URL?
+    /// The most seconds a build of the runner may take: a file of
+    /// expressions the type checker takes seconds each to give up on would
+    /// otherwise hold the grader (and a batch's every later submission) for
+    /// hours.
+    public var timeLimit: Double = 600
+    /// The most bytes of the build's log that are kept (the rest is read and dropped).
+    static let logLimit = 4 << 20
 
     /// The products beside `executable` (the grade or d3pm executable), and
     /// the package at `packageRoot` if it has a Package.swift.
@@ -78,10 +85,23 @@ public struct RunnerBuild: Sendable {
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        let log = BoundedLog(limit: Self.logLimit)
+        let reader = Thread { log.read(from: pipe.fileHandleForReading) }
+        reader.start()
+        let deadline = Date().addingTimeInterval(timeLimit)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            Self.stop(process)
+            log.waitUntilRead(atMost: 10)
+            throw Failure(
+                errors: "error: the build of the exercises took longer than \(Int(timeLimit)) s and was stopped. "
+                    + "The type checker can take seconds on one long expression of literals and operators "
+                    + "before it gives up: split such expressions, and give their literals a type.")
+        }
         process.waitUntilExit()
+        log.waitUntilRead()
         guard process.terminationStatus == 0 else {
-            throw Failure(errors: Self.diagnostics(String(decoding: output, as: UTF8.self), root: packageRoot))
+            throw Failure(errors: Self.diagnostics(String(decoding: log.bytes, as: UTF8.self), root: packageRoot))
         }
         #if os(Linux)
             if implementation == .student {
@@ -102,6 +122,44 @@ public struct RunnerBuild: Sendable {
                 }
             }
         #endif
+    }
+
+    /// Kills a build and, on Linux, every process it started (the compiler
+    /// jobs would otherwise run on), deepest first.
+    static func stop(_ process: Process) {
+        let root = process.processIdentifier
+        if getpgid(root) == root { kill(-root, SIGKILL) }
+        for _ in 0..<3 {
+            let below = ProcessSweep.descendants(of: root)
+            for entry in below.reversed() { kill(entry.pid, SIGKILL) }
+            kill(root, SIGKILL)
+            if below.isEmpty { break }
+        }
+        process.waitUntilExit()
+    }
+
+    /// A build's log, read on its own thread to the end of the pipe, of
+    /// which the first `limit` bytes are kept.
+    final class BoundedLog: @unchecked Sendable {
+        private let limit: Int
+        private let done = DispatchSemaphore(value: 0)
+        private(set) var bytes = Data()
+
+        init(limit: Int) { self.limit = limit }
+
+        func read(from handle: FileHandle) {
+            while let chunk = try? handle.read(upToCount: 1 << 16), !chunk.isEmpty {
+                if bytes.count < limit { bytes.append(chunk.prefix(limit - bytes.count)) }
+            }
+            done.signal()
+        }
+
+        /// Waits for the end of the pipe: every writer closed it or died.
+        func waitUntilRead() { done.wait() }
+
+        /// Waits for the end of the pipe for at most `seconds` (a process
+        /// that outlived its build, where it cannot be found, may hold it).
+        func waitUntilRead(atMost seconds: Double) { _ = done.wait(timeout: .now() + seconds) }
     }
 
     /// The errors and notes of a build log with the source lines they show,

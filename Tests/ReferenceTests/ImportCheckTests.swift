@@ -79,7 +79,22 @@ struct ImportCheckTests {
             shipped.replacingOccurrences(of: "import D3PM", with: "import D3PM\nimport CProcess"))
         #expect(lockDown.contains("the grader refuses CProcess"), "\(lockDown)")
 
-        // The shipped file builds: the refusals came from the attacks.
+        // A file the type checker takes seconds on each expression of: the build is stopped at the time limit.
+        let slowExpression =
+            "[[1, 2.0, 3], [4, 5, 6.5], [7, 8, 9]].map { $0.map { $0 * 2 + 1 - 3 / 4 * 5 + 0 } }.flatMap { $0 }"
+            + ".reduce(0) { $0 + $1 * 2 - 1 }"
+        let slow = shipped + (0..<20).map { "\nfunc slow\($0)() { let m = \(slowExpression); _ = m }" }.joined()
+        try slow.write(to: exercise, atomically: true, encoding: .utf8)
+        var limited = build
+        limited.timeLimit = 2
+        do {
+            try limited.build(.student)
+            Issue.record("a build of 20 slow expressions finished within 2 s")
+        } catch let failure as RunnerBuild.Failure {
+            #expect(failure.errors.contains("took longer than 2 s and was stopped"), "\(failure.errors)")
+        }
+
+        // The shipped file builds: the refusals came from the attacks (and the stopped build left no lock behind).
         try shipped.write(to: exercise, atomically: true, encoding: .utf8)
         try build.build(.student)
     }

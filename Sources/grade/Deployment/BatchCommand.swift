@@ -35,10 +35,18 @@ extension Grade {
         @Option(parsing: .unconditional, help: "The most seconds one check may take.")
         var timeout: Double = 10
 
+        @Option(
+            parsing: .unconditional,
+            help: "The most seconds the build of one submission may take (it then does not compile).")
+        var buildTimeout: Double = 300
+
         func validate() throws {
             guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64, got \(jobs)") }
             guard timeout > 0 && timeout <= 3600 else {
                 throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)")
+            }
+            guard buildTimeout >= 10 && buildTimeout <= 7200 else {
+                throw ValidationError("--build-timeout must be between 10 and 7200 seconds, got \(buildTimeout)")
             }
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
@@ -70,7 +78,8 @@ extension Grade {
             }
             print("\(submissions.count) submissions, \(submissions.count - pending.count) already graded; seed \(seed)")
 
-            let build = RunnerBuild(package: kit)
+            var build = RunnerBuild(package: kit)
+            build.timeLimit = buildTimeout
             // As root, the submissions' code runs as the unprivileged user, who can touch none of the batch's files.
             let user =
                 getuid() == 0 && getpwnam(GradescopeAutograder.studentUser) != nil
