@@ -204,8 +204,20 @@ struct DeploymentTests {
         try FileManager.default.createSymbolicLink(
             at: submissions.appendingPathComponent("erin"),
             withDestinationURL: submissions.appendingPathComponent("alice"))
+        // Frank's first function never returns: its checks time out, and are graded again alone.
+        let frank = submissions.appendingPathComponent("frank")
+        try Self.writeSolutions(to: frank)
+        let first = frank.appendingPathComponent(Self.stubNames[0])
+        let declaration = "public static func makeUniformQOnestep(numClasses: Int, betas: Tensor) -> Tensor {"
+        let looping = try String(contentsOf: first, encoding: .utf8)
+            .replacingOccurrences(of: declaration, with: declaration + "\n        while numClasses > 0 {}")
+        #expect(looping.contains("while numClasses > 0"))
+        try looping.write(to: first, atomically: true, encoding: .utf8)
         let csv = folder.appendingPathComponent("grades.csv")
-        let arguments = ["batch", submissions.path, "--jobs", "2", "--seed", "5", "--output", csv.path]
+        // A check takes under a tenth of a second here: 3 s is time enough, and Frank's loops cost 3 s each.
+        let arguments = [
+            "batch", submissions.path, "--jobs", "2", "--seed", "5", "--timeout", "3", "--output", csv.path,
+        ]
         let batch = try GradeCommand.run(arguments, build: true)
         #expect(batch.status == 0)
         #expect(batch.text.contains("dave/\(Self.stubNames[0]): not a regular file"), "\(batch.text)")
@@ -214,7 +226,7 @@ struct DeploymentTests {
         }
         let points = Catalog.exercises.map { $0.checks.reduce(0) { $0 + $1.points } }
         let total = points.reduce(0, +)
-        #expect(rows.count == 5)
+        #expect(rows.count == 6)
         #expect(rows[1].prefix(3).map(String.init) == ["alice", "\(total)", "\(total)"])
         #expect(
             rows[2].prefix(2 + 1 + 2).map(String.init) == [
@@ -222,9 +234,11 @@ struct DeploymentTests {
             ])
         #expect(rows[3].prefix(2).map(String.init) == ["carol", "0"] && rows[3].last == "does not compile")
         #expect(rows[4].prefix(2).map(String.init) == ["dave", "0"])
+        #expect(rows[5].first == "frank" && rows[5][1] != "\(total)")
+        #expect(batch.text.contains("Grading again, alone, 1 with a check that timed out beside another: frank"))
         // Resumed: nothing is graded again.
         let again = try GradeCommand.run(arguments, build: true)
-        #expect(again.text.contains("4 already graded"))
+        #expect(again.text.contains("5 already graded"))
     }
 
     @discardableResult

@@ -120,8 +120,25 @@ extension Grade {
                     bar.show(done: done, since: started, finishedNow: done - (submissions.count - pending.count))
                 }
             }
+            func report(of name: String) -> URL { reports.appendingPathComponent("\(name).json") }
+            func runner(of name: String) -> URL {
+                runners.appendingPathComponent(name).appendingPathComponent("student-runner")
+            }
+            func startGrading(_ name: String) throws -> Process {
+                let process = Process()
+                process.executableURL = grader
+                process.arguments =
+                    [
+                        "all", "--no-build", "--no-figures", "--runner", runner(of: name).path, "--seed", String(seed),
+                        "--timeout", String(timeout), "--format", "json", "--output", report(of: name).path,
+                    ] + (user.map { ["--runner-user", $0] } ?? [])
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                return process
+            }
             for name in pending {
-                let report = reports.appendingPathComponent("\(name).json")
+                let report = report(of: name)
                 try install(submission: URL(fileURLWithPath: folder).appendingPathComponent(name), into: kit)
                 do {
                     try build.build(.student)
@@ -131,26 +148,28 @@ extension Grade {
                     bar.show(done: done, since: started, finishedNow: done - (submissions.count - pending.count))
                     continue
                 }
-                let runner = runners.appendingPathComponent(name).appendingPathComponent("student-runner")
+                let runner = runner(of: name)
                 try? manager.removeItem(at: runner.deletingLastPathComponent())
                 try manager.createDirectory(at: runner.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try manager.copyItem(at: build.runner(.student), to: runner)
                 reap(keeping: jobs - 1)
-                let process = Process()
-                process.executableURL = grader
-                process.arguments =
-                    [
-                        "all", "--no-build", "--no-figures", "--runner", runner.path, "--seed", String(seed),
-                        "--timeout",
-                        String(timeout),
-                        "--format", "json", "--output", report.path,
-                    ] + (user.map { ["--runner-user", $0] } ?? [])
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                running.append((name, process, Date()))
+                running.append((name, try startGrading(name), Date()))
             }
             reap(keeping: 0)
+            // A check that timed out beside another submission's may have been starved of the processor by
+            // that submission's code (a thousand busy threads): it is graded again, alone.
+            let timedOut = jobs > 1 ? pending.filter { Self.hasTimedOutCheck(report: report(of: $0)) } : []
+            if !timedOut.isEmpty {
+                print(
+                    "\nGrading again, alone, \(timedOut.count) with a check that timed out beside another: "
+                        + timedOut.joined(separator: ", "))
+                for name in timedOut {
+                    let process = try startGrading(name), deadline = Date().addingTimeInterval(secondsLimit)
+                    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+                    if process.isRunning { process.terminate() }
+                    process.waitUntilExit()
+                }
+            }
             print("")
             try writeCSV(submissions: submissions, reports: reports, to: csv)
             let graded = pending.count
@@ -163,6 +182,14 @@ extension Grade {
             } else {
                 print("Scores: \(csv.path)")
             }
+        }
+
+        /// Whether the JSON report at `report` has a check that timed out.
+        static func hasTimedOutCheck(report: URL) -> Bool {
+            guard let data = try? Data(contentsOf: report),
+                let graded = try? JSONDecoder().decode(GradeReport.self, from: data)
+            else { return false }
+            return graded.exercises.contains { $0.checks.contains { $0.status == .timedOut } }
         }
 
         /// The batch's seed: given, or drawn once and kept in the work folder so that a resumed batch uses it too.
