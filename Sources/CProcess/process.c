@@ -247,6 +247,12 @@ int cp_lock_down(void) {
     // No file larger than the limit: a runaway loop of writes ends with SIGXFSZ, not a full disk.
     struct rlimit file_size = {.rlim_cur = CP_LOCKED_DOWN_FILE_SIZE_LIMIT, .rlim_max = CP_LOCKED_DOWN_FILE_SIZE_LIMIT};
     if (direct_system_call(__NR_prlimit64, 0, RLIMIT_FSIZE, (long)&file_size) != 0) return -1;
+    // No more memory than the limit: a runaway allocation fails at once (a
+    // crash the grader reports), before the machine swaps or its
+    // out-of-memory killer picks a process.
+    struct rlimit address_space = {.rlim_cur = CP_LOCKED_DOWN_ADDRESS_SPACE_LIMIT,
+                                   .rlim_max = CP_LOCKED_DOWN_ADDRESS_SPACE_LIMIT};
+    if (direct_system_call(__NR_prlimit64, 0, RLIMIT_AS, (long)&address_space) != 0) return -1;
     if (direct_system_call(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0) != 0) return -1;
     return direct_system_call(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)&program) == 0 ? 0 : -1;
 #else

@@ -253,7 +253,7 @@ struct LockDownTests {
             #expect(try String(contentsOfFile: kept, encoding: .utf8) == "a file from before")
         }
 
-        @Test func aLockedDownProcessChangesNoOtherProcessLimitsOrPriority() async {
+        @Test func aLockedDownProcessChangesNoOtherProcessLimitsOrPriorityAndHasItsOwn() async {
             await #expect(processExitsWith: .success) {
                 // Glibc declares these only for _GNU_SOURCE, which Swift's Glibc module does not define.
                 typealias PrLimit =
@@ -286,6 +286,13 @@ struct LockDownTests {
                 guard getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0,
                     limit.rlim_cur == rlim_t(CP_LOCKED_DOWN_FILE_SIZE_LIMIT)
                 else { exit(18) }
+                // And its memory: an allocation beyond the limit fails at once.
+                guard getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0,
+                    limit.rlim_cur == rlim_t(CP_LOCKED_DOWN_ADDRESS_SPACE_LIMIT)
+                else { exit(19) }
+                guard malloc(Int(CP_LOCKED_DOWN_ADDRESS_SPACE_LIMIT) + (1 << 20)) == nil else { exit(20) }
+                guard let fine = malloc(64 << 20) else { exit(21) }
+                free(fine)
                 exit(0)
             }
         }

@@ -24,7 +24,8 @@ int cp_become_subreaper(void);
 /// opens no socket, no System V or POSIX IPC object and no key ring, and
 /// makes no namespace: nothing it does outlives it or reaches another
 /// runner. What it writes to the descriptors it inherited is capped at
-/// CP_LOCKED_DOWN_FILE_SIZE_LIMIT bytes a file. Its own system calls
+/// CP_LOCKED_DOWN_FILE_SIZE_LIMIT bytes a file, its memory at
+/// CP_LOCKED_DOWN_ADDRESS_SPACE_LIMIT. Its own system calls
 /// bypass the C library, which the student's code could stand in for.
 /// Threads still work. Irreversible, inherited
 /// by its threads. Returns 0 on success, -1 where the system has no seccomp.
@@ -32,6 +33,10 @@ int cp_lock_down(void);
 
 /// The largest file a locked-down process may write: 64 MiB.
 #define CP_LOCKED_DOWN_FILE_SIZE_LIMIT (64L << 20)
+
+/// The most address space a locked-down process may map: 4 GiB (a check
+/// needs a few hundred MiB at most).
+#define CP_LOCKED_DOWN_ADDRESS_SPACE_LIMIT (4L << 30)
 
 /// Whether the calling process may be dumped: 1, or 0 once cp_lock_down
 /// made it unreadable through /proc by the other processes of its user.
