@@ -133,6 +133,12 @@ public enum ExerciseRunner {
         cp_unbuffer_standard_output()
         cp_install_crash_reporter(2)
         #if os(Linux)
+            // The lock-down binds this thread and those it starts: none may be running already.
+            guard cp_thread_count() == 1 else {
+                fail(
+                    "the runner has \(cp_thread_count()) threads before its lock-down, which would leave all but one free"
+                )
+            }
             // No student code runs unlocked: a system without seccomp filters gets every check refused, with the reason.
             guard cp_lock_down() == 0 else {
                 fail("the lock-down (seccomp) could not start here, so the student's code is not run")

@@ -23,13 +23,26 @@ int cp_become_subreaper(void);
 /// and creates, renames, removes or changes the mode of none (EACCES); it
 /// opens no socket, no System V or POSIX IPC object and no key ring, and
 /// makes no namespace: nothing it does outlives it or reaches another
-/// runner. What it writes to the descriptors it inherited is capped at
+/// runner. Where the kernel has Landlock, it reads only its program's and
+/// libraries' folders and the facts of its own process (see
+/// cp_reading_restriction_version). It binds the calling thread and the
+/// threads it starts later, not those already running: call it while the
+/// process has one thread (cp_thread_count). What it writes to the descriptors it inherited is capped at
 /// CP_LOCKED_DOWN_FILE_SIZE_LIMIT bytes a file, its memory at
 /// CP_LOCKED_DOWN_ADDRESS_SPACE_LIMIT. Its own system calls
 /// bypass the C library, which the student's code could stand in for.
 /// Threads still work. Irreversible, inherited
 /// by its threads. Returns 0 on success, -1 where the system has no seccomp.
 int cp_lock_down(void);
+
+/// The threads of this process, from /proc/self/stat, or -1.
+long cp_thread_count(void);
+
+/// The version of the kernel's Landlock interface, with which cp_lock_down
+/// restricts what the process may read to its own program and libraries,
+/// its /proc entry and the processor's facts; 0 where there is none (the
+/// process may then read what its user may).
+int cp_reading_restriction_version(void);
 
 /// The largest file a locked-down process may write: 64 MiB.
 #define CP_LOCKED_DOWN_FILE_SIZE_LIMIT (64L << 20)
