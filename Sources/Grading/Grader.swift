@@ -1,6 +1,11 @@
+import CProcess
 import Checks
 import D3PM
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Grades checks: each check's calls run in a fresh runner process, and the
 /// verdict is reached here, from the returned results alone.
@@ -33,7 +38,30 @@ public struct Grader: Sendable {
         self.timeout = timeout
         self.user = user
         copy = try RunnerCopy(of: runner, runnableByOthers: user != nil)
+        #if os(Linux)
+            if user != nil { Self.limitProcessesOfTheRunnerUser() }
+        #endif
     }
+
+    /// Whether the kernel lets a runner's lock-down restrict what it reads
+    /// (Landlock) to its own program and process: where not, it reads what
+    /// its user may.
+    public static var runnerReadingIsRestricted: Bool { cp_reading_restriction_version() > 0 }
+
+    /// The most processes and threads the runner user may have at once
+    /// when runners run as another user (a batch, Gradescope): one
+    /// submission's code starting thirty thousand threads would otherwise
+    /// take the machine's every process ID, and the builds and graders of
+    /// the others would fail to start. Set on this process, whose runners
+    /// inherit it through the change of user; root itself is not held to it.
+    public static let runnerUserProcessLimit = 4096
+
+    #if os(Linux)
+        static func limitProcessesOfTheRunnerUser() {
+            var limit = rlimit(rlim_cur: rlim_t(runnerUserProcessLimit), rlim_max: rlim_t(runnerUserProcessLimit))
+            _ = setrlimit(__rlimit_resource_t(__RLIMIT_NPROC.rawValue), &limit)
+        }
+    #endif
 
     /// Grades `checks` in order; `progress` hears of each outcome as it comes.
     public func grade(_ checks: [Check], progress: (CheckOutcome) -> Void = { _ in }) throws -> [CheckOutcome] {
@@ -95,8 +123,16 @@ public struct Grader: Sendable {
         public var description: String { "\(status.rawValue): \(message)" }
     }
 
+    /// The runner's environment: the kit's settings (`D3PM_...`), the
+    /// library paths and the locale, not the grader's whole environment (an
+    /// instructor's tokens, say, would otherwise reach the student's code).
     static let runnerEnvironment: [String: String] = {
-        var environment = ProcessInfo.processInfo.environment
+        let passed: Set<String> = [
+            "PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "DYLD_FRAMEWORK_PATH",
+        ]
+        var environment = ProcessInfo.processInfo.environment.filter { name, _ in
+            name.hasPrefix("D3PM_") || passed.contains(name)
+        }
         #if os(Linux)
             // The locked-down runner cannot start Swift's backtracer: its own
             // crash reporter writes the stack instead (cp_install_crash_reporter).

@@ -35,6 +35,11 @@ public enum StudentCodeAudit {
         "Solutions", "Student",
     ]
 
+    /// The test frameworks: an exercise has no use for them, and their macros
+    /// put records in sections of their own, which the object check would
+    /// have to tell from the student's.
+    public static let refusedTestModules: Set<String> = ["Testing", "XCTest"]
+
     /// The problems in the Swift files of `folder` (the exercises), each as
     /// a compiler-style line (`Exercises/File.swift:12: error: ...`) with
     /// paths from `root`; empty when there are none.
@@ -110,9 +115,13 @@ public enum StudentCodeAudit {
             for match in expression.matches(in: code, range: whole) {
                 guard let name = Range(match.range(at: 1), in: code) else { continue }
                 let module = String(code[name])
-                guard refusedKitModules.contains(module) else { continue }
-                problems.append(
-                    (lineNumber(of: name.lowerBound, in: code), "\(importRule): the grader refuses \(module)"))
+                let line = lineNumber(of: name.lowerBound, in: code)
+                if refusedKitModules.contains(module) {
+                    problems.append((line, "\(importRule): the grader refuses \(module)"))
+                } else if refusedTestModules.contains(module) {
+                    problems.append(
+                        (line, "a test framework has no place in an exercise file: the grader refuses \(module)"))
+                }
             }
         }
         return problems.sorted { $0.line < $1.line }

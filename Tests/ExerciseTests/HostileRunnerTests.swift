@@ -2,9 +2,10 @@ import CProcess
 import Checks
 import D3PM
 import Foundation
-import Grading
 import KitTestSupport
 import Testing
+
+@testable import Grading
 
 /// What student code can do to the process that runs it, played by a shell
 /// script in the runner's place (`grade --runner`): forged lines, exits,
@@ -298,6 +299,18 @@ struct LockDownTests {
                 guard malloc(Int(CP_LOCKED_DOWN_ADDRESS_SPACE_LIMIT) + (1 << 20)) == nil else { exit(20) }
                 guard let fine = malloc(64 << 20) else { exit(21) }
                 free(fine)
+                exit(0)
+            }
+        }
+
+        @Test func runnersOfAnotherUserInheritALimitOnTheirProcesses() async {
+            await #expect(processExitsWith: .success) {
+                Grader.limitProcessesOfTheRunnerUser()
+                var limit = rlimit()
+                guard getrlimit(__rlimit_resource_t(__RLIMIT_NPROC.rawValue), &limit) == 0,
+                    limit.rlim_cur == rlim_t(Grader.runnerUserProcessLimit),
+                    limit.rlim_max == rlim_t(Grader.runnerUserProcessLimit)
+                else { exit(10) }
                 exit(0)
             }
         }

@@ -93,6 +93,23 @@ struct StudentCodeAuditTests {
         #expect(refusedImports.first?.message.contains("refuses CProcess") == true)
     }
 
+    @Test func testFrameworksAreRefused() {
+        let problems = StudentCodeAudit.sourceProblems(in: "import Foundation\nimport Testing\nimport XCTest\n")
+        #expect(problems.map(\.line) == [2, 3])
+        #expect(problems.allSatisfy { $0.message.contains("a test framework has no place in an exercise file") })
+    }
+
+    @Test func theRunnerGetsTheKitsSettingsNotTheGradersWholeEnvironment() {
+        let environment = Grader.runnerEnvironment
+        let passed: Set<String> = [
+            "PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "DYLD_FRAMEWORK_PATH",
+            "SWIFT_BACKTRACE",
+        ]
+        #expect(environment.keys.allSatisfy { $0.hasPrefix("D3PM_") || passed.contains($0) }, "\(environment.keys)")
+        #expect(environment["SWIFT_BACKTRACE"] != nil)
+        if let home = ProcessInfo.processInfo.environment["HOME"] { #expect(!environment.values.contains(home)) }
+    }
+
     @Test func testableImportsAreRefusedEvenOfTheAllowedModules() {
         let problems = StudentCodeAudit.sourceProblems(
             in: "import D3PM\n@testable import Tensors\n@ testable import D3PM\n")

@@ -87,6 +87,12 @@ extension Grade {
             if user != nil {
                 // The build, the reports and the seed are root's alone: a submission's code reads none of them.
                 try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: work.path)
+                if !Grader.runnerReadingIsRestricted {
+                    print(
+                        "Note: this kernel has no Landlock, so the submissions' code may read whatever "
+                            + "\(GradescopeAutograder.studentUser) may: make the kit private "
+                            + "(chmod 700 \(packageRoot.path)) so that it cannot read the reference solutions.")
+                }
                 var status = stat()
                 if stat(folder, &status) == 0 && status.st_mode & 0o005 != 0 {
                     print(
@@ -156,14 +162,14 @@ extension Grade {
                 running.append((name, try startGrading(name), Date()))
             }
             reap(keeping: 0)
-            // A check that timed out beside another submission's may have been starved of the processor by
-            // that submission's code (a thousand busy threads): it is graded again, alone.
-            let timedOut = jobs > 1 ? pending.filter { Self.hasTimedOutCheck(report: report(of: $0)) } : []
-            if !timedOut.isEmpty {
+            // A check that timed out or crashed beside another submission's may have been starved of the
+            // processor or of threads by that submission's code: it is graded again, alone.
+            let again = jobs > 1 ? pending.filter { Self.hasCheckANeighbourCouldCause(report: report(of: $0)) } : []
+            if !again.isEmpty {
                 print(
-                    "\nGrading again, alone, \(timedOut.count) with a check that timed out beside another: "
-                        + timedOut.joined(separator: ", "))
-                for name in timedOut {
+                    "\nGrading again, alone, \(again.count) with a check that timed out or crashed beside another: "
+                        + again.joined(separator: ", "))
+                for name in again {
                     let process = try startGrading(name), deadline = Date().addingTimeInterval(secondsLimit)
                     while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
                     if process.isRunning { process.terminate() }
@@ -184,12 +190,16 @@ extension Grade {
             }
         }
 
-        /// Whether the JSON report at `report` has a check that timed out.
-        static func hasTimedOutCheck(report: URL) -> Bool {
+        /// Whether the JSON report at `report` has a check that timed out or
+        /// crashed: what another submission's code, running beside it, could
+        /// have caused (a wrong value it could not).
+        static func hasCheckANeighbourCouldCause(report: URL) -> Bool {
             guard let data = try? Data(contentsOf: report),
                 let graded = try? JSONDecoder().decode(GradeReport.self, from: data)
             else { return false }
-            return graded.exercises.contains { $0.checks.contains { $0.status == .timedOut } }
+            return graded.exercises.contains {
+                $0.checks.contains { $0.status == .timedOut || $0.status == .crashed }
+            }
         }
 
         /// The batch's seed: given, or drawn once and kept in the work folder so that a resumed batch uses it too.
