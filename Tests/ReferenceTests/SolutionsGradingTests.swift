@@ -26,7 +26,8 @@ struct SolutionsGradingTests {
                 return c
             }
         }
-        #expect(try checks("7") == checks("7"))
+        let first = try checks("7"), second = try checks("7")
+        #expect(first == second, "differing: \(zip(first, second).filter { $0 != $1 })")
     }
 
     @Test func junitAndGradescopeFilesAreWrittenWhereAsked() throws {
