@@ -87,6 +87,13 @@ static long direct_system_call(long number, long a, long b, long c) {
 #define F_SETOWN_COMMAND 8
 #define F_SETSIG_COMMAND 10
 #define F_SETOWN_EX_COMMAND 15
+// fcntl commands that take a lock or a lease: a lock on a file both can
+// read is a channel between two runners.
+#define F_SETLK_COMMAND 6
+#define F_SETLKW_COMMAND 7
+#define F_OFD_SETLK_COMMAND 37
+#define F_OFD_SETLKW_COMMAND 38
+#define F_SETLEASE_COMMAND 1024
 #define FIOSETOWN_REQUEST 0x8901
 #define SIOCSPGRP_REQUEST 0x8902
 
@@ -160,6 +167,15 @@ static void allow_reading(long ruleset, const char *path) {
 static char memory_map[1 << 18];
 #endif
 
+int cp_close_descriptors_from(int first) {
+#if defined(__NR_close_range)
+    if (direct_system_call(__NR_close_range, first, ~0U, 0) == 0) return 0;
+#endif
+    long limit = sysconf(_SC_OPEN_MAX);
+    for (long fd = first; fd < (limit > 0 ? limit : 1024); fd++) direct_system_call(__NR_close, fd, 0, 0);
+    return 0;
+}
+
 int cp_reading_restriction_version(void) {
 #if defined(CAN_RESTRICT_READING)
     long version = direct_system_call(LANDLOCK_CREATE_RULESET_NUMBER, 0, 0, LANDLOCK_CREATE_RULESET_VERSION);
@@ -178,8 +194,17 @@ int cp_reading_restriction_version(void) {
 static int restrict_reading(void) {
 #if defined(CAN_RESTRICT_READING)
     if (cp_reading_restriction_version() < 1) return 0;
-    struct landlock_ruleset_attr attributes = {
-        .handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR};
+    // Every right to read, write, make or remove is handled, and only reading
+    // is granted (beneath the paths below): a file opened by a handle, a
+    // socket bound to a path, anything the system calls' filter might miss.
+    uint64_t handled = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                       LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
+                       LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+                       LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM;
+    int version = cp_reading_restriction_version();
+    if (version >= 2) handled |= 1ULL << 13;  // LANDLOCK_ACCESS_FS_REFER
+    if (version >= 3) handled |= 1ULL << 14;  // LANDLOCK_ACCESS_FS_TRUNCATE
+    struct landlock_ruleset_attr attributes = {.handled_access_fs = handled};
     long ruleset = direct_system_call(LANDLOCK_CREATE_RULESET_NUMBER, (long)&attributes, sizeof attributes, 0);
     if (ruleset < 0) return -1;
     if (read_whole_file("/proc/self/maps", memory_map, sizeof memory_map) <= 0) return -1;
@@ -298,6 +323,12 @@ int cp_lock_down(void) {
         // needs no file), System V and POSIX IPC, the kernel's key rings
         // (kept per user, beyond the process), and no namespaces of its own.
         ON(__NR_socket, DENY(EACCES)),
+        ON(__NR_socketpair, DENY(EACCES)),
+        ON(__NR_bind, DENY(EACCES)),  // a Unix socket bound to a path is a file
+        ON(__NR_connect, DENY(EACCES)),
+        ON(__NR_listen, DENY(EACCES)),
+        ON(__NR_open_by_handle_at, DENY(EPERM)),  // opens by a handle, past the path checks
+        ON(__NR_name_to_handle_at, DENY(EPERM)),
         ON(__NR_shmget, DENY(EPERM)),
         ON(__NR_msgget, DENY(EPERM)),
         ON(__NR_semget, DENY(EPERM)),
@@ -324,12 +355,18 @@ int cp_lock_down(void) {
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_DUMPABLE, 0, 1),
         DENY(EPERM),
         LOAD(nr),
-        // fcntl: no process to signal when a descriptor is ready.
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fcntl, 0, 5),
+        // fcntl: no process to signal when a descriptor is ready, and no
+        // lock or lease another process could see.
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fcntl, 0, 10),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETOWN_COMMAND, 2, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETSIG_COMMAND, 1, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETOWN_EX_COMMAND, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETOWN_COMMAND, 7, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETSIG_COMMAND, 6, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETOWN_EX_COMMAND, 5, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETLK_COMMAND, 4, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETLKW_COMMAND, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_OFD_SETLK_COMMAND, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_OFD_SETLKW_COMMAND, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETLEASE_COMMAND, 0, 1),
         DENY(EPERM),
         LOAD(nr),
         // No new session or group: the runner stays where the grader put it.
@@ -395,6 +432,14 @@ int cp_lock_down(void) {
     if (direct_system_call(__NR_prlimit64, 0, RLIMIT_AS, (long)&address_space) != 0) return -1;
     if (direct_system_call(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0) != 0) return -1;
     if (restrict_reading() != 0) return -1;
+    // No capabilities, where it has any (a runner run as root): root's
+    // powers to read and write past files' modes, and the rest, are gone.
+    struct {
+        uint32_t version;
+        int pid;
+    } capability_header = {0x20080522, 0};  // _LINUX_CAPABILITY_VERSION_3
+    uint32_t no_capabilities[6] = {0};  // effective, permitted, inheritable, twice (64 bits)
+    if (direct_system_call(__NR_capset, (long)&capability_header, (long)no_capabilities, 0) != 0) return -1;
     return direct_system_call(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)&program) == 0 ? 0 : -1;
 #else
     return -1;
@@ -450,6 +495,11 @@ void cp_install_crash_reporter(int fd) {
 int cp_become_subreaper(void) { return -1; }
 int cp_lock_down(void) { return -1; }
 long cp_thread_count(void) { return -1; }
+int cp_close_descriptors_from(int first) {
+    long limit = sysconf(_SC_OPEN_MAX);
+    for (long fd = first; fd < (limit > 0 ? limit : 1024); fd++) close((int)fd);
+    return 0;
+}
 int cp_reading_restriction_version(void) { return 0; }
 int cp_is_dumpable(void) { return 1; }
 void cp_install_crash_reporter(int fd) { (void)fd; }

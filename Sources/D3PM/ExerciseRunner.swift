@@ -119,6 +119,9 @@ public enum ExerciseRunner {
         }
         // Processes the student's code starts do not inherit the channel.
         _ = fcntl(channelDescriptor, F_SETFD, FD_CLOEXEC)
+        // Nothing but the request, the output, the errors and the channel: a descriptor inherited beyond them
+        // (a socket to the batch's own process, say) would be the student's code's to write to.
+        _ = cp_close_descriptors_from(channelDescriptor + 1)
         let input = FileHandle.standardInput.readDataToEndOfFile()
         let request: RunnerRequest
         do {

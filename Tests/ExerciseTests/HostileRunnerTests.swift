@@ -252,6 +252,19 @@ struct LockDownTests {
                 guard socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0) == -1 else { exit(20) }
                 guard shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600) == -1, errno == EPERM else { exit(21) }
                 guard msgget(IPC_PRIVATE, IPC_CREAT | 0o600) == -1, errno == EPERM else { exit(22) }
+                var pair: [Int32] = [0, 0]
+                guard socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0, &pair) == -1, errno == EACCES else { exit(23) }
+                // No lock on a file another process can read (a channel), and no capability left, even as root.
+                let library = open("/proc/self/exe", O_RDONLY)
+                var lock = flock()
+                lock.l_type = Int16(F_RDLCK)
+                guard fcntl(library, F_SETLK, &lock) == -1, errno == EPERM else { exit(24) }
+                var status = [CChar](repeating: 0, count: 4096)
+                let statusFile = open("/proc/thread-self/status", O_RDONLY)  // capabilities are a thread's
+                guard statusFile >= 0, read(statusFile, &status, 4095) > 0 else { exit(25) }
+                let text = String(cString: status)
+                guard text.contains("CapEff:\t0000000000000000"), text.contains("CapPrm:\t0000000000000000")
+                else { exit(26) }
                 exit(0)
             }
             let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)

@@ -38,6 +38,11 @@ int cp_lock_down(void);
 /// The threads of this process, from /proc/self/stat, or -1.
 long cp_thread_count(void);
 
+/// Closes every descriptor from `first` on: what a process inherited beyond
+/// the ones it was given (a socket its grandparent's process monitor left
+/// open, say) is not the student's code's to use.
+int cp_close_descriptors_from(int first);
+
 /// The version of the kernel's Landlock interface, with which cp_lock_down
 /// restricts what the process may read to its own program and libraries,
 /// its /proc entry and the processor's facts; 0 where there is none (the
