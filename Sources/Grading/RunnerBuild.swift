@@ -48,7 +48,14 @@ public struct RunnerBuild: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         /// The compiler's errors and notes, with paths from the package root.
         public let errors: String
+        /// Whether the build was stopped at ``RunnerBuild/timeLimit``.
+        public var timedOut = false
         public var description: String { errors }
+
+        public init(errors: String, timedOut: Bool = false) {
+            self.errors = errors
+            self.timedOut = timedOut
+        }
     }
 
     /// Builds `implementation`'s runner in the configuration of these
@@ -96,7 +103,8 @@ public struct RunnerBuild: Sendable {
             throw Failure(
                 errors: "error: the build of the exercises took longer than \(Int(timeLimit)) s and was stopped. "
                     + "The type checker can take seconds on one long expression of literals and operators "
-                    + "before it gives up: split such expressions, and give their literals a type.")
+                    + "before it gives up: split such expressions, and give their literals a type.",
+                timedOut: true)
         }
         process.waitUntilExit()
         log.waitUntilRead()

@@ -81,9 +81,14 @@ extension Grade {
             var build = RunnerBuild(package: kit)
             build.timeLimit = buildTimeout
             // As root, the submissions' code runs as the unprivileged user, who can touch none of the batch's files.
-            let user =
-                getuid() == 0 && getpwnam(GradescopeAutograder.studentUser) != nil
-                ? GradescopeAutograder.studentUser : nil
+            // Submissions' code never runs as root: as root, the batch needs the unprivileged user to run it as.
+            if getuid() == 0 && getpwnam(GradescopeAutograder.studentUser) == nil {
+                throw ValidationError(
+                    "grade batch run as root runs the submissions' code as the user \(GradescopeAutograder.studentUser), "
+                        + "who does not exist here: create it (useradd --system \(GradescopeAutograder.studentUser)), "
+                        + "or run the batch as an unprivileged user")
+            }
+            let user = getuid() == 0 ? GradescopeAutograder.studentUser : nil
             if user != nil {
                 // The build, the reports and the seed are root's alone: a submission's code reads none of them.
                 try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: work.path)
@@ -147,7 +152,13 @@ extension Grade {
                 let report = report(of: name)
                 try install(submission: URL(fileURLWithPath: folder).appendingPathComponent(name), into: kit)
                 do {
-                    try build.build(.student)
+                    do {
+                        try build.build(.student)
+                    } catch let failure as RunnerBuild.Failure where failure.timedOut && !running.isEmpty {
+                        // Graders ran beside the build: it is tried again alone, where its time is its own.
+                        reap(keeping: 0)
+                        try build.build(.student)
+                    }
                 } catch let failure as RunnerBuild.Failure {
                     try writeCompileFailure(failure.errors, seed: seed, to: report)
                     done += 1
