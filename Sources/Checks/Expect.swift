@@ -69,6 +69,18 @@ enum Expect {
         guard condition else { throw CheckFailure(expected: expected(), actual: actual(), hint: hint) }
     }
 
+    /// Fails when a sample is not a class in `0..<k`, naming the first and
+    /// how many: a frequency test counts only classes, so samples outside
+    /// them would otherwise leave nothing to test.
+    static func classes(_ samples: [Int], below k: Int, of what: String) throws {
+        guard let first = samples.firstIndex(where: { !(0..<k).contains($0) }) else { return }
+        let count = samples.filter { !(0..<k).contains($0) }.count
+        throw CheckFailure(
+            expected: "every sample of \(what) a class in 0..<\(k)",
+            actual: "\(count) of \(samples.count) outside it, the first \(samples[first]) at [\(first)]",
+            hint: "A sample is the index of a class: argmax over the last axis, K = \(k) classes.")
+    }
+
     /// Fails on the first NaN or infinity, naming it and where it is.
     static func finite(_ values: [Double], of what: String, names: EntryNames, hint: String) throws {
         guard let bad = values.firstIndex(where: { !$0.isFinite }) else { return }

@@ -203,6 +203,18 @@ enum GumbelWithoutClamp: Mutant {
     }
 }
 
+/// Samples that are no class at all: -1 everywhere (a frequency test that
+/// counted classes only would see nothing to reject).
+enum SamplesOutsideTheClasses: Mutant {
+    static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor {
+        let shape = Array(logits.shape.dropLast())
+        return IntTensor(shape: shape, scalars: [Int](repeating: -1, count: shape.reduce(1, *)))
+    }
+    static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
+        IntTensor(shape: x0.shape, scalars: [Int](repeating: -1, count: x0.count))
+    }
+}
+
 // MARK: - Exercise 3
 
 enum KLSwapped: Mutant {

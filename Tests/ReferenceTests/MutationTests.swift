@@ -50,4 +50,12 @@ struct MutationTests {
             reports.first?.contains(mutant.phrase) == true,
             "\(name): the first failing check of \(exercise.id) does not say \"\(mutant.phrase)\"; reports: \(reports)")
     }
+
+    @Test func samplesOutsideTheClassesFailTheFrequencyChecks() throws {
+        for id in ["exercise2.gumbel-distribution", "exercise4.qsample-distribution"] {
+            let outcome = try #require(Catalog.check(id: id)).run(on: SamplesOutsideTheClasses.self, seed: 7)
+            #expect(outcome.status == .failed, "\(id)")
+            #expect(outcome.actual?.contains("outside it, the first -1 at [0]") == true, "\(id): \(outcome)")
+        }
+    }
 }
