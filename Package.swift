@@ -10,6 +10,7 @@
 //   Sources/D3PM             the exercise protocol, calls to it as data, the runner loop, schedules
 //   Exercises/               module `Student`: the functions a student writes (stubs as shipped)
 //   Solutions/               module `Solutions`: the reference implementations
+//   Sources/CRunnerStart     the runners' lock-down, in a constructor that runs before main
 //   Sources/student-runner   runs the student's functions for the grader: Student, D3PM, Tensors only
 //   Sources/solutions-runner the same runner built with Solutions
 //   Sources/Checks           every exercise and its checks: inputs from the seed, and the judges
@@ -60,7 +61,9 @@ var targets: [Target] = [
     .target(name: "NN", dependencies: ["Tensors"], swiftSettings: optimised),
     .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: optimised),
     .target(name: "Diffusion", dependencies: ["D3PM", "Datasets", "NN", "Tensors"], swiftSettings: optimised),
-    .executableTarget(name: "student-runner", dependencies: ["D3PM", "Plotting", "Student"]),
+    // The runners' lock-down, in a constructor that runs before main (and so before any Swift code).
+    .target(name: "CRunnerStart", dependencies: ["CProcess"]),
+    .executableTarget(name: "student-runner", dependencies: ["CRunnerStart", "D3PM", "Plotting", "Student"]),
     .target(name: "Checks", dependencies: ["D3PM", "Tensors"]),
     .target(name: "Grading", dependencies: ["Checks", "D3PM", "CProcess"]),
     .target(name: "CommandSupport", dependencies: ["Checks", "D3PM", "Grading", "Plotting", argumentParser]),
@@ -99,7 +102,7 @@ var targets: [Target] = [
 if hasSolutions {
     targets += [
         .target(name: "Solutions", dependencies: ["D3PM", "Tensors"], path: "Solutions"),
-        .executableTarget(name: "solutions-runner", dependencies: ["D3PM", "Plotting", "Solutions"]),
+        .executableTarget(name: "solutions-runner", dependencies: ["CRunnerStart", "D3PM", "Plotting", "Solutions"]),
         .executableTarget(
             name: "bench", dependencies: ["Tensors", "Diffusion", "NN", "D3PM", "Solutions", argumentParser]),
         .testTarget(

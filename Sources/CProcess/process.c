@@ -94,6 +94,8 @@ static long direct_system_call(long number, long a, long b, long c) {
 #define F_OFD_SETLK_COMMAND 37
 #define F_OFD_SETLKW_COMMAND 38
 #define F_SETLEASE_COMMAND 1024
+// dnotify: a signal when a folder another runner reads from is read.
+#define F_NOTIFY_COMMAND 1026
 #define FIOSETOWN_REQUEST 0x8901
 #define SIOCSPGRP_REQUEST 0x8902
 
@@ -237,6 +239,10 @@ static int restrict_reading(void) {
 #endif
 }
 
+static int is_locked_down = 0;
+
+int cp_is_locked_down(void) { return is_locked_down; }
+
 int cp_lock_down(void) {
 #if defined(AUDIT_ARCH_HERE)
     uint32_t self = (uint32_t)direct_system_call(__NR_getpid, 0, 0, 0);
@@ -356,17 +362,18 @@ int cp_lock_down(void) {
         DENY(EPERM),
         LOAD(nr),
         // fcntl: no process to signal when a descriptor is ready, and no
-        // lock or lease another process could see.
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fcntl, 0, 10),
+        // lock, lease or folder watch another process could see or set off.
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fcntl, 0, 11),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETOWN_COMMAND, 7, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETSIG_COMMAND, 6, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETOWN_EX_COMMAND, 5, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETLK_COMMAND, 4, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETLKW_COMMAND, 3, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_OFD_SETLK_COMMAND, 2, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_OFD_SETLKW_COMMAND, 1, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETLEASE_COMMAND, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETOWN_COMMAND, 8, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETSIG_COMMAND, 7, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETOWN_EX_COMMAND, 6, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETLK_COMMAND, 5, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETLKW_COMMAND, 4, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_OFD_SETLK_COMMAND, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_OFD_SETLKW_COMMAND, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETLEASE_COMMAND, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_NOTIFY_COMMAND, 0, 1),
         DENY(EPERM),
         LOAD(nr),
         // No new session or group: the runner stays where the grader put it.
@@ -440,7 +447,9 @@ int cp_lock_down(void) {
     } capability_header = {0x20080522, 0};  // _LINUX_CAPABILITY_VERSION_3
     uint32_t no_capabilities[6] = {0};  // effective, permitted, inheritable, twice (64 bits)
     if (direct_system_call(__NR_capset, (long)&capability_header, (long)no_capabilities, 0) != 0) return -1;
-    return direct_system_call(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)&program) == 0 ? 0 : -1;
+    if (direct_system_call(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)&program) != 0) return -1;
+    is_locked_down = 1;
+    return 0;
 #else
     return -1;
 #endif
@@ -494,6 +503,7 @@ void cp_install_crash_reporter(int fd) {
 #else
 int cp_become_subreaper(void) { return -1; }
 int cp_lock_down(void) { return -1; }
+int cp_is_locked_down(void) { return 0; }
 long cp_thread_count(void) { return -1; }
 int cp_close_descriptors_from(int first) {
     long limit = sysconf(_SC_OPEN_MAX);

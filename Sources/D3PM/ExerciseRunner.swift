@@ -106,22 +106,51 @@ public enum ExerciseRunner {
         calls.map { perform($0, on: exercises) }
     }
 
-    /// The runner process: reads the request on standard input, makes its
-    /// calls, writes the messages on the channel, and exits 0.
-    public static func main(_ exercises: D3PMExercises.Type) -> Never {
+    /// The runner process: locks itself down, then reads the request on
+    /// standard input, makes its calls, writes the messages on the channel,
+    /// runs `afterLockDown` first, and exits 0. Call it through
+    /// ``runExercises(_:afterLockDown:)``, by its module's name.
+    ///
+    /// Nothing but this module's compiled code and the C library's runs
+    /// before the lock-down: the environment and the request are read after
+    /// it, so that no conformance or overload the student's module declares
+    /// can run code unlocked.
+    public static func main(_ exercises: D3PMExercises.Type, afterLockDown: () -> Void = {}) -> Never {
         guard fcntl(channelDescriptor, F_GETFD) != -1 else {
             fail(
                 "this program runs exercise functions for the grader (swift run grade), which gives it a channel on descriptor 3"
             )
-        }
-        if let configuration = try? ComputeConfiguration(environment: ProcessInfo.processInfo.environment) {
-            Compute.configure(configuration)
         }
         // Processes the student's code starts do not inherit the channel.
         _ = fcntl(channelDescriptor, F_SETFD, FD_CLOEXEC)
         // Nothing but the request, the output, the errors and the channel: a descriptor inherited beyond them
         // (a socket to the batch's own process, say) would be the student's code's to write to.
         _ = cp_close_descriptors_from(channelDescriptor + 1)
+        // From here on the student's code may run: on Linux it can start no
+        // process or program and signal no process but this one, and a crash
+        // reports its stack for the grader to place in the student's code.
+        // What the student prints reaches the grader even if the code then crashes.
+        cp_unbuffer_standard_output()
+        cp_install_crash_reporter(2)
+        #if os(Linux)
+            // The runners lock down in a constructor, before main (CRunnerStart); a program built
+            // without it locks down here.
+            let lockedDown = cp_is_locked_down() == 1
+            // The lock-down binds this thread and those it starts: none may be running already.
+            guard lockedDown || cp_thread_count() == 1 else {
+                fail(
+                    "the runner has \(cp_thread_count()) threads before its lock-down, which would leave all but one free"
+                )
+            }
+            // No student code runs unlocked: a system without seccomp filters gets every check refused, with the reason.
+            guard lockedDown || cp_lock_down() == 0 else {
+                fail("the lock-down (seccomp) could not start here, so the student's code is not run")
+            }
+        #endif
+        afterLockDown()
+        if let configuration = try? ComputeConfiguration(environment: ProcessInfo.processInfo.environment) {
+            Compute.configure(configuration)
+        }
         let input = FileHandle.standardInput.readDataToEndOfFile()
         let request: RunnerRequest
         do {
@@ -129,24 +158,6 @@ public enum ExerciseRunner {
         } catch {
             fail("the request on standard input cannot be read: \(error)")
         }
-        // From here on the student's code runs: on Linux it can start no
-        // process or program and signal no process but this one, and a crash
-        // reports its stack for the grader to place in the student's code.
-        // What the student prints reaches the grader even if the code then crashes.
-        cp_unbuffer_standard_output()
-        cp_install_crash_reporter(2)
-        #if os(Linux)
-            // The lock-down binds this thread and those it starts: none may be running already.
-            guard cp_thread_count() == 1 else {
-                fail(
-                    "the runner has \(cp_thread_count()) threads before its lock-down, which would leave all but one free"
-                )
-            }
-            // No student code runs unlocked: a system without seccomp filters gets every check refused, with the reason.
-            guard cp_lock_down() == 0 else {
-                fail("the lock-down (seccomp) could not start here, so the student's code is not run")
-            }
-        #endif
         var results: [CallResult] = []
         for (index, call) in request.calls.enumerated() {
             send(.started(call: index, function: call.function))
@@ -189,4 +200,14 @@ public enum RunnerMessage: Codable, Sendable {
     case started(call: Int, function: String)
     /// The results of every call, in order.
     case finished(results: [CallResult])
+}
+
+/// The runner's entry point: ``ExerciseRunner/main(_:afterLockDown:)``.
+/// A runner's `main.swift` calls it as `D3PM.runExercises(...)`: a lookup
+/// by module name finds this function only, where a call of
+/// `ExerciseRunner.main` would also see an overload that an exercise file
+/// declared in an extension (a more specific one would win, and run before
+/// the lock-down).
+public func runExercises(_ exercises: any D3PMExercises.Type, afterLockDown: () -> Void = {}) -> Never {
+    ExerciseRunner.main(exercises, afterLockDown: afterLockDown)
 }

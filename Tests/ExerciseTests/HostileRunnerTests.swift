@@ -259,10 +259,12 @@ struct LockDownTests {
                 var lock = flock()
                 lock.l_type = Int16(F_RDLCK)
                 guard fcntl(library, F_SETLK, &lock) == -1, errno == EPERM else { exit(24) }
+                let watched = open("/proc/self", O_RDONLY)
+                guard fcntl(watched, 1026, 0x1) == -1, errno == EPERM else { exit(27) }  // F_NOTIFY, DN_ACCESS
                 var status = [CChar](repeating: 0, count: 4096)
                 let statusFile = open("/proc/thread-self/status", O_RDONLY)  // capabilities are a thread's
                 guard statusFile >= 0, read(statusFile, &status, 4095) > 0 else { exit(25) }
-                let text = String(cString: status)
+                let text = String(decoding: status.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 guard text.contains("CapEff:\t0000000000000000"), text.contains("CapPrm:\t0000000000000000")
                 else { exit(26) }
                 exit(0)
@@ -314,6 +316,28 @@ struct LockDownTests {
                 free(fine)
                 exit(0)
             }
+        }
+
+        @Test func theRunnerIsLockedDownBeforeItReadsItsRequest() throws {
+            // Locked down by a constructor, before main: nothing an exercise file declares runs before it.
+            let runner = TestConfiguration.productsFolder.appendingPathComponent("student-runner")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "exec 3>/dev/null; exec '\(runner.path)'"]
+            let request = Pipe()
+            process.standardInput = request
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            var status = ""
+            for _ in 0..<200 where !status.contains("Seccomp:\t2") {
+                Thread.sleep(forTimeInterval: 0.05)
+                status =
+                    (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+            }
+            try request.fileHandleForWriting.close()
+            process.waitUntilExit()
+            #expect(status.contains("Seccomp:\t2"), "\(status)")
+            #expect(status.contains("NoNewPrivs:\t1"))
         }
 
         @Test func runnersOfAnotherUserInheritALimitOnTheirProcesses() async {

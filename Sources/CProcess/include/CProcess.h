@@ -35,6 +35,9 @@ int cp_become_subreaper(void);
 /// by its threads. Returns 0 on success, -1 where the system has no seccomp.
 int cp_lock_down(void);
 
+/// Whether cp_lock_down succeeded in this process.
+int cp_is_locked_down(void);
+
 /// The threads of this process, from /proc/self/stat, or -1.
 long cp_thread_count(void);
 
