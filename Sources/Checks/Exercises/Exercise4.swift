@@ -118,6 +118,7 @@ enum Exercise4 {
         return Trial(samplesCall(process: process, n: n, x0Class: x0Class, t: 1, draw: &draw)) { results in
             let xt = try results.integers()
             try Expect.shape(xt.shape, [n, 1], of: "qSample(x0 [\(n), 1], ...)")
+            try Expect.classes(xt.scalars, below: process.numClasses, of: "qSample")
             let changed = xt.scalars.filter { $0 != x0Class }.count
             let p = 1 - process.cumulative[0][x0Class][x0Class]
             let mean = Double(n) * p, sd = (Double(n) * p * (1 - p)).squareRoot()

@@ -178,6 +178,11 @@ enum Exercise5 {
                 seen.xt == xt && seen.t == t && seen.y == y, expected: "model(xt, t = \(t.scalars), y = \(y.scalars))",
                 actual: "model(xt\(seen.xt == xt ? "" : " (changed)"), t = \(seen.t.scalars), y = \(seen.y.scalars))",
                 hint: "Pass the step's own t (not t - 1) and the labels y to the model.")
+            // And the step returns a sample of x_{t-1}: one class per pixel.
+            let sample = try results.integers()
+            try Expect.shape(
+                sample.shape, shape, of: "pSample(xt \(shape), ...)", hint: "x_{t-1} has the shape of x_t.")
+            try Expect.classes(sample.scalars, below: k, of: "pSample")
         }
     }
 }
