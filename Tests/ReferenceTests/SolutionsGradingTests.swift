@@ -14,7 +14,10 @@ struct SolutionsGradingTests {
         #expect(report.schema == "d3pm-kit/grade-report@1")
         #expect(report.implementation == .solutions)
         #expect(report.exercises.count == Catalog.exercises.count)
-        #expect(report.score == report.maxScore && report.maxScore == Catalog.checks.reduce(0) { $0 + $1.points })
+        let missed = report.exercises.flatMap(\.checks).filter { $0.status != .passed }
+        #expect(
+            report.score == report.maxScore && report.maxScore == Catalog.checks.reduce(0) { $0 + $1.points },
+            "not passed: \(missed.map { "\($0.id) \($0.status.rawValue): \($0.message ?? $0.actual ?? "")" })")
     }
 
     @Test func sameSeedGivesTheSameReport() throws {

@@ -28,8 +28,9 @@ int cp_become_subreaper(void);
 /// cp_reading_restriction_version). It binds the calling thread and the
 /// threads it starts later, not those already running: call it while the
 /// process has one thread (cp_thread_count). What it writes to the descriptors it inherited is capped at
-/// CP_LOCKED_DOWN_FILE_SIZE_LIMIT bytes a file, its memory at
-/// CP_LOCKED_DOWN_ADDRESS_SPACE_LIMIT. Its own system calls
+/// CP_LOCKED_DOWN_FILE_SIZE_LIMIT bytes a file. (Its memory is not limited:
+/// an address-space limit counts the allocator's reserved, unused space, and
+/// failed correct code at random.) Its own system calls
 /// bypass the C library, which the student's code could stand in for.
 /// Threads still work. Irreversible, inherited
 /// by its threads. Returns 0 on success, -1 where the system has no seccomp.
@@ -54,10 +55,6 @@ int cp_reading_restriction_version(void);
 
 /// The largest file a locked-down process may write: 64 MiB.
 #define CP_LOCKED_DOWN_FILE_SIZE_LIMIT (64L << 20)
-
-/// The most address space a locked-down process may map: 4 GiB (a check
-/// needs a few hundred MiB at most).
-#define CP_LOCKED_DOWN_ADDRESS_SPACE_LIMIT (4L << 30)
 
 /// Whether the calling process may be dumped: 1, or 0 once cp_lock_down
 /// made it unreadable through /proc by the other processes of its user.
