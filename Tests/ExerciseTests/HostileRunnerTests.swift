@@ -227,6 +227,13 @@ struct LockDownTests {
                 // It reads its own program and its process's facts; where the kernel has Landlock, nothing else
                 // (not the kit, the reference solutions or another submission): elsewhere, what its user may.
                 guard open("/proc/self/stat", O_RDONLY) >= 0, open("/proc/self/exe", O_RDONLY) >= 0 else { exit(11) }
+                // libdispatch's thread pool reads /proc/<thread>/stat of its workers, beside /proc/<process>.
+                typealias ThreadID = @convention(c) () -> Int32
+                guard let gettidSymbol = dlsym(nil, "gettid") else { exit(28) }
+                let gettid = unsafeBitCast(gettidSymbol, to: ThreadID.self)
+                let worker = Thread { if open("/proc/\(gettid())/stat", O_RDONLY) < 0 { exit(29) } }
+                worker.start()
+                while !worker.isFinished { usleep(1000) }
                 if cp_reading_restriction_version() > 0 {
                     guard open(kept, O_RDONLY) == -1, errno == EACCES, open("/etc/passwd", O_RDONLY) == -1,
                         opendir(folder.path) == nil
