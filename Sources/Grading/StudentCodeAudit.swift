@@ -106,6 +106,21 @@ public enum StudentCodeAudit {
                 ))
             searched = found.upperBound..<code.endIndex
         }
+        // A type named after one of the kit's modules would shadow the module's name where both are seen
+        // (the runner's `D3PM.runExercises` would name the student's type).
+        let modules = (importableKitModules.union(refusedKitModules)).sorted().joined(separator: "|")
+        let shadowing =
+            #"(?<![\w.`$])(?:class|struct|enum|protocol|typealias|actor)\s+`?("# + modules + #")`?(?![\w`])"#
+        if let expression = try? NSRegularExpression(pattern: shadowing) {
+            for match in expression.matches(in: code, range: NSRange(code.startIndex..., in: code)) {
+                guard let name = Range(match.range(at: 1), in: code) else { continue }
+                problems.append(
+                    (
+                        lineNumber(of: name.lowerBound, in: code),
+                        "a type named \(code[name]) would hide the kit's module of that name: choose another name"
+                    ))
+            }
+        }
         // Imports, over lines too (`import /* x */\n CProcess` is one). The keyword is matched wherever it
         // stands, not after what may precede it (attributes, access levels, `@ preconcurrency` in Swift 5).
         let kinds = "(?:typealias|struct|class|enum|protocol|let|var|func)"

@@ -93,6 +93,14 @@ struct StudentCodeAuditTests {
         #expect(refusedImports.first?.message.contains("refuses CProcess") == true)
     }
 
+    @Test func typesNamedAfterTheKitsModulesAreRefused() {
+        let source =
+            "enum D3PM {}\nstruct Tensors {}\nlet D3PMish = 1\nstruct D3PMHelper {}\ntypealias `Plotting` = Int\n"
+        let problems = StudentCodeAudit.sourceProblems(in: source)
+        #expect(problems.map(\.line) == [1, 2, 5])
+        #expect(problems.first?.message.contains("a type named D3PM would hide the kit's module") == true)
+    }
+
     @Test func testFrameworksAreRefused() {
         let problems = StudentCodeAudit.sourceProblems(in: "import Foundation\nimport Testing\nimport XCTest\n")
         #expect(problems.map(\.line) == [2, 3])
