@@ -215,6 +215,22 @@ enum SamplesOutsideTheClasses: Mutant {
     }
 }
 
+/// [MASK] that leaks: its row sends beta_t of its mass to class 0 (the
+/// last step's beta_T = 1 hides it in Q_{1:T} under the inverse schedule).
+enum MaskLeaks: Mutant {
+    static func makeAbsorbingQOnestep(numClasses: Int, betas: Tensor) -> Tensor {
+        let q = ReferenceSolutions.makeAbsorbingQOnestep(numClasses: numClasses, betas: betas)
+        let states = numClasses + 1
+        var scalars = q.scalars
+        for (step, beta) in betas.scalars.enumerated() {
+            let row = (step * states + numClasses) * states
+            scalars[row] = beta
+            scalars[row + numClasses] = 1 - beta
+        }
+        return Tensor(shape: q.shape, scalars: scalars)
+    }
+}
+
 // MARK: - Exercise 3
 
 enum KLSwapped: Mutant {

@@ -58,4 +58,10 @@ struct MutationTests {
             #expect(outcome.actual?.contains("outside it, the first -1 at [0]") == true, "\(id): \(outcome)")
         }
     }
+
+    @Test func aMaskThatLeaksFailsTheMaskCheck() throws {
+        let outcome = try #require(Catalog.check(id: "exercise6.absorbing-mask-stays")).run(on: MaskLeaks.self, seed: 7)
+        #expect(outcome.status == .failed)
+        #expect(outcome.expected?.contains("row [MASK] of each Q_t") == true, "\(outcome)")
+    }
 }

@@ -66,7 +66,15 @@ enum Exercise6 {
                 Exercise1.rowSums(q), [Double](repeating: 1, count: steps * states), of: "row sums of Q_t",
                 names: EntryNames { "[t = \($0 / states + 1), row \($0 % states)]" }, atol: 1e-5, rtol: 0,
                 hint: "Every row of Q_t is a distribution: it sums to 1.")
-            let cumulative = BruteForce.cumulative(BruteForce.matrices(q))
+            // The row of [MASK] in every Q_t is e_m: it stays, whatever beta_t (the last step's beta_T = 1
+            // would hide a leak in Q_{1:T}).
+            let matrices = BruteForce.matrices(q)
+            try Expect.close(
+                matrices.flatMap { $0[k] }, (0..<steps).flatMap { _ in (0..<states).map { $0 == k ? 1.0 : 0.0 } },
+                of: "row [MASK] of each Q_t",
+                names: EntryNames { "[t = \($0 / states + 1), column \($0 % states)]" }, atol: 1e-5, rtol: 0,
+                hint: "The row of [MASK] must be e_m: [MASK] keeps all its mass and never becomes a class.")
+            let cumulative = BruteForce.cumulative(matrices)
             let kept = (1...steps).map { cumulative[$0 - 1][0][0] }
             try Expect.close(
                 kept, (1...steps).map { 1 - Double($0) / Double(steps) },
