@@ -3,8 +3,10 @@
 #endif
 #include "CProcess.h"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <unistd.h>
 
 int cp_spawn_file_actions_chdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);
@@ -195,7 +197,8 @@ int cp_reading_restriction_version(void) {
 /// Returns 0 when restricted or when the kernel has no Landlock, else -1.
 static int restrict_reading(void) {
 #if defined(CAN_RESTRICT_READING)
-    if (cp_reading_restriction_version() < 1) return 0;
+    int version = cp_reading_restriction_version();
+    if (version < 1) return 0;
     // Every right to read, write, make or remove is handled, and only reading
     // is granted (beneath the paths below): a file opened by a handle, a
     // socket bound to a path, anything the system calls' filter might miss.
@@ -203,7 +206,6 @@ static int restrict_reading(void) {
                        LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
                        LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
                        LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM;
-    int version = cp_reading_restriction_version();
     if (version >= 2) handled |= 1ULL << 13;  // LANDLOCK_ACCESS_FS_REFER
     if (version >= 3) handled |= 1ULL << 14;  // LANDLOCK_ACCESS_FS_TRUNCATE
     struct landlock_ruleset_attr attributes = {.handled_access_fs = handled};
@@ -241,10 +243,6 @@ static int restrict_reading(void) {
     return 0;
 #endif
 }
-
-static int is_locked_down = 0;
-
-int cp_is_locked_down(void) { return is_locked_down; }
 
 int cp_lock_down(void) {
 #if defined(AUDIT_ARCH_HERE)
@@ -444,9 +442,7 @@ int cp_lock_down(void) {
     } capability_header = {0x20080522, 0};  // _LINUX_CAPABILITY_VERSION_3
     uint32_t no_capabilities[6] = {0};  // effective, permitted, inheritable, twice (64 bits)
     if (direct_system_call(__NR_capset, (long)&capability_header, (long)no_capabilities, 0) != 0) return -1;
-    if (direct_system_call(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)&program) != 0) return -1;
-    is_locked_down = 1;
-    return 0;
+    return direct_system_call(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)&program) == 0 ? 0 : -1;
 #else
     return -1;
 #endif
@@ -497,10 +493,30 @@ void cp_install_crash_reporter(int fd) {
         sigaction(signals[i], &action, NULL);
     }
 }
-#else
+#endif
+
+const char *cp_enter_runner(int channel) {
+    static int entered = 0;
+    if (entered) return NULL;
+    entered = 1;
+    (void)fcntl(channel, F_SETFD, FD_CLOEXEC);  // processes it starts do not inherit the channel
+    cp_close_descriptors_from(channel + 1);
+    cp_unbuffer_standard_output();
+    cp_install_crash_reporter(2);
+#if defined(__linux__)
+    // The lock-down binds this thread and those it starts: none may be running already.
+    if (cp_thread_count() != 1) {
+        return "the runner has more than one thread before its lock-down, which would leave all but one free";
+    }
+    // No student code runs unlocked: a system without seccomp gets every check refused, with the reason.
+    if (cp_lock_down() != 0) return "the lock-down (seccomp) could not start here, so the student's code is not run";
+#endif
+    return NULL;
+}
+
+#if !defined(__linux__)
 int cp_become_subreaper(void) { return -1; }
 int cp_lock_down(void) { return -1; }
-int cp_is_locked_down(void) { return 0; }
 long cp_thread_count(void) { return -1; }
 int cp_close_descriptors_from(int first) {
     long limit = sysconf(_SC_OPEN_MAX);

@@ -121,32 +121,10 @@ public enum ExerciseRunner {
                 "this program runs exercise functions for the grader (swift run grade), which gives it a channel on descriptor 3"
             )
         }
-        // Processes the student's code starts do not inherit the channel.
-        _ = fcntl(channelDescriptor, F_SETFD, FD_CLOEXEC)
-        // Nothing but the request, the output, the errors and the channel: a descriptor inherited beyond them
-        // (a socket to the batch's own process, say) would be the student's code's to write to.
-        _ = cp_close_descriptors_from(channelDescriptor + 1)
-        // From here on the student's code may run: on Linux it can start no
-        // process or program and signal no process but this one, and a crash
-        // reports its stack for the grader to place in the student's code.
-        // What the student prints reaches the grader even if the code then crashes.
-        cp_unbuffer_standard_output()
-        cp_install_crash_reporter(2)
-        #if os(Linux)
-            // The runners lock down in a constructor, before main (CRunnerStart); a program built
-            // without it locks down here.
-            let lockedDown = cp_is_locked_down() == 1
-            // The lock-down binds this thread and those it starts: none may be running already.
-            guard lockedDown || cp_thread_count() == 1 else {
-                fail(
-                    "the runner has \(cp_thread_count()) threads before its lock-down, which would leave all but one free"
-                )
-            }
-            // No student code runs unlocked: a system without seccomp filters gets every check refused, with the reason.
-            guard lockedDown || cp_lock_down() == 0 else {
-                fail("the lock-down (seccomp) could not start here, so the student's code is not run")
-            }
-        #endif
+        // The runners enter the lock-down in a constructor, before main (CRunnerStart); a program built without it
+        // enters here. From then on the student's code may run: on Linux it can start no process or program and
+        // signal no process but this one, and a crash reports its stack for the grader to place in the student's code.
+        if let problem = cp_enter_runner(channelDescriptor) { fail(String(cString: problem)) }
         afterLockDown()
         if let configuration = try? ComputeConfiguration(environment: ProcessInfo.processInfo.environment) {
             Compute.configure(configuration)

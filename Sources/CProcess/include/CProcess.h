@@ -24,10 +24,11 @@ int cp_become_subreaper(void);
 /// opens no socket, no System V or POSIX IPC object and no key ring, and
 /// makes no namespace: nothing it does outlives it or reaches another
 /// runner. Where the kernel has Landlock, it reads only its program's and
-/// libraries' folders and the facts of its own process (see
+/// libraries' folders, /proc and the processor's facts (see
 /// cp_reading_restriction_version). It binds the calling thread and the
 /// threads it starts later, not those already running: call it while the
-/// process has one thread (cp_thread_count). What it writes to the descriptors it inherited is capped at
+/// process has one thread (cp_thread_count), as cp_enter_runner does. What
+/// it writes to the descriptors it inherited is capped at
 /// CP_LOCKED_DOWN_FILE_SIZE_LIMIT bytes a file. (Its memory is not limited:
 /// an address-space limit counts the allocator's reserved, unused space, and
 /// failed correct code at random.) Its own system calls
@@ -36,8 +37,13 @@ int cp_become_subreaper(void);
 /// by its threads. Returns 0 on success, -1 where the system has no seccomp.
 int cp_lock_down(void);
 
-/// Whether cp_lock_down succeeded in this process.
-int cp_is_locked_down(void);
+/// Makes this process a runner, once: its channel (`channel`, the grader's
+/// descriptor) closed on exec, every descriptor above it closed, standard
+/// output unbuffered, the crash reporter on descriptor 2, and on Linux the
+/// lock-down, which needs the process to have one thread. Returns NULL, or
+/// why the lock-down could not be entered (the student's code must then not
+/// run). Does nothing the second time (a runner's main after its constructor).
+const char *cp_enter_runner(int channel);
 
 /// The threads of this process, from /proc/self/stat, or -1.
 long cp_thread_count(void);
@@ -49,8 +55,8 @@ int cp_close_descriptors_from(int first);
 
 /// The version of the kernel's Landlock interface, with which cp_lock_down
 /// restricts what the process may read to its own program and libraries,
-/// its /proc entry and the processor's facts; 0 where there is none (the
-/// process may then read what its user may).
+/// /proc and the processor's facts; 0 where there is none (the process may
+/// then read what its user may).
 int cp_reading_restriction_version(void);
 
 /// The largest file a locked-down process may write: 64 MiB.
