@@ -84,62 +84,55 @@ public enum StudentCodeAudit {
     static func sourceProblems(in text: String) -> [(line: Int, message: String)] {
         // The compiler takes a NUL as a blank (with a warning), as the patterns' \s must.
         let code = SwiftCodeMask.codeOnly(text).replacingOccurrences(of: "\u{0}", with: " ")
+        func line(_ range: Range<String.Index>) -> Int { lineNumber(of: range.lowerBound, in: code) }
         var problems: [(line: Int, message: String)] = []
-        var searched = code.startIndex..<code.endIndex
-        while let found = code.range(of: refusedAttribute, options: .regularExpression, range: searched) {
-            let line = lineNumber(of: found.lowerBound, in: code)
-            if problems.last?.line != line {
-                problems.append(
-                    (
-                        line,
-                        "attributes that name, place or keep symbols (@_cdecl, @_silgen_name, @c, @export, @extern, @abi, @section, @used, any underscored one) are refused in exercise files"
-                    ))
-            }
-            searched = found.upperBound..<code.endIndex
-        }
-        searched = code.startIndex..<code.endIndex
-        while let found = code.range(of: #"@\s*testable\b"#, options: .regularExpression, range: searched) {
+        for found in matches(of: refusedAttribute, in: code) where problems.last?.line != line(found) {
             problems.append(
                 (
-                    lineNumber(of: found.lowerBound, in: code),
+                    line(found),
+                    "attributes that name, place or keep symbols (@_cdecl, @_silgen_name, @c, @export, @extern, @abi, @section, @used, any underscored one) are refused in exercise files"
+                ))
+        }
+        for found in matches(of: #"@\s*testable\b"#, in: code) {
+            problems.append(
+                (
+                    line(found),
                     "@testable is refused in exercise files: they use the public API of D3PM, Tensors and Plotting"
                 ))
-            searched = found.upperBound..<code.endIndex
         }
         // A type named after one of the kit's modules would shadow the module's name where both are seen
         // (the runner's `D3PM.runExercises` would name the student's type).
         let modules = (importableKitModules.union(refusedKitModules)).sorted().joined(separator: "|")
         let shadowing =
             #"(?<![\w.`$])(?:class|struct|enum|protocol|typealias|actor)\s+`?("# + modules + #")`?(?![\w`])"#
-        if let expression = try? NSRegularExpression(pattern: shadowing) {
-            for match in expression.matches(in: code, range: NSRange(code.startIndex..., in: code)) {
-                guard let name = Range(match.range(at: 1), in: code) else { continue }
-                problems.append(
-                    (
-                        lineNumber(of: name.lowerBound, in: code),
-                        "a type named \(code[name]) would hide the kit's module of that name: choose another name"
-                    ))
-            }
+        for name in matches(of: shadowing, group: 1, in: code) {
+            problems.append(
+                (line(name), "a type named \(code[name]) would hide the kit's module of that name: choose another name")
+            )
         }
         // Imports, over lines too (`import /* x */\n CProcess` is one). The keyword is matched wherever it
         // stands, not after what may precede it (attributes, access levels, `@ preconcurrency` in Swift 5).
         let kinds = "(?:typealias|struct|class|enum|protocol|let|var|func)"
         let statement = #"(?<![\w.`$])import\s+(?:"# + kinds + #"\s+)?`?([A-Za-z_][A-Za-z0-9_]*)"#
-        if let expression = try? NSRegularExpression(pattern: statement) {
-            let whole = NSRange(code.startIndex..., in: code)
-            for match in expression.matches(in: code, range: whole) {
-                guard let name = Range(match.range(at: 1), in: code) else { continue }
-                let module = String(code[name])
-                let line = lineNumber(of: name.lowerBound, in: code)
-                if refusedKitModules.contains(module) {
-                    problems.append((line, "\(importRule): the grader refuses \(module)"))
-                } else if refusedTestModules.contains(module) {
-                    problems.append(
-                        (line, "a test framework has no place in an exercise file: the grader refuses \(module)"))
-                }
+        for name in matches(of: statement, group: 1, in: code) {
+            let module = String(code[name])
+            if refusedKitModules.contains(module) {
+                problems.append((line(name), "\(importRule): the grader refuses \(module)"))
+            } else if refusedTestModules.contains(module) {
+                problems.append(
+                    (line(name), "a test framework has no place in an exercise file: the grader refuses \(module)"))
             }
         }
         return problems.sorted { $0.line < $1.line }
+    }
+
+    /// The ranges of capture group `group` (0: the whole match) of every
+    /// match of `pattern` in `code`, in order.
+    static func matches(of pattern: String, group: Int = 0, in code: String) -> [Range<String.Index>] {
+        guard let expression = try? NSRegularExpression(pattern: pattern) else { return [] }
+        return expression.matches(in: code, range: NSRange(code.startIndex..., in: code)).compactMap {
+            Range($0.range(at: group), in: code)
+        }
     }
 
     /// The line, from 1, on which `index` of `text` lies.
