@@ -127,3 +127,4 @@ void ck_log_softmax_rows_backward(const float *g, const float *y, long rows, lon
 void ck_argmax_rows(const float *x, long rows, long k, long *index) { active->argmax_rows(x, rows, k, index); }
 void ck_silu(const float *x, float *y, long n) { active->silu(x, y, n); }
 void ck_silu_backward(const float *x, const float *g, float *dx, long n) { active->silu_backward(x, g, dx, n); }
+float ck_multiply_add_chains(long iterations) { return active->multiply_add_chains(iterations); }

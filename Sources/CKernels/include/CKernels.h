@@ -130,6 +130,11 @@ void ck_silu(const float *x, float *y, long n);
 /// dx = g * d silu(x) / dx elementwise (dx may be x or g).
 void ck_silu_backward(const float *x, const float *g, float *dx, long n);
 
+/// Runs `iterations` steps of twelve independent chains of vector
+/// multiply-adds (24 x ck_vector_width() flops a step) and returns a value
+/// that depends on all of them: `bench` times it to measure a core's peak.
+float ck_multiply_add_chains(long iterations);
+
 /// The kernel paths (instruction sets) compiled in: "avx512", "avx2",
 /// "sse2" on x86-64, "neon" on arm64. ck_kernels_name() is the one in use,
 /// chosen at load for this processor (or by D3PM_KERNELS);

@@ -4,3 +4,4 @@
 #include "winograd3x3.h"
 #include "channels.h"
 #include "elementwise.h"
+#include "peak.h"

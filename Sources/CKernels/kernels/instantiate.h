@@ -55,4 +55,5 @@ const struct ck_kernel_table CK_TABLE_NAME = {
     .argmax_rows = ck_argmax_rows,
     .silu = ck_silu,
     .silu_backward = ck_silu_backward,
+    .multiply_add_chains = ck_multiply_add_chains,
 };

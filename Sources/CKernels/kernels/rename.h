@@ -29,3 +29,4 @@
 #define ck_argmax_rows CK_ISA(ck_argmax_rows)
 #define ck_silu CK_ISA(ck_silu)
 #define ck_silu_backward CK_ISA(ck_silu_backward)
+#define ck_multiply_add_chains CK_ISA(ck_multiply_add_chains)

@@ -35,6 +35,7 @@ struct ck_kernel_table {
     __typeof__(ck_argmax_rows) *argmax_rows;
     __typeof__(ck_silu) *silu;
     __typeof__(ck_silu_backward) *silu_backward;
+    __typeof__(ck_multiply_add_chains) *multiply_add_chains;
 };
 
 #endif
