@@ -113,15 +113,16 @@ public struct RunnerBuild: Sendable {
         }
         #if os(Linux)
             if implementation == .student {
-                let objects = products.resolvingSymlinksInPath().appendingPathComponent("Student.build")
-                let refused = try StudentCodeAudit.refusedSymbols(inObjectsOf: objects)
+                let objects = StudentCodeAudit.objectFiles(
+                    in: products.resolvingSymlinksInPath().appendingPathComponent("Student.build"))
+                let refused = try StudentCodeAudit.refusedSymbols(inObjects: objects)
                 guard refused.isEmpty else {
                     throw Failure(
                         errors: "error: the exercises define symbols that are not Swift's for their module: "
                             + refused.prefix(10).joined(separator: ", ")
                             + " (only the compiler's own attributes could name them; the grader refuses them)")
                 }
-                let sections = try StudentCodeAudit.refusedSections(inObjectsOf: objects)
+                let sections = try StudentCodeAudit.refusedSections(inObjects: objects)
                 guard sections.isEmpty else {
                     throw Failure(
                         errors: "error: the exercises' objects have sections of code that would run by itself, "

@@ -175,18 +175,20 @@ public enum StudentCodeAudit {
         return nil
     }()
 
-    /// The symbols the objects in `folder` (the `Student.build` folder of a
-    /// build) define that they may not (see ``refusedSymbols(inListing:)``).
+    /// The object files below `folder` (the `Student.build` folder of a build).
+    static func objectFiles(in folder: URL) -> [URL] { filesBelow(folder).filter { $0.pathExtension == "o" } }
+
+    /// The symbols that `objects` (``objectFiles(in:)``) define and may not
+    /// (see ``refusedSymbols(inListing:)``).
     /// - Throws: ``GradingError/noRunner(_:)`` when no symbol lister runs.
-    static func refusedSymbols(inObjectsOf folder: URL) throws -> [String] {
-        let objects = filesBelow(folder).filter { $0.pathExtension == "o" }.map(\.path)
+    static func refusedSymbols(inObjects objects: [URL]) throws -> [String] {
         guard !objects.isEmpty else { return [] }
         guard let lister = symbolLister else {
             throw GradingError.noRunner("no llvm-nm or nm on the PATH to check the symbols of the exercises' build")
         }
         let process = Process()
         process.executableURL = lister
-        process.arguments = ["--defined-only", "--extern-only", "--no-sort"] + objects
+        process.arguments = ["--defined-only", "--extern-only", "--no-sort"] + objects.map(\.path)
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -194,15 +196,16 @@ public enum StudentCodeAudit {
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw GradingError.noRunner("\(lister.path) could not list the symbols of \(folder.path)")
+            throw GradingError.noRunner(
+                "\(lister.path) could not list the symbols of \(objects.first!.deletingLastPathComponent().path)")
         }
         return refusedSymbols(inListing: String(decoding: output, as: UTF8.self))
     }
-    /// The sections of the objects in `folder` (the `Student.build` folder
-    /// of a build) that hold code that runs by itself, as `File.o: name`.
-    static func refusedSections(inObjectsOf folder: URL) throws -> [String] {
-        let objects = filesBelow(folder).filter { $0.pathExtension == "o" }
-        return try objects.flatMap { object in
+
+    /// The sections of `objects` (``objectFiles(in:)``) that hold code that
+    /// runs by itself, as `File.o: name`.
+    static func refusedSections(inObjects objects: [URL]) throws -> [String] {
+        try objects.flatMap { object in
             try refusedSections(inObject: object).map { "\(object.lastPathComponent): \($0)" }
         }
     }

@@ -117,7 +117,9 @@ extension Grade {
             var done = submissions.count - pending.count
             let started = Date()
             let bar = BatchProgress(total: submissions.count)
-            func reap(keeping limit: Int) {
+            /// Waits until at most `limit` graders run, stopping any that outlives the time
+            /// limit; each that ends counts as done (and moves the bar) when `counted`.
+            func reap(keeping limit: Int, counted: Bool = true) {
                 while running.count > limit {
                     Thread.sleep(forTimeInterval: 0.05)
                     running.removeAll { entry in
@@ -125,10 +127,12 @@ extension Grade {
                             entry.process.terminate()
                         }
                         guard !entry.process.isRunning else { return false }
-                        done += 1
+                        if counted { done += 1 }
                         return true
                     }
-                    bar.show(done: done, since: started, finishedNow: done - (submissions.count - pending.count))
+                    if counted {
+                        bar.show(done: done, since: started, finishedNow: done - (submissions.count - pending.count))
+                    }
                 }
             }
             func report(of name: String) -> URL { reports.appendingPathComponent("\(name).json") }
@@ -181,10 +185,8 @@ extension Grade {
                     "\nGrading again, alone, \(again.count) with a check that timed out or crashed beside another: "
                         + again.joined(separator: ", "))
                 for name in again {
-                    let process = try startGrading(name), deadline = Date().addingTimeInterval(secondsLimit)
-                    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-                    if process.isRunning { process.terminate() }
-                    process.waitUntilExit()
+                    running.append((name, try startGrading(name), Date()))
+                    reap(keeping: 0, counted: false)
                 }
             }
             print("")
