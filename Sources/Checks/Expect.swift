@@ -2,8 +2,10 @@ import Foundation
 import Tensors
 
 /// A known mistake: what an implementation with that mistake would return,
-/// and the hint that names it. A failing comparison whose every wrong entry
-/// matches the mistake's value there reports the mistake's hint.
+/// and the hint that names it. A failing comparison whose every entry
+/// matches the mistake's value reports the mistake's hint (every entry, not
+/// only the wrong ones: another mistake that happens to agree with this one
+/// where both are wrong must not be named as this one).
 struct KnownBug {
     let values: [Double]
     let hint: String
@@ -106,7 +108,7 @@ enum Expect {
         let wrong = actual.indices.filter { !isClose(actual[$0], expected[$0]) }
         guard !wrong.isEmpty else { return }
         let bug = knownBugs.first { bug in
-            bug.values.count == actual.count && wrong.allSatisfy { isClose(actual[$0], bug.values[$0]) }
+            bug.values.count == actual.count && actual.indices.allSatisfy { isClose(actual[$0], bug.values[$0]) }
         }
         let worst = wrong.max { difference(actual[$0], expected[$0]) < difference(actual[$1], expected[$1]) }!
         let shown = wrong.prefix(4)

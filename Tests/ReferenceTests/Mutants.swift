@@ -203,6 +203,31 @@ enum GumbelWithoutClamp: Mutant {
     }
 }
 
+/// The noise shifted by eps inside the log instead of clamped: u = 1 gives NaN.
+enum GumbelEpsInsideLog: Mutant {
+    static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor {
+        (logits - log(-log(noise + D3PMConstants.gumbelEpsilon))).argmax(axis: -1)
+    }
+}
+
+/// A clamp to [1e-3, 1 - 1e-3]: the noise of u near 1 capped at 6.9.
+enum GumbelWideClamp: Mutant {
+    static func gumbelMaxSample(_ logits: Tensor, noise: Tensor) -> IntTensor {
+        (logits - log(-log(noise.clamped(min: 1e-3, max: 1 - 1e-3)))).argmax(axis: -1)
+    }
+}
+
+/// The t = 1 branch detached: no gradient reaches x0Logits there.
+enum PosteriorFirstStepDetached: Mutant {
+    static func qPosteriorLogits(
+        x0Logits: Tensor, xt: IntTensor, t: IntTensor, qOnestepTransposed: Tensor, qCumulative: Tensor
+    ) -> Tensor {
+        let logits = ReferenceSolutions.qPosteriorLogits(
+            x0Logits: x0Logits, xt: xt, t: t, qOnestepTransposed: qOnestepTransposed, qCumulative: qCumulative)
+        return `where`(t.perBatch(rank: xt.rank + 1) .== 1, x0Logits.detached(), logits)
+    }
+}
+
 /// Samples that are no class at all: -1 everywhere (a frequency test that
 /// counted classes only would see nothing to reject).
 enum SamplesOutsideTheClasses: Mutant {
@@ -259,6 +284,27 @@ enum VBCutOffFromGradient: Mutant {
     }
 }
 
+/// The KL summed over axis 1, which is the class axis only for rank-2 inputs.
+enum VBSummedOverAxisOne: Mutant {
+    static func vb(_ logits1: Tensor, _ logits2: Tensor) -> Tensor {
+        let logP = logSoftmax(logits1), logQ = logSoftmax(logits2)
+        return (exp(logP) * (logP - logQ)).sum(axis: 1).mean()
+    }
+}
+
+/// Under .practical, the VB term as a plain number (.item): no gradient through it.
+enum PracticalVBAsNumber: Mutant {
+    static func hybridLoss(
+        modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float,
+        weighting: LossWeighting
+    ) -> HybridLossTerms {
+        let terms = ReferenceSolutions.hybridLoss(
+            modelLogits: modelLogits, x0: x0, xt: xt, t: t, matrices: matrices, lambda: lambda, weighting: weighting)
+        guard weighting == .practical else { return terms }
+        return HybridLossTerms(loss: terms.ce + lambda * Tensor(terms.vb.item), vb: terms.vb, ce: terms.ce)
+    }
+}
+
 enum WeightingReversed: Mutant {
     static func hybridLoss(
         modelLogits: Tensor, x0: IntTensor, xt: IntTensor, t: IntTensor, matrices: TransitionMatrices, lambda: Float,
@@ -305,6 +351,14 @@ enum QSampleProbabilitiesAsLogits: Mutant {
 enum QSampleWithoutNoise: Mutant {
     static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
         gatherAt(qCumulative, t: t, x: x0).argmax(axis: -1)
+    }
+}
+
+/// Column x0 of Q_{1:t} (the transposed matrix) instead of row x0.
+enum QSampleColumn: Mutant {
+    static func qSample(x0: IntTensor, t: IntTensor, noise: Tensor, qCumulative: Tensor) -> IntTensor {
+        let logits = log(gatherAt(qCumulative.transposed(), t: t, x: x0) + D3PMConstants.logEpsilon)
+        return gumbelMaxSample(logits, noise: noise)
     }
 }
 
@@ -393,6 +447,46 @@ enum PSampleModelSeesPreviousStep: Mutant {
     ) -> IntTensor {
         ReferenceSolutions.pSample(
             model: { x, s, label in model(x, s - 1, label) }, xt: xt, t: t, y: y, matrices: matrices, noise: noise)
+    }
+}
+
+/// The posterior of a hard x0: qPosteriorLogits(x0:) of the prediction's argmax.
+enum PSampleHardPrediction: Mutant {
+    static func pSample(
+        model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor
+    ) -> IntTensor {
+        let logits = qPosteriorLogits(
+            x0: model(xt, t, y).argmax(axis: -1), xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed,
+            qCumulative: matrices.qCumulative)
+        let isFirstStep = t.perBatch(rank: xt.rank) .== 1
+        return `where`(isFirstStep, logits.argmax(axis: -1), gumbelMaxSample(logits, noise: noise))
+    }
+}
+
+/// The posterior of step t - 1 (the model still asked about step t).
+enum PSamplePreviousPosterior: Mutant {
+    static func pSample(
+        model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor
+    ) -> IntTensor {
+        let previous = IntTensor(shape: t.shape, scalars: t.scalars.map { max($0 - 1, 1) })
+        let logits = qPosteriorLogits(
+            x0Logits: model(xt, t, y), xt: xt, t: previous, qOnestepTransposed: matrices.qOnestepTransposed,
+            qCumulative: matrices.qCumulative)
+        let isFirstStep = t.perBatch(rank: xt.rank) .== 1
+        return `where`(isFirstStep, logits.argmax(axis: -1), gumbelMaxSample(logits, noise: noise))
+    }
+}
+
+/// The posterior's probabilities handed to the sampler as logits.
+enum PSampleProbabilitiesAsLogits: Mutant {
+    static func pSample(
+        model: X0Predictor, xt: IntTensor, t: IntTensor, y: IntTensor, matrices: TransitionMatrices, noise: Tensor
+    ) -> IntTensor {
+        let logits = qPosteriorLogits(
+            x0Logits: model(xt, t, y), xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed,
+            qCumulative: matrices.qCumulative)
+        let isFirstStep = t.perBatch(rank: xt.rank) .== 1
+        return `where`(isFirstStep, logits.argmax(axis: -1), gumbelMaxSample(softmax(logits, axis: -1), noise: noise))
     }
 }
 
@@ -527,4 +621,13 @@ nonisolated(unsafe) let allMutants: [(type: D3PMExercises.Type, breaks: Int, phr
     (SkipWithOneStep.self, 8, "only Q_t"),
     (SkipProductReversed.self, 8, "wrong order"),
     (SkipFromStepS.self, 8, "Q_{s:t}"),
+    (GumbelEpsInsideLog.self, 2, "Clamp u"),
+    (GumbelWideClamp.self, 2, "Clamp u"),
+    (PosteriorFirstStepDetached.self, 2, "where t = 1"),
+    (VBSummedOverAxisOne.self, 3, "axis 1"),
+    (PracticalVBAsNumber.self, 3, "cut off"),
+    (QSampleColumn.self, 4, "column x0"),
+    (PSampleHardPrediction.self, 5, "hard x0"),
+    (PSamplePreviousPosterior.self, 5, "step t - 1"),
+    (PSampleProbabilitiesAsLogits.self, 5, "takes logits"),
 ]

@@ -102,6 +102,18 @@ enum Exercise1 {
                     ),
                     KnownBug(
                         values: BruteForce.flat(
+                            BruteForce.uniformOnestep(numClasses: k, betas: Array(betas.reversed()))),
+                        hint: "Your betas run backwards: step t's beta is betas[t - 1], the schedule rises with t."),
+                    // The same mistake where the last step, past the end, repeats the last beta.
+                    KnownBug(
+                        values: BruteForce.flat(
+                            BruteForce.uniformOnestep(
+                                numClasses: k, betas: Array(betas.dropFirst()) + [betas[betas.count - 1]])),
+                        hint:
+                            "Q_t is built from beta_{t+1}: the betas are read one index too far. Step t's beta is betas[t - 1]."
+                    ),
+                    KnownBug(
+                        values: BruteForce.flat(
                             BruteForce.uniformOnestep(numClasses: k, betas: [betas[steps - 1]] + betas.dropLast())),
                         hint:
                             "Q_t is built from beta_{t-1}: the betas are read one index too early. Step t's beta is betas[t - 1]."
@@ -139,8 +151,17 @@ enum Exercise1 {
                 of: "row sums of Q_{1:t} for random row-stochastic Q_t",
                 names: EntryNames { "[t = \($0 / k + 1), row \($0 % k)]" }, atol: 1e-5, rtol: 0,
                 hint:
-                    "A product of row-stochastic matrices is row-stochastic: check that you multiply matrices (matmul), not elements."
-            )
+                    "A product of row-stochastic matrices is row-stochastic: check that you multiply matrices (matmul), not elements.",
+                knownBugs: [
+                    BruteForce.cumulative(random), BruteForce.cumulative(random, reversed: true),
+                ].map { product in
+                    // Column sums: the row sums of a transposed product.
+                    KnownBug(
+                        values: product.flatMap { m in (0..<k).map { j in m.reduce(0) { $0 + $1[j] } } },
+                        hint:
+                            "Your Q_{1:t} is transposed: its columns sum to 1, not its rows. Row i is where state i goes: Q_{1:t} = matmul(Q_{1:t-1}, Q_t), no transposes."
+                    )
+                })
         }
     }
 

@@ -166,6 +166,22 @@ enum Exercise2 {
             knownBugs: knownBugs.map { KnownBug(values: masked($0.values, false), hint: $0.hint) })
     }
 
+    /// Known mistakes of both forms of the posterior, from `posterior(mistake)`.
+    static func commonPosteriorBugs(_ posterior: (BruteForce.PosteriorMistake) -> [Double]) -> [KnownBug] {
+        [
+            KnownBug(
+                values: posterior(.likelihoodAtPreviousStep),
+                hint:
+                    "Your likelihood comes from Q_{t-1}: q(x_t | x_{t-1}) is the one step from t - 1 to t, Q_t, at index t - 1."
+            ),
+            KnownBug(
+                values: posterior(.priorFromColumn),
+                hint:
+                    "Your prior takes columns of Q_{1:t-1}: q(x_{t-1} | x0) is row x0, so the prior is p(x0) Q_{1:t-1} (vecmat), not Q_{1:t-1} p(x0)."
+            ),
+        ]
+    }
+
     static func posteriorKnown(seed: UInt64) -> Trial {
         var draw = Draw(seed: seed, salt: 203)
         let process = ForwardProcess.random(&draw)
@@ -193,7 +209,7 @@ enum Exercise2 {
                         hint:
                             "You used row x_t of Q_t, which is q(x_{t+1} | x_t = .): the likelihood q(x_t | x_{t-1}) is column x_t of Q_t, that is row x_t of Q_t^T (qOnestepTransposed)."
                     ),
-                ])
+                ] + commonPosteriorBugs { process.knownPosterior(x0: x0, xt: xt, t: t, mistake: $0) })
         }
     }
 
@@ -272,7 +288,7 @@ enum Exercise2 {
                     KnownBug(
                         values: posterior(.logitsAsProbabilities),
                         hint: "Turn the x0 logits into probabilities with softmax before multiplying by Q_{1:t-1}."),
-                ])
+                ] + commonPosteriorBugs(posterior))
         }
     }
 
@@ -291,8 +307,9 @@ enum Exercise2 {
     static func posteriorGradient(seed: UInt64) -> Trial {
         var draw = Draw(seed: seed, salt: 207)
         let process = ForwardProcess.random(&draw, steps: 3...5, classes: 3...4)
-        let batch = draw.int(2...3), k = process.numClasses
-        let t = draw.steps(batch, upTo: process.numSteps, including: [process.numSteps], from: 2)
+        // t = 1 too, where the posterior is x0Logits themselves: the gradient must reach them there as well.
+        let batch = draw.int(3...4), k = process.numClasses
+        let t = draw.steps(batch, upTo: process.numSteps, including: [1, process.numSteps, 2])
         let shape = [batch, draw.int(1...3)]
         let xt = draw.classes(shape, below: k)
         let x0Logits = draw.normal(shape + [k])
@@ -327,7 +344,12 @@ enum Exercise2 {
                         values: [Double](repeating: 0, count: exact.count),
                         hint:
                             "No gradient reaches x0Logits: the posterior is cut off from them (a detached() or a tensor rebuilt from scalars)."
-                    )
+                    ),
+                    KnownBug(
+                        values: exact.indices.map { t.scalars[$0 / (exact.count / batch)] == 1 ? 0 : exact[$0] },
+                        hint:
+                            "No gradient reaches x0Logits where t = 1: there the posterior is x0Logits itself, and the gradient must flow through that branch too (no detached())."
+                    ),
                 ])
         }
     }
@@ -398,6 +420,17 @@ enum Exercise2 {
                 row % 2 == 1 ? 0 : (j == loser ? 1 : (j == winner ? 0.5 : Float(draw.double(0.1...0.9))))
             }
         }
+        // Rows where u = 1 (or 1 - 1e-5) on a class whose logit is 10 (or 9) below a rival's (u = 1/2) must
+        // still win: clamped to 1 - 1e-6, u gives Gumbel noise 13.8 (11.5 for 1 - 1e-5); a wider clamp
+        // (1 - 1e-3: 6.9) or a NaN from log(u + eps) > 0 loses.
+        let upper = 4
+        for row in 0..<upper {
+            let winner = draw.int(0...(k - 1)), rival = (winner + 1 + draw.int(0...(k - 2))) % k
+            let top = Float(draw.double(-1...1)), gap: Float = row % 2 == 0 ? 10 : 9
+            winners.append(winner)
+            logits += (0..<k).map { $0 == rival ? top : $0 == winner ? top - gap : top - 8 }
+            noise += (0..<k).map { $0 == winner ? (row % 2 == 0 ? 1 : 0.99999) : $0 == rival ? 0.5 : 0.9 }
+        }
         // Rows of ordinary logits and noise, where the noise decides: ignoring it does not pass.
         var skip = Set<Int>()
         for row in 0..<ordinary {
@@ -407,9 +440,9 @@ enum Exercise2 {
             noise += rowNoise
             let exact = BruteForce.gumbelArgmax(logits: rowLogits.map(Double.init), noise: rowNoise[...])
             winners.append(exact.index)
-            if exact.margin < 1e-4 { skip.insert(extreme + row) }
+            if exact.margin < 1e-4 { skip.insert(extreme + upper + row) }
         }
-        let batch = extreme + ordinary
+        let batch = extreme + upper + ordinary
         let logitsTensor = Tensor(shape: [batch, k], scalars: logits),
             noiseTensor = Tensor(shape: [batch, k], scalars: noise)
         let noNoise = BruteForce.rows(logitsTensor).map { BruteForce.argmax($0).index }
@@ -419,10 +452,11 @@ enum Exercise2 {
                 samples.shape, [batch], of: "gumbelMaxSample(logits [\(batch), \(k)], noise [\(batch), \(k)])")
             try Expect.equal(
                 samples.scalars, winners,
-                of: "samples for noise of exactly 1 or 0 (rows 0 to \(extreme - 1)) and ordinary noise (the others)",
+                of:
+                    "samples for noise of exactly 1 or 0 (rows 0 to \(extreme - 1)), u = 1 or 1 - 1e-5 against a rival 10 or 9 logits higher (rows \(extreme) to \(extreme + upper - 1)) and ordinary noise (the others)",
                 names: EntryNames { "[row \($0)]" }, skip: skip,
                 hint:
-                    "Without a clamp, u = 1 gives -log(-log 1) = +infinity and u = 0 gives -infinity, whatever the logits say. Clamp u to [eps, 1 - eps].",
+                    "Clamp u to [eps, 1 - eps] with eps = D3PMConstants.gumbelEpsilon (1e-6), before the logs: unclamped, u = 1 gives -log(-log 1) = +infinity and u = 0 gives -infinity, whatever the logits say; a wider clamp caps the noise too low (1 - 1e-3 gives 6.9, 1 - 1e-6 gives 13.8); log(u + eps) is NaN at u = 1.",
                 knownBugs: [(noNoise, "The noise is not used: the result is the argmax of the logits alone.")])
         }
     }

@@ -13,6 +13,7 @@ enum Exercise4 {
             "the noise not used at all",
             "probabilities handed to gumbelMaxSample where it takes logits",
             "row x0 of Q_{1:t+1} instead of Q_{1:t}",
+            "column x0 of Q_{1:t} (the transposed matrix) instead of row x0",
         ]
     ) { number in
         [
@@ -41,7 +42,7 @@ enum Exercise4 {
         let process = ForwardProcess.random(&draw)
         let k = process.numClasses, batch = draw.int(3...5)
         let t = draw.steps(batch, upTo: process.numSteps - 1, including: [1, process.numSteps - 1])
-        let shape = [batch, 1] + draw.imageShape()
+        let shape = [batch, 1] + draw.largeImageShape()
         let x0 = draw.classes(shape, below: k)
         let noise = draw.uniform(shape + [k])
         return Trial(.qSample(x0: x0, t: t, noise: noise, qCumulative: process.matrices.qCumulative)) { results in
@@ -51,7 +52,7 @@ enum Exercise4 {
                 hint: "x_t has the shape of x0: one class per pixel.")
             let perBatch = x0.count / batch, u = noise.scalars
             var exact: [(index: Int, margin: Double)] = [], doubleNoise: [Int] = [], noNoise: [Int] = [],
-                probabilitiesAsLogits: [Int] = [], nextStep: [Int] = []
+                probabilitiesAsLogits: [Int] = [], nextStep: [Int] = [], column: [Int] = [], previousStep: [Int] = []
             for position in 0..<x0.count {
                 let step = t.scalars[position / perBatch], row = process.cumulative[step - 1][x0.scalars[position]]
                 let logits = row.map { log($0 + BruteForce.eps) }
@@ -66,6 +67,20 @@ enum Exercise4 {
                 nextStep.append(
                     BruteForce.gumbelArgmax(
                         logits: process.cumulative[step][x0.scalars[position]].map { log($0 + BruteForce.eps) },
+                        noise: noiseRow
+                    ).index)
+                // Q_{1:t-1}, the identity at t = 1.
+                previousStep.append(
+                    step == 1
+                        ? x0.scalars[position]
+                        : BruteForce.gumbelArgmax(
+                            logits: process.cumulative[step - 2][x0.scalars[position]].map {
+                                log($0 + BruteForce.eps)
+                            }, noise: noiseRow
+                        ).index)
+                column.append(
+                    BruteForce.gumbelArgmax(
+                        logits: process.cumulative[step - 1].map { log($0[x0.scalars[position]] + BruteForce.eps) },
                         noise: noiseRow
                     ).index)
             }
@@ -90,6 +105,14 @@ enum Exercise4 {
                         "You hand probabilities to gumbelMaxSample, which takes logits: softmax(p) is not p. Take log(p + eps) first."
                     ),
                     (nextStep, "You sampled row x0 of Q_{1:t+1}: step t is stored at index t - 1."),
+                    (
+                        previousStep,
+                        "You sampled row x0 of Q_{1:t-1} (nothing changes at t = 1): q(x_t | x0) is row x0 of Q_{1:t}, stored at index t - 1."
+                    ),
+                    (
+                        column,
+                        "You sampled column x0 of Q_{1:t} (the transposed matrix): q(x_t | x0) is row x0, gatherAt(qCumulative, t, x0)."
+                    ),
                 ])
         }
     }
@@ -134,11 +157,29 @@ enum Exercise4 {
         }
     }
 
+    /// Mid-chain frequencies of x_t against row x0 of Q_{1:t}, for random
+    /// non-symmetric matrices (uniform ones are symmetric: a column would
+    /// pass for the row).
     static func distribution(seed: UInt64) -> Trial {
         var draw = Draw(seed: seed, salt: 403)
-        let process = trainingLikeProcess(&draw)
+        let process = ForwardProcess.random(&draw)
         let n = 20_000, k = process.numClasses, x0Class = draw.int(0...(k - 1))
-        let t = draw.int((process.numSteps / 3)...(2 * process.numSteps / 3))
+        let t = draw.int(2...(process.numSteps - 1))
+        func normalised(_ p: [Double]) -> [Double] { p.map { $0 / p.reduce(0, +) } }
+        let mistakes: [(p: [Double], hint: String)] = [
+            (
+                normalised(process.cumulative[t - 1].map { $0[x0Class] }),
+                "The frequencies fit column x0 of Q_{1:t} (the transposed matrix): q(x_t | x0) is row x0."
+            ),
+            (
+                process.cumulative[t][x0Class],
+                "The frequencies fit row x0 of Q_{1:t+1}: step t is stored at index t - 1."
+            ),
+            (
+                process.cumulative[t - 2][x0Class],
+                "The frequencies fit row x0 of Q_{1:t-1}: step t is stored at index t - 1."
+            ),
+        ]
         return Trial(samplesCall(process: process, n: n, x0Class: x0Class, t: t, draw: &draw)) { results in
             let xt = try results.integers()
             try Expect.shape(xt.shape, [n, 1], of: "qSample(x0 [\(n), 1], ...)")
@@ -148,13 +189,14 @@ enum Exercise4 {
             let p = process.cumulative[t - 1][x0Class]
             let chi2 = Statistics.chiSquare(counts: counts, probabilities: p)
             let critical = Statistics.chiSquareCritical[k - 1]!
+            let named = mistakes.first { Statistics.chiSquare(counts: counts, probabilities: $0.p) < critical }
             try Expect.that(
                 chi2 < critical,
                 expected:
-                    "at t = \(t), frequencies near \(Expect.format(p)) (chi-square < \(critical), \(k - 1) degrees of freedom)",
+                    "at t = \(t), frequencies near row x0 = \(x0Class) of Q_{1:t}, \(Expect.format(p)) (chi-square < \(critical), \(k - 1) degrees of freedom), \(process.description)",
                 actual:
                     "frequencies \(Expect.format(counts.map { Double($0) / Double(n) })), chi-square \(Expect.format(chi2))",
-                hint: "Sample row x0 of Q_{1:t} once with Gumbel-max; adding noise twice over-corrupts.")
+                hint: named?.hint ?? "Sample row x0 of Q_{1:t} once with Gumbel-max; adding noise twice over-corrupts.")
         }
     }
 }

@@ -47,6 +47,14 @@ enum Exercise6 {
                     KnownBug(
                         values: BruteForce.flat(BruteForce.uniformOnestep(numClasses: k + 1, betas: betas)),
                         hint: "The jump goes to [MASK] only, not uniformly over the states."),
+                    KnownBug(
+                        values: BruteForce.flat(
+                            BruteForce.absorbingOnestep(numClasses: k, betas: betas).map { m in
+                                m.indices.map { i in m.indices.map { j in m[j][i] } }
+                            }),
+                        hint:
+                            "Your Q_t is transposed: row i is where state i goes, so the column of [MASK] holds beta_t and its row is e_m."
+                    ),
                 ])
         }
     }

@@ -38,7 +38,7 @@ enum Exercise8 {
         "q(x_s | x_t, x0) is proportional to Q_{s+1:t}[x_s, x_t] (p(x0) Q_{1:s})[x_s], with Q_{s+1:t} = Q_{s+1} ... Q_t and Q_{1:s} at index s - 1."
 
     /// The posterior of a jump, per pixel, in Double; the options give known mistakes' answers.
-    enum Mistake { case oneStep, reversed, fromStepS, priorBefore }
+    enum Mistake { case oneStep, reversed, fromStepS, priorBefore, priorAtT, noTranspose, likelihoodCumulative }
 
     static func posterior(
         process: ForwardProcess, x0Logits: Tensor, xt: IntTensor, t: Int, s: Int, mistake: Mistake? = nil
@@ -57,11 +57,14 @@ enum Exercise8 {
         } else {
             jump = process.onestep[t - 1]
         }
-        let prior = mistake == .priorBefore && s >= 2 ? process.cumulative[s - 2] : process.cumulative[s - 1]
+        if mistake == .likelihoodCumulative { jump = process.cumulative[t - 1] }
+        let prior =
+            mistake == .priorBefore && s >= 2
+            ? process.cumulative[s - 2] : mistake == .priorAtT ? process.cumulative[t - 1] : process.cumulative[s - 1]
         return zip(rows, xt.scalars).flatMap { row, x in
             let p0 = BruteForce.softmax(row)
             let logits = (0..<k).map { j in
-                log(jump[j][x] + BruteForce.eps)
+                log((mistake == .noTranspose ? jump[x][j] : jump[j][x]) + BruteForce.eps)
                     + log((0..<k).reduce(0.0) { $0 + p0[$1] * prior[$1][j] } + BruteForce.eps)
             }
             return BruteForce.softmax(logits)
@@ -112,6 +115,21 @@ enum Exercise8 {
                     KnownBug(
                         values: answer(.priorBefore),
                         hint: "The prior of x_s given x0 is row x0 of Q_{1:s}, at index s - 1."),
+                    KnownBug(
+                        values: answer(.priorAtT),
+                        hint:
+                            "Your prior is row x0 of Q_{1:t}, the law of x_t: the posterior is over x_s, whose prior is row x0 of Q_{1:s}, at index s - 1."
+                    ),
+                    KnownBug(
+                        values: answer(.noTranspose),
+                        hint:
+                            "Your likelihood reads row x_t of Q_{s+1:t}: q(x_t | x_s) is column x_t, that is row x_t of the transposed product."
+                    ),
+                    KnownBug(
+                        values: answer(.likelihoodCumulative),
+                        hint:
+                            "Your likelihood comes from Q_{1:t}, which starts from x0: the jump from x_s to x_t is Q_{s+1:t} = Q_{s+1} ... Q_t."
+                    ),
                 ])
         }
     }

@@ -89,13 +89,13 @@ enum BruteForce {
         let shift = mistake == .cumulativeAtT ? 1 : 0
         if step == 1 && shift == 0 && mistake != .noFirstStepCase { return x0Logits }
         let p = mistake == .logitsAsProbabilities ? x0Logits.map { max($0, 0) } : p0
-        let q = onestep[step - 1]
+        let q = onestep[mistake == .likelihoodAtPreviousStep ? max(step - 2, 0) : step - 1]
         let c =
             step - 2 + shift >= 0
             ? cumulative[step - 2 + shift] : (0..<k).map { i in (0..<k).map { i == $0 ? 1.0 : 0 } }
         return (0..<k).map { j in
             let likelihood = mistake == .rowNotColumn ? q[xt][j] : q[j][xt]
-            let prior = (0..<k).reduce(0.0) { $0 + p[$1] * c[$1][j] }
+            let prior = (0..<k).reduce(0.0) { $0 + p[$1] * (mistake == .priorFromColumn ? c[j][$1] : c[$1][j]) }
             return log(likelihood + eps) + log(prior + eps)
         }
     }
@@ -112,6 +112,10 @@ enum BruteForce {
         case previousStep
         /// t = 1 treated as any other step.
         case noFirstStepCase
+        /// The likelihood from Q_{t-1} instead of Q_t.
+        case likelihoodAtPreviousStep
+        /// The prior from the columns of Q_{1:t-1} (p Q^T) instead of its rows.
+        case priorFromColumn
     }
 
     static func softmax(_ logits: [Double]) -> [Double] {

@@ -43,6 +43,14 @@ struct Draw {
         return [h, h + int(1...2)]
     }
 
+    /// A larger [H, W] (20 to 48 pixels), for exact comparisons of samples:
+    /// where the noise decides most draws, a wrong distribution agrees with
+    /// the right one at many positions, and only hundreds of them tell.
+    mutating func largeImageShape() -> [Int] {
+        let h = int(4...6)
+        return [h, h + int(1...2)]
+    }
+
     mutating func uniform(_ shape: [Int]) -> Tensor { Tensor.uniform(shape, using: &rng) }
 
     mutating func normal(_ shape: [Int], std: Float = 1) -> Tensor { std * Tensor.normal(shape, using: &rng) }
