@@ -326,6 +326,10 @@ enum Exercise3 {
                         stride(from: 0, to: flat.count, by: k).map { Array(flat[$0..<($0 + k)]) })
                     return vbWeight * terms.vb + ceWeight * terms.ce
                 }
+                let vbOnly = BruteForce.numericGradient(at: example.modelLogits.doubles) { flat in
+                    vbWeight
+                        * example.terms(stride(from: 0, to: flat.count, by: k).map { Array(flat[$0..<($0 + k)]) }).vb
+                }
                 let ceOnly = rows.indices.flatMap { r in
                     BruteForce.softmax(rows[r]).enumerated().map {
                         ceWeight * ($1 - ($0 == example.x0.scalars[r] ? 1 : 0)) / n
@@ -341,7 +345,12 @@ enum Exercise3 {
                             values: ceOnly,
                             hint:
                                 "Only the cross-entropy sends a gradient back (weighting .\(weighting)): the VB term is cut off from the graph (a detached(), .item, or a posterior rebuilt from plain numbers). The model learns the posterior through the VB term."
-                        )
+                        ),
+                        KnownBug(
+                            values: vbOnly,
+                            hint:
+                                "Only the VB term sends a gradient back (weighting .\(weighting)): the cross-entropy is cut off from the graph (a detached() or .item)."
+                        ),
                     ])
             }
         }

@@ -49,6 +49,16 @@ enum Exercise6 {
                         hint: "The jump goes to [MASK] only, not uniformly over the states."),
                     KnownBug(
                         values: BruteForce.flat(
+                            zip(BruteForce.absorbingOnestep(numClasses: k, betas: betas), betas).map { m, beta in
+                                var leaking = m
+                                leaking[k][k] = 1 - beta
+                                return leaking
+                            }),
+                        hint:
+                            "The row of [MASK] sums to 1 - beta_t: [MASK]'s jump lands on [MASK] too, so its row is e_m, all its mass kept."
+                    ),
+                    KnownBug(
+                        values: BruteForce.flat(
                             BruteForce.absorbingOnestep(numClasses: k, betas: betas).map { m in
                                 m.indices.map { i in m.indices.map { j in m[j][i] } }
                             }),
