@@ -375,7 +375,8 @@ enum Exercise2 {
 
     static func gumbelExact(seed: UInt64) -> Trial {
         var draw = Draw(seed: seed, salt: 209)
-        let k = draw.int(2...6), shape = [draw.int(30...60), draw.int(1...3)]
+        // 120 to 270 rows: a wrong noise agrees with the right one on many rows, never on all of these.
+        let k = draw.int(2...6), shape = [draw.int(60...90), draw.int(2...3)]
         let logits = draw.normal(shape + [k], std: 1.5)
         let noise = draw.uniform(shape + [k])
         return Trial(.gumbelMaxSample(logits, noise: noise)) { results in
