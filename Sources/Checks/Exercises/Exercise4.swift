@@ -179,6 +179,10 @@ enum Exercise4 {
                 process.cumulative[t - 2][x0Class],
                 "The frequencies fit row x0 of Q_{1:t-1}: step t is stored at index t - 1."
             ),
+            (
+                BruteForce.softmax(process.cumulative[t - 1][x0Class]),
+                "The frequencies fit softmax(p): gumbelMaxSample takes logits, so take log(p + eps) first."
+            ),
         ]
         return Trial(samplesCall(process: process, n: n, x0Class: x0Class, t: t, draw: &draw)) { results in
             let xt = try results.integers()
@@ -189,14 +193,16 @@ enum Exercise4 {
             let p = process.cumulative[t - 1][x0Class]
             let chi2 = Statistics.chiSquare(counts: counts, probabilities: p)
             let critical = Statistics.chiSquareCritical[k - 1]!
-            let named = mistakes.first { Statistics.chiSquare(counts: counts, probabilities: $0.p) < critical }
+            let named = Statistics.namedMistake(counts: counts, mistakes: mistakes, critical: critical)
             try Expect.that(
                 chi2 < critical,
                 expected:
                     "at t = \(t), frequencies near row x0 = \(x0Class) of Q_{1:t}, \(Expect.format(p)) (chi-square < \(critical), \(k - 1) degrees of freedom), \(process.description)",
                 actual:
                     "frequencies \(Expect.format(counts.map { Double($0) / Double(n) })), chi-square \(Expect.format(chi2))",
-                hint: named?.hint ?? "Sample row x0 of Q_{1:t} once with Gumbel-max; adding noise twice over-corrupts.")
+                hint: named
+                    ?? "Sample row x0 of Q_{1:t} (gatherAt(qCumulative, t, x0)) once with Gumbel-max, taking log(p + eps) first and exactly the given noise."
+            )
         }
     }
 }

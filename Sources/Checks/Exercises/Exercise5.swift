@@ -262,14 +262,14 @@ enum Exercise5 {
             for s in samples.scalars { counts[s] += 1 }
             let critical = Statistics.chiSquareCritical[k - 1]!
             let chi2 = Statistics.chiSquare(counts: counts, probabilities: right)
-            let named = mistakes.first { Statistics.chiSquare(counts: counts, probabilities: $0.p) < critical }
+            let named = Statistics.namedMistake(counts: counts, mistakes: mistakes, critical: critical)
             try Expect.that(
                 chi2 < critical,
                 expected:
                     "at t = \(step), x_t = \(xtClass), frequencies near the posterior \(Expect.format(right)) (chi-square < \(critical), \(k - 1) degrees of freedom), \(process.description)",
                 actual:
                     "frequencies \(Expect.format(counts.map { Double($0) / Double(n) })), chi-square \(Expect.format(chi2))",
-                hint: named?.hint
+                hint: named
                     ?? "Sample the posterior built from the model's x0 probabilities at the step's own t, once, with gumbelMaxSample."
             )
         }

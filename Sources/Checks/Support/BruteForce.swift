@@ -198,6 +198,15 @@ enum Statistics {
         }
     }
 
+    /// The hint of the one mistake in `mistakes` whose distribution the
+    /// counts fit (chi-square below `critical`), or nil when none or several
+    /// do: mid-chain, several mistakes' distributions lie close together, and
+    /// naming the first that fits named one mistake as another.
+    static func namedMistake(counts: [Int], mistakes: [(p: [Double], hint: String)], critical: Double) -> String? {
+        let fitting = mistakes.filter { chiSquare(counts: counts, probabilities: $0.p) < critical }
+        return fitting.count == 1 ? fitting[0].hint : nil
+    }
+
     /// Critical values of the chi-square distribution at p = 1e-6, by degrees of freedom.
     /// A correct sampler exceeds them once in a million runs.
     static let chiSquareCritical: [Int: Double] = [1: 23.93, 2: 27.63, 3: 30.66, 4: 33.38, 5: 35.89, 6: 38.26]
