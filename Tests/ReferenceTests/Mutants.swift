@@ -450,6 +450,11 @@ enum PSampleModelSeesPreviousStep: Mutant {
     }
 }
 
+/// A reverse step's result from its posterior logits: their argmax where t = 1, `sampled` elsewhere.
+func reverseStep(_ logits: Tensor, xt: IntTensor, t: IntTensor, sampled: IntTensor) -> IntTensor {
+    `where`(t.perBatch(rank: xt.rank) .== 1, logits.argmax(axis: -1), sampled)
+}
+
 /// The posterior of a hard x0: qPosteriorLogits(x0:) of the prediction's argmax.
 enum PSampleHardPrediction: Mutant {
     static func pSample(
@@ -458,8 +463,7 @@ enum PSampleHardPrediction: Mutant {
         let logits = qPosteriorLogits(
             x0: model(xt, t, y).argmax(axis: -1), xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed,
             qCumulative: matrices.qCumulative)
-        let isFirstStep = t.perBatch(rank: xt.rank) .== 1
-        return `where`(isFirstStep, logits.argmax(axis: -1), gumbelMaxSample(logits, noise: noise))
+        return reverseStep(logits, xt: xt, t: t, sampled: gumbelMaxSample(logits, noise: noise))
     }
 }
 
@@ -472,8 +476,7 @@ enum PSamplePreviousPosterior: Mutant {
         let logits = qPosteriorLogits(
             x0Logits: model(xt, t, y), xt: xt, t: previous, qOnestepTransposed: matrices.qOnestepTransposed,
             qCumulative: matrices.qCumulative)
-        let isFirstStep = t.perBatch(rank: xt.rank) .== 1
-        return `where`(isFirstStep, logits.argmax(axis: -1), gumbelMaxSample(logits, noise: noise))
+        return reverseStep(logits, xt: xt, t: t, sampled: gumbelMaxSample(logits, noise: noise))
     }
 }
 
@@ -485,8 +488,8 @@ enum PSampleProbabilitiesAsLogits: Mutant {
         let logits = qPosteriorLogits(
             x0Logits: model(xt, t, y), xt: xt, t: t, qOnestepTransposed: matrices.qOnestepTransposed,
             qCumulative: matrices.qCumulative)
-        let isFirstStep = t.perBatch(rank: xt.rank) .== 1
-        return `where`(isFirstStep, logits.argmax(axis: -1), gumbelMaxSample(softmax(logits, axis: -1), noise: noise))
+        return reverseStep(
+            logits, xt: xt, t: t, sampled: gumbelMaxSample(softmax(logits, axis: -1), noise: noise))
     }
 }
 
